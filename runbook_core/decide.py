@@ -1,0 +1,115 @@
+"""Roll back or fix forward: the recommendation and its reasons, each citing its runbook section."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from .errors import InvalidInput
+from .rules import Runbook, load_runbook
+
+Answers = Mapping[str, "str | None"]
+
+
+@dataclass(frozen=True)
+class Reason:
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    action: str  # "roll_back" | "fix_forward"
+    rule: str  # which rule decided: an override id, "fix_forward" or "default"
+    reasons: tuple[Reason, ...]
+
+    def as_dict(self, runbook: Runbook | None = None) -> dict[str, object]:
+        runbook = runbook or load_runbook()
+        return {
+            "action": self.action,
+            "label": runbook.action_labels[self.action],
+            "rule": self.rule,
+            "reasons": [
+                {"section": r.section, "title": runbook.sections[r.section].title, "text": r.text}
+                for r in self.reasons
+            ],
+        }
+
+
+def check_answers(answers: Answers, runbook: Runbook | None = None) -> None:
+    """Refuse an answer the runbook does not allow, naming the question and allowed values."""
+    runbook = runbook or load_runbook()
+    known = {q.id: q for q in runbook.questions}
+    for qid, value in answers.items():
+        if qid not in known:
+            raise InvalidInput(qid, f"not a question; the questions are {sorted(known)}")
+        if value is not None and value not in known[qid].values:
+            allowed = ", ".join(known[qid].values)
+            raise InvalidInput(qid, f"{value!r} is not an allowed answer; choose one of: {allowed}")
+
+
+def _holds(requirement: Mapping[str, tuple[str, ...]], answers: Answers) -> bool:
+    return all(answers.get(qid) in allowed for qid, allowed in requirement.items())
+
+
+def _fill(text: str, answers: Answers, runbook: Runbook) -> str:
+    values = {q.id: q.label(answers.get(q.id)).lower() for q in runbook.questions}
+    return text.format_map(values)
+
+
+def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendation:
+    """The runbook's recommendation for these answers (unanswered impact counts as unknown)."""
+    runbook = runbook or load_runbook()
+    check_answers(answers, runbook)
+    impact = runbook.group("impact")
+    # An unanswered impact question means impact is not determined yet (runbook section 5).
+    seen = {q.id: answers.get(q.id) or "unknown" for q in impact}
+    seen.update({k: v for k, v in answers.items() if k not in seen})
+
+    for rule in runbook.overrides:
+        if any(seen.get(qid) in values for qid, values in rule.when_any.items()):
+            unknown = [q.name for q in impact
+                       if seen.get(q.id) in rule.when_any.get(q.id, ())]
+            text = rule.text.format(unknown=", ".join(unknown))
+            return Recommendation(rule.action, rule.id, (Reason(rule.section, text),))
+
+    met = [c for c in runbook.conditions if _holds(c.requires, seen)]
+    if len(met) == len(runbook.conditions):
+        reasons = [Reason(c.section, _fill(c.met, seen, runbook)) for c in met]
+        caution = runbook.fix_forward_caution
+        return Recommendation("fix_forward", "fix_forward",
+                              (*reasons, Reason(caution.section, caution.text)))
+
+    default = runbook.default_reason
+    unmet = [c for c in runbook.conditions if c not in met]
+    # Cite the conditions the answers actually fail; unanswered ones only when nothing else fails.
+    answered = [c for c in unmet if all(seen.get(q) is not None for q in c.requires)]
+    unmet = [Reason(c.section, _fill(c.unmet, seen, runbook)) for c in answered or unmet]
+    return Recommendation(runbook.default_action, "default",
+                          (Reason(default.section, default.text), *unmet))
+
+
+def relevant_fix_forward_questions(answers: Answers, runbook: Runbook | None = None
+                                   ) -> tuple[str, ...]:
+    """The fix-forward questions whose answer can still change the action (asked only then)."""
+    runbook = runbook or load_runbook()
+    group = runbook.group("fix_forward")
+    relevant = []
+    for q in group:
+        others = [o for o in group if o is not q]
+        for combo in itertools.product(*(o.values for o in others)):
+            base = {**answers, **dict(zip((o.id for o in others), combo, strict=True))}
+            actions = {recommend({**base, q.id: v}, runbook).action for v in q.values}
+            if len(actions) > 1:
+                relevant.append(q.id)
+                break
+    return tuple(relevant)
+
+
+def answer_space(runbook: Runbook | None = None) -> list[dict[str, str]]:
+    """Every combination of answers to every question (the whole space the rules cover)."""
+    runbook = runbook or load_runbook()
+    ids = [q.id for q in runbook.questions]
+    return [dict(zip(ids, combo, strict=True))
+            for combo in itertools.product(*(q.values for q in runbook.questions))]

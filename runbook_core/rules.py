@@ -1,0 +1,362 @@
+"""The runbook's rules, loaded from data/runbook.toml and validated on load.
+
+Nothing here decides anything; it only turns the data file into frozen objects and refuses a
+malformed file with an error naming the file, the key and what was expected.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+from typing import Any
+
+from .errors import DataFileError
+
+RUNBOOK_FILE = "data/runbook.toml"
+ACTIONS = ("roll_back", "fix_forward")
+
+
+@dataclass(frozen=True)
+class Section:
+    id: str
+    title: str
+    page: str
+    anchor: str
+
+    def href(self, from_page: str = "") -> str:
+        """Link to the section relative to a docs page path (e.g. 'walkthrough.md')."""
+        depth = from_page.count("/")
+        return "../" * depth + f"{self.page}#{self.anchor}"
+
+
+@dataclass(frozen=True)
+class Answer:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    name: str
+    group: str
+    prompt: str
+    section: str
+    answers: tuple[Answer, ...]
+
+    @property
+    def values(self) -> tuple[str, ...]:
+        return tuple(a.value for a in self.answers)
+
+    def label(self, value: str | None) -> str:
+        for answer in self.answers:
+            if answer.value == value:
+                return answer.label
+        return "Not answered"
+
+
+@dataclass(frozen=True)
+class Step:
+    id: str
+    title: str
+    section: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A sentence with the runbook section it comes from."""
+
+    section: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Override:
+    id: str
+    when_any: dict[str, tuple[str, ...]]
+    action: str
+    section: str
+    text: str
+    failure_mode: str
+
+
+@dataclass(frozen=True)
+class Condition:
+    id: str
+    requires: dict[str, tuple[str, ...]]
+    section: str
+    met: str
+    unmet: str
+
+
+@dataclass(frozen=True)
+class FailureMode:
+    id: str
+    name: str
+    action: str
+    section: str
+
+
+@dataclass(frozen=True)
+class SeverityRule:
+    id: str
+    label: str
+    when_any: dict[str, tuple[str, ...]]
+    when_all: dict[str, tuple[str, ...]]
+
+
+@dataclass(frozen=True)
+class Runbook:
+    sections: dict[str, Section]
+    steps: tuple[Step, ...]
+    questions: tuple[Question, ...]
+    action_labels: dict[str, str]
+    action_sections: dict[str, str]
+    default_action: str
+    default_reason: Cited
+    fix_forward_caution: Cited
+    overrides: tuple[Override, ...]
+    conditions: tuple[Condition, ...]
+    outcomes: dict[str, Cited]
+    failure_modes: tuple[FailureMode, ...]
+    ic_default_reason: Cited
+    ic_unavailable_reason: Cited
+    severity: tuple[SeverityRule, ...]
+
+    def question(self, qid: str) -> Question:
+        for q in self.questions:
+            if q.id == qid:
+                return q
+        raise KeyError(qid)
+
+    def group(self, group: str) -> tuple[Question, ...]:
+        return tuple(q for q in self.questions if q.group == group)
+
+
+class _Reader:
+    """Typed access to a parsed TOML table; every failure names file and dotted key."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    def fail(self, key: str, expected: str) -> DataFileError:
+        return DataFileError(self.source, key, expected)
+
+    def table(self, data: Any, key: str) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise self.fail(key, "a table")
+        return data
+
+    def get(self, table: dict[str, Any], key: str, path: str) -> Any:
+        if key not in table:
+            raise self.fail(f"{path}.{key}".lstrip("."), "this key to be present")
+        return table[key]
+
+    def text(self, table: dict[str, Any], key: str, path: str) -> str:
+        value = self.get(table, key, path)
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"{path}.{key}".lstrip("."), "a non-empty string")
+        return value
+
+    def array(self, table: dict[str, Any], key: str, path: str) -> list[Any]:
+        value = self.get(table, key, path)
+        if not isinstance(value, list) or not value:
+            raise self.fail(f"{path}.{key}".lstrip("."), "a non-empty array")
+        return value
+
+    def only(self, table: dict[str, Any], allowed: set[str], path: str) -> None:
+        for key in table:
+            if key not in allowed:
+                raise self.fail(f"{path}.{key}".lstrip("."), f"one of the keys {sorted(allowed)}")
+
+
+def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
+    r = _Reader(source)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise r.fail("(file)", f"valid TOML ({exc})") from None
+    r.only(raw, {"sections", "steps", "questions", "actions", "decision", "outcomes",
+                 "failure_modes", "command", "severity"}, "")
+
+    sections = {}
+    for sid, sec in r.table(r.get(raw, "sections", ""), "sections").items():
+        path = f"sections.{sid}"
+        sec = r.table(sec, path)
+        r.only(sec, {"title", "page", "anchor"}, path)
+        sections[sid] = Section(sid, r.text(sec, "title", path), r.text(sec, "page", path),
+                                r.text(sec, "anchor", path))
+
+    def section_ref(table: dict[str, Any], path: str) -> str:
+        sid = r.text(table, "section", path)
+        if sid not in sections:
+            raise r.fail(f"{path}.section", f"one of the sections {sorted(sections)}")
+        return sid
+
+    def cited(table: Any, path: str) -> Cited:
+        table = r.table(table, path)
+        r.only(table, {"section", "text"}, path)
+        return Cited(section_ref(table, path), r.text(table, "text", path))
+
+    steps = []
+    for i, st in enumerate(r.array(raw, "steps", "")):
+        path = f"steps[{i}]"
+        st = r.table(st, path)
+        r.only(st, {"id", "title", "section", "summary"}, path)
+        steps.append(Step(r.text(st, "id", path), r.text(st, "title", path),
+                          section_ref(st, path), r.text(st, "summary", path)))
+
+    questions = []
+    for i, q in enumerate(r.array(raw, "questions", "")):
+        path = f"questions[{i}]"
+        q = r.table(q, path)
+        r.only(q, {"id", "name", "group", "prompt", "section", "answers"}, path)
+        group = r.text(q, "group", path)
+        if group not in ("impact", "fix_forward"):
+            raise r.fail(f"{path}.group", '"impact" or "fix_forward"')
+        answers = []
+        for j, a in enumerate(r.array(q, "answers", path)):
+            apath = f"{path}.answers[{j}]"
+            a = r.table(a, apath)
+            r.only(a, {"value", "label"}, apath)
+            answers.append(Answer(r.text(a, "value", apath), r.text(a, "label", apath)))
+        if len({a.value for a in answers}) != len(answers):
+            raise r.fail(f"{path}.answers", "distinct values")
+        questions.append(Question(r.text(q, "id", path), r.text(q, "name", path), group,
+                                  r.text(q, "prompt", path), section_ref(q, path),
+                                  tuple(answers)))
+    qvalues = {q.id: set(q.values) for q in questions}
+    impact_ids = [q.id for q in questions if q.group == "impact"]
+    if len(impact_ids) != 3:
+        raise r.fail("questions", "exactly three questions with group = \"impact\" (runbook 3.1)")
+
+    def answer_map(table: Any, path: str) -> dict[str, tuple[str, ...]]:
+        table = r.table(table, path)
+        out = {}
+        for qid, vals in table.items():
+            if qid not in qvalues:
+                raise r.fail(f"{path}.{qid}", f"a question id, one of {sorted(qvalues)}")
+            if not isinstance(vals, list) or not vals or not set(vals) <= qvalues[qid]:
+                raise r.fail(f"{path}.{qid}", f"a list of answers from {sorted(qvalues[qid])}")
+            out[qid] = tuple(vals)
+        return out
+
+    actions = r.table(r.get(raw, "actions", ""), "actions")
+    if set(actions) != set(ACTIONS):
+        raise r.fail("actions", f"exactly the actions {list(ACTIONS)}")
+    action_labels, action_sections = {}, {}
+    for aid, a in actions.items():
+        path = f"actions.{aid}"
+        a = r.table(a, path)
+        r.only(a, {"label", "section"}, path)
+        action_labels[aid] = r.text(a, "label", path)
+        action_sections[aid] = section_ref(a, path)
+
+    def action_ref(table: dict[str, Any], path: str) -> str:
+        value = r.text(table, "action", path)
+        if value not in ACTIONS:
+            raise r.fail(f"{path}.action", f"one of {list(ACTIONS)}")
+        return value
+
+    decision = r.table(r.get(raw, "decision", ""), "decision")
+    r.only(decision, {"default_action", "default_reason", "fix_forward_caution", "overrides",
+                      "fix_forward_conditions"}, "decision")
+    default_action = r.text(decision, "default_action", "decision")
+    if default_action != "roll_back":
+        raise r.fail("decision.default_action", '"roll_back" (runbook 3.2: the default)')
+
+    failure_ids = set()
+    failure_modes = []
+    for i, fm in enumerate(r.array(raw, "failure_modes", "")):
+        path = f"failure_modes[{i}]"
+        fm = r.table(fm, path)
+        r.only(fm, {"id", "name", "action", "section"}, path)
+        mode = FailureMode(r.text(fm, "id", path), r.text(fm, "name", path),
+                           r.text(fm, "action", path), section_ref(fm, path))
+        failure_ids.add(mode.id)
+        failure_modes.append(mode)
+
+    def failure_ref(table: dict[str, Any], path: str) -> str:
+        value = r.text(table, "failure_mode", path)
+        if value not in failure_ids:
+            raise r.fail(f"{path}.failure_mode", f"one of the failure modes {sorted(failure_ids)}")
+        return value
+
+    overrides = []
+    for i, o in enumerate(decision.get("overrides", [])):
+        path = f"decision.overrides[{i}]"
+        o = r.table(o, path)
+        r.only(o, {"id", "when_any", "action", "section", "text", "failure_mode"}, path)
+        overrides.append(Override(r.text(o, "id", path), answer_map(r.get(o, "when_any", path),
+                                  f"{path}.when_any"), action_ref(o, path),
+                                  section_ref(o, path), r.text(o, "text", path),
+                                  failure_ref(o, path)))
+
+    conditions = []
+    for i, c in enumerate(r.array(decision, "fix_forward_conditions", "decision")):
+        path = f"decision.fix_forward_conditions[{i}]"
+        c = r.table(c, path)
+        r.only(c, {"id", "requires", "section", "met", "unmet"}, path)
+        conditions.append(Condition(r.text(c, "id", path),
+                                    answer_map(r.get(c, "requires", path), f"{path}.requires"),
+                                    section_ref(c, path), r.text(c, "met", path),
+                                    r.text(c, "unmet", path)))
+
+    outcomes_raw = r.table(r.get(raw, "outcomes", ""), "outcomes")
+    needed = {"roll_back_failed", "fix_forward_failed"}
+    if set(outcomes_raw) != needed:
+        raise r.fail("outcomes", f"exactly the tables {sorted(needed)}")
+    outcomes = {}
+    for oid, o in outcomes_raw.items():
+        path = f"outcomes.{oid}"
+        o = r.table(o, path)
+        r.only(o, {"section", "text", "failure_mode"}, path)
+        if "failure_mode" in o:
+            failure_ref(o, path)
+        outcomes[oid] = Cited(section_ref(o, path), r.text(o, "text", path))
+
+    command = r.table(r.get(raw, "command", ""), "command")
+    r.only(command, {"default_reason", "unavailable_reason"}, "command")
+
+    severity = []
+    for i, sv in enumerate(r.array(raw, "severity", "")):
+        path = f"severity[{i}]"
+        sv = r.table(sv, path)
+        r.only(sv, {"id", "label", "when_any", "when_all"}, path)
+        if ("when_any" in sv) == ("when_all" in sv):
+            raise r.fail(path, "exactly one of when_any or when_all")
+        severity.append(SeverityRule(
+            r.text(sv, "id", path), r.text(sv, "label", path),
+            answer_map(sv.get("when_any", {}), f"{path}.when_any"),
+            answer_map(sv.get("when_all", {}), f"{path}.when_all")))
+
+    return Runbook(
+        severity=tuple(severity),
+        sections=sections,
+        steps=tuple(steps),
+        questions=tuple(questions),
+        action_labels=action_labels,
+        action_sections=action_sections,
+        default_action=default_action,
+        default_reason=cited(r.get(decision, "default_reason", "decision"),
+                             "decision.default_reason"),
+        fix_forward_caution=cited(r.get(decision, "fix_forward_caution", "decision"),
+                                  "decision.fix_forward_caution"),
+        overrides=tuple(overrides),
+        conditions=tuple(conditions),
+        outcomes=outcomes,
+        failure_modes=tuple(failure_modes),
+        ic_default_reason=cited(r.get(command, "default_reason", "command"),
+                                "command.default_reason"),
+        ic_unavailable_reason=cited(r.get(command, "unavailable_reason", "command"),
+                                    "command.unavailable_reason"),
+    )
+
+
+@cache
+def load_runbook() -> Runbook:
+    """The packaged runbook rules (parsed once per process)."""
+    return parse_runbook(files("runbook_core").joinpath(RUNBOOK_FILE).read_text("utf-8"))
