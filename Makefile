@@ -82,7 +82,7 @@ $(PYODIDE_WHEELS)/.installed: $(PYODIDE_REQUIREMENTS) | python-env
 # The last line sums the three runs from their JUnit reports.
 test: setup clean-reports test-cpython test-pyodide test-browser
 	$(call section,summary)
-	@$(PY) .ci/summary.py $(REPORTS)/*.xml
+	@$(PY) .ci/summary.py $(REPORTS)/cpython.xml $(REPORTS)/pyodide.xml $(REPORTS)/browser.xml
 
 clean-reports:
 	@rm -rf $(REPORTS)
@@ -92,11 +92,13 @@ test-cpython: setup
 	@$(PY) -m pytest $(UNIT_ARGS) --junitxml=$(REPORTS)/cpython.xml
 
 test-pyodide: setup
-	$(call section,[2/3] the same unit tests inside Pyodide (Node), against the built wheel)
+	$(call section,[2/3] the same unit tests inside Pyodide under Node - on the built wheel)
 	@node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/pyodide.xml
 
+# The browser fixtures (tests/browser_support.py) build and serve the site themselves, on
+# 127.0.0.1:8000, so stop `make serve` first.
 # TODO(browser tests): exit 5 ("no tests collected") is tolerated only until the first
-# @pytest.mark.browser test lands; then drop the tolerance and make this depend on `build`.
+# @pytest.mark.browser test lands; then remove the tolerance so a lost browser suite fails CI.
 test-browser: setup
 	$(call section,[3/3] browser tests: pytest -m browser (headless Debian chromium))
 	@rc=0; $(PY) -m pytest --ignore=tests/pyodide -m browser --junitxml=$(REPORTS)/browser.xml || rc=$$?; \
@@ -107,7 +109,7 @@ test-browser: setup
 # ---------------------------------------------------------------- site
 
 serve: setup
-	$(PY) -m mkdocs serve -a 127.0.0.1:8000 --livereload
+	$(PY) -m mkdocs serve -a 127.0.0.1:8000 --livereload --watch runbook_core --watch overrides
 
 build: setup
 	$(PY) -m mkdocs build --strict -d site

@@ -135,7 +135,7 @@ def all_messages(record: Record, draft_status: str = "", now: str | None = None,
     out = {"declare-message": declaration_message(record.summary)}
     if record.ic_changes:
         out["handover-message"] = handover_message(record)
-    if now:
+    if now and not record.resolution:
         out["status-message"] = status_message(record, draft_status, now, org)
     if record.escalations or major_incident(record):
         out["escalation-message"] = escalation_message(record, org)

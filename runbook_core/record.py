@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from .errors import NewerSchemaError, RecordError
+from .rules import ACTIONS, load_runbook
 
 SCHEMA_VERSION = 1
 MAX_TEXT = 20_000  # characters in one field: room for a pasted log excerpt, not a whole log
@@ -157,12 +158,16 @@ _NESTED: dict[str, type] = {
 }
 _TIME_FIELDS = {"at", "started_at", "ended_at", "declared_at"}
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "scope": ("all", "subset", "unknown"), "data_loss": ("yes", "no", "unknown"),
-    "degradation": ("critical", "minor", "unknown"), "fix_understood": ("yes", "no"),
-    "hotfix_faster": ("yes", "no"), "action": ("roll_back", "fix_forward"),
-    "recommended": ("roll_back", "fix_forward"), "outcome": OUTCOMES,
+    "action": ACTIONS, "recommended": ACTIONS, "outcome": OUTCOMES,
     "data_lost": ("yes", "no", "unknown"), "kind": EVENT_KINDS,
 }
+
+
+def _choices(name: str) -> tuple[str, ...] | None:
+    """Allowed values of a field: the answers come from the runbook data, the rest from here."""
+    if name in IMPACT_KEYS + FIX_FORWARD_KEYS:
+        return load_runbook().question(name).values
+    return _CHOICES.get(name)
 
 
 def _check_text(value: Any, path: str, optional: bool) -> Any:
@@ -213,8 +218,9 @@ def _build(cls: type, data: Any, path: str) -> Any:
             value = _check_text(value, fpath, optional)
             if value is not None and name in _TIME_FIELDS:
                 value = normalise_time(value, fpath)
-            if value is not None and name in _CHOICES and value not in _CHOICES[name]:
-                raise RecordError(fpath, f"{value!r} is not one of {list(_CHOICES[name])}")
+            allowed = _choices(name)
+            if value is not None and allowed is not None and value not in allowed:
+                raise RecordError(fpath, f"{value!r} is not one of {list(allowed)}")
         values[name] = value
     return cls(**values)
 

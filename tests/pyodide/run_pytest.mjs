@@ -9,6 +9,7 @@
 //    pure-Python wheels in .cache/pyodide-wheels/ (tests/pyodide/requirements.txt) and that wheel.
 // 3. Mounts the repository at /repo WITHOUT runbook_core/ (so the source cannot shadow the wheel)
 //    and runs pytest.main over /repo/tests with markers "not browser and not cpython_only".
+//    Test modules that import playwright or browser_support (browser tests) are not collected.
 // Exits with pytest's exit code. Needs `make setup` first.
 //
 // `--junitxml=HOST_PATH` is understood: the report is written inside Pyodide, then copied out.
@@ -26,7 +27,7 @@ const MOUNT = "/repo";
 // Top-level entries of the repository that are not made visible inside Pyodide.
 const NOT_MOUNTED = new Set([
   "runbook_core", ".git", ".venv", "node_modules", ".cache", "site", "build", "dist",
-  ".pytest_cache", ".hypothesis", ".ruff_cache",
+  ".pytest_cache", ".hypothesis", ".ruff_cache", "test-artifacts",
 ]);
 const PYTEST_ARGS = [
   `${MOUNT}/tests`,
@@ -98,7 +99,7 @@ function mountRepository(pyodide) {
 }
 
 const RUN_PYTEST = `
-import json, os, sys
+import ast, json, os, sys
 sys.dont_write_bytecode = True  # the tests dir is the host's: leave no cpython-314 .pyc there
 os.chdir(${JSON.stringify(MOUNT)})
 import runbook_core
@@ -107,8 +108,46 @@ where = os.path.dirname(runbook_core.__file__)
 if "site-packages" not in where:
     raise RuntimeError(f"runbook_core imported from {where}, not from the installed wheel")
 print(f"runbook-core {version('runbook-core')} from {where}; Python {sys.version.split()[0]} ({sys.platform})")
+
+
+class LeaveBrowserModulesUncollected:
+    """Browser test modules import Playwright (directly or via browser_support), which Pyodide
+    lacks: importing them would be a collection error, so they are not collected at all."""
+
+    BROWSER_ONLY = {"playwright", "browser_support"}
+
+    def __init__(self):
+        self.ignored = []
+
+    def pytest_ignore_collect(self, collection_path, config):
+        if collection_path.suffix != ".py" or not collection_path.name.startswith("test_"):
+            return None
+        try:
+            body = ast.parse(collection_path.read_bytes()).body
+        except (OSError, SyntaxError, ValueError):
+            return None  # let pytest report it
+        names = set()
+        for node in body:
+            if isinstance(node, ast.Import):
+                names |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+            elif isinstance(node, ast.Assign) and any(
+                getattr(target, "id", None) == "pytest_plugins" for target in node.targets
+            ):
+                names |= {c.value for c in ast.walk(node.value) if isinstance(c, ast.Constant)}
+        if names & self.BROWSER_ONLY:
+            self.ignored.append(collection_path.name)
+            return True
+        return None
+
+
+browser_modules = LeaveBrowserModulesUncollected()
 import pytest
-int(pytest.main(json.loads(PYTEST_ARGS_JSON)))
+exit_code = int(pytest.main(json.loads(PYTEST_ARGS_JSON), plugins=[browser_modules]))
+if browser_modules.ignored:
+    print("Pyodide: browser modules not collected:", ", ".join(sorted(browser_modules.ignored)))
+exit_code
 `;
 
 async function main() {
