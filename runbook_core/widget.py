@@ -24,7 +24,7 @@ from .derive import (
 )
 from .errors import RunbookError
 from .messages import all_messages
-from .record import Record, record_from_dict, record_from_json
+from .record import Record, record_from_json
 from .rules import load_runbook
 from .ticket import render_ticket
 
@@ -130,15 +130,13 @@ def render(record_json: str | None, now: str, draft_status: str = "") -> str:
 
 def import_record(text: str, now: str) -> str:
     """Validate an exported record before it replaces the current one."""
+    if not text.strip():
+        return json.dumps({"ok": False, "error": {"field": "record", "message":
+                                                  "the file is empty: choose an exported record"}})
     try:
-        record = record_from_dict(json.loads(text)) if text.strip() else None
-        if record is None:
-            raise ValueError("the file is empty")
+        record = record_from_json(text)
     except RunbookError as exc:
         return json.dumps({"ok": False, "error": _error(exc)})
-    except (ValueError, json.JSONDecodeError) as exc:
-        return json.dumps({"ok": False, "error": {"field": "record",
-                                                  "message": f"not an incident record: {exc}"}})
     return json.dumps({"ok": True, "error": None, "record": record.to_dict(),
                        "view": view(record, now)}, ensure_ascii=False)
 
