@@ -23,8 +23,13 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
 
 # What the browser needs from the npm package; nothing else is published.
-PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-                 "pyodide-lock.json")
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
 WIDGET_KEY = "runbook_widget"
 
 
@@ -33,11 +38,14 @@ def _root(config: MkDocsConfig) -> Path:
 
 
 def _pyodide_version(pyodide_dir: Path) -> str:
-    missing = [name for name in ("package.json", *PYODIDE_FILES)
-               if not (pyodide_dir / name).is_file()]
+    missing = [
+        name for name in ("package.json", *PYODIDE_FILES) if not (pyodide_dir / name).is_file()
+    ]
     if missing:
-        raise PluginError(f"{pyodide_dir} is missing {', '.join(missing)}: the site publishes "
-                          "its own Pyodide from the npm package. Run `make setup` (npm ci).")
+        raise PluginError(
+            f"{pyodide_dir} is missing {', '.join(missing)}: the site publishes "
+            "its own Pyodide from the npm package. Run `make setup` (npm ci)."
+        )
     return json.loads((pyodide_dir / "package.json").read_text("utf-8"))["version"]
 
 
@@ -61,8 +69,9 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     pyodide_dir = root / "node_modules" / "pyodide"
     pyodide_base = f"pyodide/v{_pyodide_version(pyodide_dir)}/"
     for name in PYODIDE_FILES:
-        files.append(File.generated(config, pyodide_base + name,
-                                    abs_src_path=str(pyodide_dir / name)))
+        files.append(
+            File.generated(config, pyodide_base + name, abs_src_path=str(pyodide_dir / name))
+        )
 
     name, data = _build_wheel(root)
     wheel = f"assets/wheels/{hashlib.sha256(data).hexdigest()[:16]}/{name}"

@@ -47,8 +47,13 @@ WALKTHROUGH = "/walkthrough/"
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 812}
@@ -65,23 +70,33 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("site")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT, capture_output=True, text=True, check=False)
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if result.returncode != 0:
-        pytest.fail(f"mkdocs build --strict failed (exit {result.returncode}):\n"
-                    f"{result.stderr[-4000:]}", pytrace=False)
+        pytest.fail(
+            f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stderr[-4000:]}",
+            pytrace=False,
+        )
     return out
 
 
 @pytest.fixture(scope="session")
 def site(built_site: Path) -> Iterator[str]:
     """The built site served on the site_url origin; yields that origin."""
-    from serve_site import serve  # tests/serve_site.py: static files with the right MIME types
+    from tests.serve_site import serve  # static files with the MIME types Pyodide needs
 
-    with socket.socket() as probe:
-        if probe.connect_ex((HOST, PORT)) == 0:
-            pytest.fail(f"{ORIGIN} is already in use (a `make serve`?): the browser tests serve "
-                        "the built site there, the site_url, where instant navigation works",
-                        pytrace=False)
+    deadline = time.monotonic() + 30  # another server may be just stopping
+    while _port_in_use() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if _port_in_use():
+        pytest.fail(
+            f"{ORIGIN} is already in use (a `make serve`?): the browser tests serve "
+            "the built site there, the site_url, where instant navigation works",
+            pytrace=False,
+        )
     server, thread = serve(built_site, PORT)
     try:
         yield ORIGIN
@@ -89,6 +104,11 @@ def site(built_site: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def _port_in_use() -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((HOST, PORT)) == 0
 
 
 def _launch(playwright: Playwright) -> Browser:
@@ -103,8 +123,11 @@ def _launch(playwright: Playwright) -> Browser:
             raise
     system = shutil.which("chromium") or shutil.which("chromium-browser")
     if not system:
-        pytest.fail("no Chromium: run `make setup` (installs Debian's chromium) or set "
-                    "RUNBOOK_CHROMIUM to a Chromium executable", pytrace=False)
+        pytest.fail(
+            "no Chromium: run `make setup` (installs Debian's chromium) or set "
+            "RUNBOOK_CHROMIUM to a Chromium executable",
+            pytrace=False,
+        )
     return playwright.chromium.launch(executable_path=system, **options)
 
 
@@ -131,7 +154,7 @@ class Guard:
     allowed_console: list[str] = field(default_factory=list)
     # A test that expects a dialog installs its handler here; others fail on any dialog.
     on_dialog: Callable[[Dialog], None] | None = None
-    requests: list[str] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, url), all of them
 
     def route(self, route: Route) -> None:
         host = urlsplit(route.request.url).hostname or ""
@@ -178,13 +201,14 @@ def guard() -> Guard:
 def new_context(browser: Browser, guard: Guard, **options) -> BrowserContext:
     """A guarded context on the site origin: clipboard granted, other origins refused."""
     options.setdefault("viewport", DESKTOP)
-    context = browser.new_context(base_url=ORIGIN, accept_downloads=True,
-                                  service_workers="block", **options)
+    context = browser.new_context(
+        base_url=ORIGIN, accept_downloads=True, service_workers="block", **options
+    )
     context.set_default_timeout(TIMEOUT)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ORIGIN)
     context.route("**/*", guard.route)
     context.on("page", guard.watch)
-    context.on("request", lambda request: guard.requests.append(request.url))
+    context.on("request", lambda request: guard.requests.append((request.method, request.url)))
     return context
 
 
@@ -218,8 +242,8 @@ def output(page: Page, name: str) -> Locator:
     return page.locator(f'[data-output="{name}"]')
 
 
-def error_for(page: Page, field_name: str) -> Locator:
-    return page.locator(f'[data-error-for="{field_name}"]')
+def error_for(scope: Page | Locator, field_name: str) -> Locator:
+    return scope.locator(f'[data-error-for="{field_name}"]')
 
 
 def open_walkthrough(page: Page, *, ready: bool = True) -> float:
@@ -237,6 +261,147 @@ def wait_ready(page: Page) -> None:
     try:
         expect(root).to_have_attribute("data-state", "ready", timeout=READY_TIMEOUT)
     except AssertionError:
-        raise AssertionError(f"engine not ready: data-state={root.get_attribute('data-state')!r}"
-                             f", data-last-error={root.get_attribute('data-last-error')!r}"
-                             ) from None
+        raise AssertionError(
+            f"engine not ready: data-state={root.get_attribute('data-state')!r}"
+            f", data-last-error={root.get_attribute('data-last-error')!r}"
+        ) from None
+
+
+# The widget keeps the record here (docs/assets/javascripts/walkthrough.js, KEYS.record).
+RECORD_KEY = "runbook:incident:v1"
+
+
+def settle(page: Page) -> None:
+    """Wait until no action is in flight (the widget marks the sending form aria-busy)."""
+    expect(widget(page).locator('[aria-busy="true"]')).to_have_count(0)
+
+
+def control(page: Page, name: str, value: str | None = None) -> Locator:
+    selector = f'[name="{name}"]' + (f'[value="{value}"]' if value is not None else "")
+    return widget(page).locator(selector)
+
+
+def submit(page: Page, action: str) -> None:
+    widget(page).locator(f'button[data-action="{action}"]').click()
+    settle(page)
+
+
+def stored_record(page: Page) -> dict | None:
+    text = page.evaluate("key => localStorage.getItem(key)", RECORD_KEY)
+    return None if text is None else json.loads(text)
+
+
+def bar(page: Page, name: str) -> Locator:
+    return page.locator(f'[data-summary-bar] [data-field="{name}"]')
+
+
+# ------------------------------------------------------------------ the runbook's steps
+
+
+def declare(page: Page, summary: str, by: str = "Priya Shah") -> None:
+    control(page, "summary").fill(summary)
+    control(page, "by").fill(by)
+    submit(page, "declare")
+    expect(widget(page)).to_have_attribute("data-declared", "true")
+    expect(output(page, "declare-message")).to_be_visible()
+
+
+def take_command(
+    page: Page, oncall: str, *, unavailable: bool = False, first_responder: str = ""
+) -> None:
+    control(page, "oncall").fill(oncall)
+    if unavailable:
+        control(page, "oncall_unavailable").check()
+        control(page, "first_responder").fill(first_responder)
+    submit(page, "take_command")
+    expect(bar(page, "ic")).to_have_text(first_responder if unavailable else oncall)
+
+
+def answer(page: Page, **answers: str) -> None:
+    """Choose answers to the impact (and fix-forward) questions; each is sent on change."""
+    for question, value in answers.items():
+        page.locator(f'fieldset[data-question="{question}"] input[value="{value}"]').check()
+        settle(page)
+    record = stored_record(page) or {}
+    for question, value in answers.items():
+        group = (
+            record.get("impact", {})
+            if question in record.get("impact", {})
+            else record.get("fix_forward", {})
+        )
+        assert group.get(question) == value, f"answer {question}={value} not recorded"
+
+
+def decide(page: Page, action: str, deviation_reason: str | None = None) -> None:
+    control(page, "action", action).check()
+    if deviation_reason is not None:
+        control(page, "deviation_reason").fill(deviation_reason)
+    submit(page, "decide")
+
+
+def mitigate(page: Page, outcome: str, notes: str = "") -> None:
+    """Start the next mitigation, then record its outcome."""
+    submit(page, "start_mitigation")
+    outcome_form = page.locator('form[data-form="mitigation_outcome"]')
+    expect(outcome_form).to_be_visible()
+    control(page, "outcome", outcome).check()
+    control(page, "notes").fill(notes)
+    submit(page, "mitigation_outcome")
+    expect(outcome_form).to_be_hidden()
+
+
+def post_status(page: Page, text: str) -> None:
+    control(page, "status_text").fill(text)
+    submit(page, "status_update")
+    expect(page.locator("[data-updates-info]")).to_be_visible()
+
+
+def resolve(page: Page, details: str, data_lost: str) -> None:
+    control(page, "details").fill(details)
+    control(page, "data_lost", data_lost).check()
+    submit(page, "resolve")
+    expect(output(page, "resolution-message")).to_be_visible()
+
+
+# ------------------------------------------------------------------ copy, export, the CLI
+
+
+def copy(page: Page, target: str) -> str:
+    """Click an output's Copy button; the clipboard's text."""
+    button = widget(page).locator(f'[data-command="copy"][data-target="{target}"]')
+    button.click()
+    expect(button).to_have_text(re.compile("Copied"))
+    return page.evaluate("navigator.clipboard.readText()")
+
+
+def export(page: Page) -> str:
+    """Click Export JSON; the downloaded file's text."""
+    with page.expect_download() as download:
+        widget(page).locator('[data-command="export"]').click()
+    return Path(download.value.path()).read_text("utf-8")
+
+
+def cli_ticket(state: Path) -> str:
+    """What `runbook ticket --state FILE` prints."""
+    result = subprocess.run(
+        [sys.executable, "-m", "runbook_core", "ticket", "--state", str(state)],
+        capture_output=True,
+        encoding="utf-8",
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONUTF8": "1", "PYTHONIOENCODING": "utf-8"},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def assert_browser_and_cli_agree(page: Page, tmp_path: Path) -> str:
+    """The copied ticket is the ticket shown and exactly what the CLI prints for the export."""
+    shown = output(page, "ticket").text_content()
+    copied = copy(page, "ticket")
+    assert copied == shown
+    state = tmp_path / "exported.json"
+    state.write_text(export(page), "utf-8")
+    assert json.loads(state.read_text("utf-8")) == stored_record(page)
+    assert copied == cli_ticket(state)
+    return copied

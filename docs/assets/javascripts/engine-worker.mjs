@@ -22,19 +22,68 @@ function describe(error) {
   return last.length > MAX_MESSAGE ? `${last.slice(0, MAX_MESSAGE)}…` : last;
 }
 
+// Where start-up time goes (ms since the worker started), sent with "ready".
+const timings = {};
+const mark = (name) => {
+  timings[name] = Math.round(performance.now());
+};
+
+// A missing file or a wasm served with the wrong type can leave Pyodide hanging or failing with
+// an obscure message; a HEAD request per file says exactly what is wrong, fast. Network errors
+// are not judged here (offline, a service worker): Pyodide then reports what it can.
+async function checkFiles(pyodideURL, wheelURL) {
+  const files = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+    .map((name) => new URL(name, pyodideURL).href)
+    .concat([wheelURL]);
+  const problems = await Promise.all(files.map(async (url) => {
+    let response;
+    try {
+      response = await fetch(url, { method: "HEAD" });
+    } catch {
+      return null;
+    }
+    if (response.status === 405 || response.status === 501) return null; // no HEAD here
+    const path = new URL(url).pathname;
+    if (!response.ok) return `${path} answered HTTP ${response.status}`;
+    const type = (response.headers.get("content-type") || "").split(";")[0].trim();
+    if (url.endsWith(".wasm") && type && type !== "application/wasm") {
+      return `${path} is served as ${type}; the server must send application/wasm`;
+    }
+    return null;
+  }));
+  return problems.find(Boolean) || null;
+}
+
+class KnownProblem extends Error {}
+const never = new Promise(() => {});
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
 async function start({ pyodideURL, wheelURL }) {
+  mark("init");
+  const problem = checkFiles(pyodideURL, wheelURL);
+  const failFast = problem.then((text) => (text ? Promise.reject(new KnownProblem(text)) : never));
   let loadPyodide;
   try {
-    ({ loadPyodide } = await import(new URL("pyodide.mjs", pyodideURL).href));
+    ({ loadPyodide } = await Promise.race([import(new URL("pyodide.mjs", pyodideURL).href),
+      failFast]));
   } catch (error) {
+    if (error instanceof KnownProblem) throw error;
     throw new Error(`could not load Pyodide from ${pyodideURL} (${describe(error)})`);
   }
-  const pyodide = await loadPyodide({
-    indexURL: pyodideURL,
-    packages: [wheelURL], // downloaded while Python boots
-    stdout: () => {},
-    stderr: () => {},
-  });
+  mark("imported");
+  let pyodide;
+  try {
+    pyodide = await Promise.race([loadPyodide({
+      indexURL: pyodideURL,
+      packages: [wheelURL], // downloaded while Python boots
+      stdout: () => {},
+      stderr: () => {},
+    }), failFast]);
+  } catch (error) {
+    const known = await Promise.race([problem, sleep(2000)]);
+    throw known ? new Error(known) : error;
+  }
+  mark("booted");
   try {
     widget = pyodide.pyimport("runbook_core.widget");
   } catch (error) {
@@ -43,7 +92,8 @@ async function start({ pyodideURL, wheelURL }) {
   const info = JSON.parse(widget.info());
   // Warm up: the first call reads and validates the runbook's data files.
   widget.render(null, new Date().toISOString().slice(0, 19) + "Z", "");
-  return info;
+  mark("warm");
+  return { ...info, timings };
 }
 
 self.onmessage = async ({ data }) => {

@@ -1,0 +1,739 @@
+"""Load benchmark of the walkthrough: our page against a bare floor and the common approach.
+
+    python bench/run.py [--runs 5] [--check] [--site DIR] [--out bench/results.json]
+
+Builds the site (`mkdocs build --strict`, into a temporary directory), adds two bare pages under
+/__bench/ (the floor: the same Pyodide in a module worker importing the same wheel; the peer:
+main-thread `loadPyodide` then `loadPackage(wheel)`, as Pyodide-MkDocs-Theme and markdown-exec
+do), serves it all as a static host would (bench/server.py) and drives headless Chromium. Every
+measurement runs `--runs` times, interleaved, and the medians are reported side by side; see
+bench/README.md for what each number means. Writes bench/results.json. Exits 0 whatever the
+numbers, unless --check is given: then 1 if a target is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+import math
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from html import unescape
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from playwright.sync_api import Browser, BrowserContext, Error, Page, Playwright, sync_playwright
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+from server import StaticServer, brotli, serve  # noqa: E402 - bench/ is not a package
+
+WALKTHROUGH = "/walkthrough/"
+WIDGET = "[data-runbook-widget]"
+PLAIN = "/runbook/INCIDENT_RESPONSE/"  # a runbook page without the widget
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+TIMEOUT = 90_000  # ms: an engine start on a busy 2-core machine
+SETTLE_MS = 1000  # blocking time is counted until ready + this
+ANSWERS = 50
+QUESTIONS = {
+    "scope": ["all", "subset", "unknown"],
+    "data_loss": ["yes", "no", "unknown"],
+    "degradation": ["critical", "minor", "unknown"],
+}
+KEYS = [
+    "first_input_ms",
+    "plain_page_ms",
+    "engine_ready_cold_ms",
+    "floor_ready_ms",
+    "peer_ready_ms",
+    "peer_blocking_ms",
+    "blocking_ms",
+    "engine_ready_repeat_ms",
+    "interaction_p95_ms",
+    "bytes_cold",
+]
+
+# Runs in every page before its own scripts: long tasks, the first keystroke accepted by the
+# summary field, and the moment that field can take typing (attached, enabled, editable, shown).
+INIT_SCRIPT = """
+(() => {
+  const b = window.__bench = { longTasks: [], firstInput: null, eligibleAt: null,
+                               stateReadyAt: null };
+  try {
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) b.longTasks.push([e.startTime, e.duration]);
+    }).observe({ type: "longtask", buffered: true });
+  } catch (error) { b.longTaskError = String(error); }
+  let markEligible;
+  b.eligible = new Promise((resolve) => { markEligible = resolve; });
+  const field = () => document.querySelector('[data-runbook-widget] [name="summary"]');
+  const check = () => {
+    const input = field();
+    if (b.eligibleAt === null && input && input.isConnected && !input.disabled && !input.readOnly
+        && !input.closest("[inert],fieldset[disabled]")
+        && (!input.checkVisibility || input.checkVisibility())) {
+      b.eligibleAt = performance.now();
+      markEligible(b.eligibleAt);
+    }
+    const root = document.querySelector("[data-runbook-widget]");
+    if (b.stateReadyAt === null && root && root.dataset.state === "ready") {
+      b.stateReadyAt = performance.now();
+    }
+  };
+  new MutationObserver(check).observe(document, { childList: true, subtree: true,
+    attributes: true, attributeFilter: ["disabled", "readonly", "hidden", "inert", "data-state",
+                                        "class", "style"] });
+  document.addEventListener("DOMContentLoaded", check);
+  document.addEventListener("keydown", (event) => {
+    if (b.keySent === undefined && event.target.name === "summary") b.keySent = event.timeStamp;
+  }, true);
+  document.addEventListener("input", (event) => {
+    if (b.firstInput === null && event.target.name === "summary") {
+      b.firstInput = performance.now();
+      b.firstInputValue = event.target.value;
+    }
+  }, true);
+})();
+"""
+
+FLOOR_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bench: floor</title></head>
+<body><p>Floor: the same Pyodide in a module worker, importing the same wheel.</p>
+<script type="module">
+const worker = new Worker("floor-worker.mjs", { type: "module" });
+worker.onmessage = ({ data }) => {
+  const readyMs = performance.now();
+  const rel = (t) => Math.round(t - performance.timeOrigin);
+  window.__floor = { ...data, readyMs, phases: data.t ? Object.fromEntries(
+    Object.entries(data.t).map(([k, v]) => [k, rel(v)])) : {} };
+};
+</script></body></html>
+"""
+
+FLOOR_WORKER = """// The floor: only Pyodide booting with the wheel, then `import runbook_core`.
+import { loadPyodide } from "%(pyodide)spyodide.mjs";
+const at = () => performance.timeOrigin + performance.now();
+const t = { imported: at() };
+try {
+  const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href,
+    packages: [new URL("%(wheel)s", location.href).href] });
+  t.booted = at();
+  pyodide.runPython("import runbook_core");
+  t.ready = at();
+  self.postMessage({ ok: true, t });
+} catch (error) {
+  self.postMessage({ ok: false, error: String(error && error.message || error) });
+}
+"""
+
+PEER_HTML = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>bench: peer</title>
+<script type="module">
+// The common approach (Pyodide-MkDocs-Theme, markdown-exec): Pyodide on the main thread.
+import { loadPyodide } from "%(pyodide)spyodide.mjs";
+const t = {};
+try {
+  const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href });
+  t.loaded = performance.now();
+  await pyodide.loadPackage(new URL("%(wheel)s", location.href).href,
+    { messageCallback: () => {} });
+  t.package = performance.now();
+  pyodide.runPython("import runbook_core");
+  t.ready = performance.now();
+  window.__peer = { ok: true, readyMs: t.ready, phases: t };
+} catch (error) {
+  window.__peer = { ok: false, error: String(error && error.message || error) };
+}
+</script></head>
+<body><p>Peer: main-thread loadPyodide, then loadPackage(wheel), then import runbook_core.</p>
+</body></html>
+"""
+
+
+# ---------------------------------------------------------------------------- site and server
+
+
+def build_site(out: Path) -> None:
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    if result.returncode != 0:
+        sys.exit(
+            f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stderr[-3000:]}"
+        )
+
+
+def published_paths(site: Path) -> tuple[str, str]:
+    """(pyodide folder, wheel) as absolute URL paths, read from the widget's data-* attributes."""
+    html = (site / WALKTHROUGH.strip("/") / "index.html").read_text("utf-8")
+    root = re.search(r"<[^>]*\bdata-runbook-widget\b[^>]*>", html)
+    if not root:
+        sys.exit(f"no [data-runbook-widget] in {WALKTHROUGH}: nothing to benchmark")
+    attrs = dict(re.findall(r'\bdata-([a-z-]+)="([^"]*)"', root.group(0)))
+    try:
+        return tuple(
+            urlsplit(urljoin(f"http://x{WALKTHROUGH}", unescape(attrs[name]))).path
+            for name in ("pyodide", "wheel")
+        )  # type: ignore[return-value]
+    except KeyError as missing:
+        sys.exit(f"the widget has no data-{missing.args[0]} attribute")
+
+
+def add_bench_pages(site: Path) -> None:
+    pyodide, wheel = published_paths(site)
+    bench = site / "__bench"
+    bench.mkdir(exist_ok=True)
+    values = {"pyodide": pyodide, "wheel": wheel}
+    (bench / "floor.html").write_text(FLOOR_HTML, "utf-8")
+    (bench / "floor-worker.mjs").write_text(FLOOR_WORKER % values, "utf-8")
+    (bench / "peer.html").write_text(PEER_HTML % values, "utf-8")
+
+
+# ---------------------------------------------------------------------------- browser
+
+
+def launch_options(playwright: Playwright) -> dict:
+    """Chromium: $RUNBOOK_CHROMIUM, else Playwright's own if installed, else `chromium` on PATH."""
+    options: dict = {"headless": True, "args": CHROMIUM_ARGS}
+    override = os.environ.get("RUNBOOK_CHROMIUM")
+    if override:
+        return {**options, "executable_path": override}
+    if Path(playwright.chromium.executable_path).exists():
+        return options
+    system = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not system:
+        sys.exit(
+            "no Chromium: run `make setup` (installs Debian's chromium) or set "
+            "RUNBOOK_CHROMIUM to a Chromium executable"
+        )
+    return {**options, "executable_path": system}
+
+
+def fresh_page(browser: Browser) -> tuple[BrowserContext, Page]:
+    context = browser.new_context()
+    context.add_init_script(INIT_SCRIPT)
+    context.set_default_timeout(TIMEOUT)
+    return context, context.new_page()
+
+
+def wait_engine(page: Page) -> float:
+    """Waits for the widget to say ready (or error); returns its data-engine-ready-ms."""
+    page.wait_for_function(
+        """() => { const r = document.querySelector("[data-runbook-widget]");
+                   return r && (r.dataset.state === "error" || r.dataset.engineReadyMs); }""",
+        timeout=TIMEOUT,
+    )
+    state = page.evaluate("""() => { const r = document.querySelector("[data-runbook-widget]");
+        return { state: r.dataset.state, ms: r.dataset.engineReadyMs, error: r.dataset.lastError,
+                 at: window.__bench.stateReadyAt }; }""")
+    if state["state"] == "error" or not state["ms"]:
+        raise RuntimeError(f"the walkthrough engine failed: {state['error']}")
+    return float(state["ms"])
+
+
+def total_blocking(page: Page, until: float) -> tuple[float, float]:
+    """(total blocking time, longest task) of long tasks that start before `until` (ms)."""
+    remaining = until - page.evaluate("performance.now()")
+    if remaining > 0:
+        time.sleep(remaining / 1000 + 0.05)
+    tasks = page.evaluate("window.__bench.longTasks")
+    tasks = [(start, duration) for start, duration in tasks if start < until]
+    return (
+        sum(max(0.0, duration - 50) for _, duration in tasks),
+        max((duration for _, duration in tasks), default=0.0),
+    )
+
+
+class Bench:
+    def __init__(
+        self, playwright: Playwright, browser: Browser, server: StaticServer, origin: str
+    ) -> None:
+        self.playwright = playwright
+        self.browser = browser
+        self.server = server
+        self.origin = origin
+        self.samples: dict[str, list[float]] = {key: [] for key in KEYS}
+        self.notes: dict[str, list] = {}
+
+    def note(self, key: str, value) -> None:
+        self.notes.setdefault(key, []).append(value)
+
+    def plain(self) -> None:
+        context, page = fresh_page(self.browser)
+        try:
+            page.goto(self.origin + PLAIN, wait_until="domcontentloaded")
+            dcl = page.evaluate(
+                "performance.getEntriesByType('navigation')[0].domContentLoadedEventStart"
+            )
+            self.samples["plain_page_ms"].append(dcl)
+            # For reference: the blocking time a page without the widget already has.
+            page.wait_for_load_state("load")
+            loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            blocking, longest = total_blocking(page, loaded + SETTLE_MS)
+            self.note(
+                "plain", {"dcl": dcl, "load": loaded, "blocking": blocking, "longest": longest}
+            )
+        finally:
+            context.close()
+            self.server.wait_idle()
+
+    def first_input(self) -> None:
+        """Types into the summary field as soon as it can take typing; the page says when the
+        keystroke got through (its `input` event), so main-thread blocking is included. The
+        text must still be there once the widget has mounted; if mounting lost it, the first
+        keystroke typed after that counts."""
+        field = f'{WIDGET} [name="summary"]'
+        context, page = fresh_page(self.browser)
+        try:
+            page.goto(self.origin + WALKTHROUGH, wait_until="commit")
+            eligible = page.evaluate(f"""() => window.__bench.eligible.then((at) => {{
+                document.querySelector('{field}').focus();
+                return at; }})""")
+            page.keyboard.type("x")
+            try:
+                page.wait_for_function("window.__bench.firstInput !== null", timeout=5000)
+            except Error:  # focus lost before the keystroke: type through Playwright's checks
+                page.locator(field).press_sequentially("x")
+                page.wait_for_function("window.__bench.firstInput !== null")
+            page.wait_for_function(f"document.querySelector('{WIDGET}').runbookWidget")
+            lost = "x" not in page.locator(field).input_value()
+            if lost:
+                print("  note: text typed before the widget mounted was lost", flush=True)
+                page.evaluate("window.__bench.firstInput = null; delete window.__bench.keySent")
+                page.locator(field).press_sequentially("x")
+                page.wait_for_function("window.__bench.firstInput !== null")
+            got = page.evaluate("""() => ({ at: window.__bench.firstInput,
+                sent: window.__bench.keySent,
+                dcl: performance.getEntriesByType('navigation')[0].domContentLoadedEventStart })""")
+            self.samples["first_input_ms"].append(got["at"])
+            self.note(
+                "first_input",
+                {
+                    "eligible": eligible,
+                    "sent": got["sent"],
+                    "typed": got["at"],
+                    "dcl": got["dcl"],
+                    "lost": lost,
+                },
+            )
+        finally:
+            context.close()
+            self.server.wait_idle()
+
+    def cold(self, interactions: bool = False) -> None:
+        """A cold visit: engine ready, blocking time until ready + 1 s, bytes sent."""
+        context, page = fresh_page(self.browser)
+        try:
+            self.server.wait_idle()
+            self.server.stats.reset()
+            page.goto(self.origin + WALKTHROUGH, wait_until="commit")
+            ready = wait_engine(page)
+            blocking, longest = total_blocking(page, ready + SETTLE_MS)
+            self.server.wait_idle()
+            stats = self.server.stats
+            self.samples["engine_ready_cold_ms"].append(ready)
+            self.samples["blocking_ms"].append(blocking)
+            self.samples["bytes_cold"].append(stats.bytes)
+            detail = page.evaluate("""() => { const e = window.__runbookEngine || {};
+                return { worker: e.startedAt ? e.startedAt - performance.timeOrigin : null,
+                         timings: e.info && e.info.timings, stateReady: window.__bench.stateReadyAt,
+                         dcl: performance.getEntriesByType('navigation')[0]
+                                .domContentLoadedEventStart }; }""")
+            tasks = page.evaluate("window.__bench.longTasks")
+            self.note(
+                "cold",
+                {
+                    **detail,
+                    "ready": ready,
+                    "longest": longest,
+                    "long_tasks": tasks,
+                    "by_path": dict(stats.by_path),
+                    "log": list(stats.log),
+                },
+            )
+            if interactions:
+                self.interactions(page)
+        finally:
+            context.close()
+            self.server.wait_idle()
+
+    def interactions(self, page: Page) -> None:
+        """p95 of answer click -> the ticket's text changed, over ANSWERS answers (after a
+        declaration: answers before it are refused)."""
+        page.fill(f'{WIDGET} [name="summary"]', "Bench: checkout errors after release 1.2.3")
+        page.click(f'{WIDGET} button[data-action="declare"]')
+        page.wait_for_function(
+            "document.querySelector('[data-runbook-widget]').dataset.declared === 'true'"
+        )
+        page.evaluate("""() => {
+            const root = document.querySelector("[data-runbook-widget]");
+            const ticket = () => root.querySelector('[data-output="ticket"]').textContent;
+            const ix = window.__ix = { samples: [], pending: null };
+            root.addEventListener("click", (event) => {
+              if (event.target.matches('fieldset[data-question] input[type="radio"]')) {
+                ix.pending = { t0: performance.now(), before: ticket() };
+              }
+            }, true);
+            new MutationObserver(() => {
+              const p = ix.pending;
+              if (p && ticket() !== p.before) {
+                ix.samples.push(performance.now() - p.t0);
+                ix.pending = null;
+              }
+            }).observe(root, { childList: true, characterData: true, subtree: true });
+        }""")
+        names = list(QUESTIONS)
+        for i in range(ANSWERS):
+            name = names[i % len(names)]
+            value = QUESTIONS[name][(i // len(names) + 1) % len(QUESTIONS[name])]
+            page.click(f'{WIDGET} fieldset[data-question="{name}"] input[value="{value}"]')
+            page.wait_for_function(
+                f"""() => window.__ix.samples.length >= {i + 1} &&
+                    !document.querySelector('[data-runbook-widget] [aria-busy="true"]')""",
+                timeout=15_000,
+            )
+        error = page.evaluate("document.querySelector('[data-runbook-widget]').dataset.lastError")
+        if error:
+            raise RuntimeError(f"an answer was refused: {error}")
+        samples = page.evaluate("window.__ix.samples")
+        self.samples["interaction_p95_ms"].append(percentile(samples, 95))
+        self.note("interactions", samples)
+
+    def floor(self) -> None:
+        context, page = fresh_page(self.browser)
+        try:
+            page.goto(self.origin + "/__bench/floor.html", wait_until="commit")
+            page.wait_for_function("window.__floor", timeout=TIMEOUT)
+            result = page.evaluate("window.__floor")
+            if not result["ok"]:
+                raise RuntimeError(f"the floor page failed: {result['error']}")
+            self.samples["floor_ready_ms"].append(result["readyMs"])
+            self.note("floor", result["phases"])
+        finally:
+            context.close()
+            self.server.wait_idle()
+
+    def peer(self) -> None:
+        context, page = fresh_page(self.browser)
+        try:
+            page.goto(self.origin + "/__bench/peer.html", wait_until="commit")
+            page.wait_for_function("window.__peer", timeout=TIMEOUT)
+            result = page.evaluate("window.__peer")
+            if not result["ok"]:
+                raise RuntimeError(f"the peer page failed: {result['error']}")
+            blocking, longest = total_blocking(page, result["readyMs"] + SETTLE_MS)
+            self.samples["peer_ready_ms"].append(result["readyMs"])
+            self.samples["peer_blocking_ms"].append(blocking)
+            self.note("peer", {**result["phases"], "longest": longest})
+        finally:
+            context.close()
+            self.server.wait_idle()
+
+    def repeat(self) -> None:
+        """Second visit in a persistent profile (HTTP cache, code caches, localStorage kept)."""
+        profile = tempfile.mkdtemp(prefix="runbook-bench-profile-")
+        context = self.playwright.chromium.launch_persistent_context(
+            profile, **launch_options(self.playwright)
+        )
+        try:
+            context.add_init_script(INIT_SCRIPT)
+            context.set_default_timeout(TIMEOUT)
+            first = context.new_page()
+            first.goto(self.origin + WALKTHROUGH, wait_until="commit")
+            wait_engine(first)
+            time.sleep(SETTLE_MS / 1000)  # a reader stays a moment; caches get written
+            first.close()
+            self.server.wait_idle()
+            self.server.stats.reset()
+            second = context.new_page()
+            second.goto(self.origin + WALKTHROUGH, wait_until="commit")
+            ready = wait_engine(second)
+            self.samples["engine_ready_repeat_ms"].append(ready)
+            timings = second.evaluate("window.__runbookEngine?.info?.timings")
+            self.note(
+                "repeat", {"ready": ready, "timings": timings, "bytes": self.server.stats.bytes}
+            )
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+            self.server.wait_idle()
+
+
+def percentile(values: list[float], p: float) -> float:
+    """Nearest-rank percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)]
+
+
+# ---------------------------------------------------------------------------- report
+
+
+def targets(r: dict) -> list[tuple[str, str, bool]]:
+    """(what, measured, holds) for each target of issue 4."""
+
+    def ratio(a: str, b: str) -> float:
+        return r[a] / r[b] if r[b] else math.inf
+
+    return [
+        (
+            "first_input / plain_page <= 1.2",
+            f"{ratio('first_input_ms', 'plain_page_ms'):.2f}",
+            ratio("first_input_ms", "plain_page_ms") <= 1.2,
+        ),
+        (
+            "engine_ready_cold / floor_ready <= 1.1",
+            f"{ratio('engine_ready_cold_ms', 'floor_ready_ms'):.2f}",
+            ratio("engine_ready_cold_ms", "floor_ready_ms") <= 1.1,
+        ),
+        (
+            "engine_ready_cold < peer_ready",
+            f"{r['engine_ready_cold_ms']:.0f} vs {r['peer_ready_ms']:.0f}",
+            r["engine_ready_cold_ms"] < r["peer_ready_ms"],
+        ),
+        ("blocking <= 50 ms", f"{r['blocking_ms']:.0f}", r["blocking_ms"] <= 50),
+        (
+            "engine_ready_repeat / cold <= 0.6",
+            f"{ratio('engine_ready_repeat_ms', 'engine_ready_cold_ms'):.2f}",
+            ratio("engine_ready_repeat_ms", "engine_ready_cold_ms") <= 0.6,
+        ),
+        (
+            "interaction_p95 <= 50 ms",
+            f"{r['interaction_p95_ms']:.0f}",
+            r["interaction_p95_ms"] <= 50,
+        ),
+        ("bytes_cold <= 5,000,000", f"{r['bytes_cold']:,.0f}", r["bytes_cold"] <= 5_000_000),
+    ]
+
+
+def print_report(bench: Bench, results: dict, runs: int, elapsed: float) -> None:
+    print(
+        f"\nMedians of {runs} run(s); {results['cores']} cores; "
+        f"load average {os.getloadavg()[0]:.1f}; {elapsed:.0f} s in all.\n"
+    )
+    print(f"| {'metric':<24} | {'median':>11} | {'min':>11} | {'max':>11} |")
+    print(f"| {'-' * 24} | {'-' * 11}:| {'-' * 11}:| {'-' * 11}:|")
+    for key in KEYS:
+        values = bench.samples[key]
+        print(
+            f"| {key:<24} | {results[key]:>11,.0f} | {min(values):>11,.0f} | "
+            f"{max(values):>11,.0f} |"
+        )
+    print(f"\n| {'target':<40} | {'measured':>13} | result |")
+    print(f"| {'-' * 40} | {'-' * 13}:| ------ |")
+    for what, measured, holds in targets(results):
+        print(f"| {what:<40} | {measured:>13} | {'PASS' if holds else 'FAIL':<6} |")
+    s = bench.samples
+
+    def paired(a: str, b: str) -> str:
+        ratios = [x / y for x, y in zip(s[a], s[b], strict=False) if y]
+        return (
+            f"{statistics.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
+            if ratios
+            else "-"
+        )
+
+    print(
+        "\nThe same ratios taken within each round (median [min-max]; less sensitive to the "
+        f"machine's load drifting): first_input/plain {paired('first_input_ms', 'plain_page_ms')}"
+        f", cold/floor {paired('engine_ready_cold_ms', 'floor_ready_ms')}, cold/peer "
+        f"{paired('engine_ready_cold_ms', 'peer_ready_ms')}, repeat/cold "
+        f"{paired('engine_ready_repeat_ms', 'engine_ready_cold_ms')}"
+    )
+
+
+def print_diagnostics(bench: Bench) -> None:
+    """Where the time and the bytes go (medians where it makes sense; last cold visit)."""
+
+    def med(items: list[dict], key: str) -> str:
+        values = [item[key] for item in items if item and item.get(key) is not None]
+        return f"{statistics.median(values):,.0f}" if values else "-"
+
+    cold = bench.notes.get("cold", [])
+    print("\nWhere the time goes (ms from navigation start, medians):")
+    if cold:
+        timings = [c["timings"] or {} for c in cold]
+        print(
+            f"  ours : DOMContentLoaded {med(cold, 'dcl')}, worker created "
+            f"{med(cold, 'worker')}; "
+            f"in the worker (ms since it started): HEAD checks+import pyodide.mjs "
+            f"{med(timings, 'imported')}, loadPyodide+wheel {med(timings, 'booted')}, "
+            f"import runbook_core.widget + first render {med(timings, 'warm')}; ready "
+            f"{med(cold, 'ready')}, data-state=ready {med(cold, 'stateReady')}; longest task "
+            f"{med(cold, 'longest')}"
+        )
+    if bench.notes.get("floor"):
+        floor = bench.notes["floor"]
+        print(
+            f"  floor: pyodide.mjs imported {med(floor, 'imported')}, loadPyodide+wheel "
+            f"{med(floor, 'booted')}, import runbook_core {med(floor, 'ready')}"
+        )
+    if bench.notes.get("peer"):
+        peer = bench.notes["peer"]
+        print(
+            f"  peer : loadPyodide {med(peer, 'loaded')}, loadPackage(wheel) "
+            f"{med(peer, 'package')}, import runbook_core {med(peer, 'ready')}; longest task "
+            f"{med(peer, 'longest')}"
+        )
+    if bench.notes.get("plain"):
+        plain = bench.notes["plain"]
+        print(
+            f"  plain page (no widget): DOMContentLoaded {med(plain, 'dcl')}, load "
+            f"{med(plain, 'load')}, blocking until load + 1 s {med(plain, 'blocking')} "
+            f"(longest task {med(plain, 'longest')})"
+        )
+    if bench.notes.get("first_input"):
+        fi = bench.notes["first_input"]
+        print(
+            f"  first input: field can take typing {med(fi, 'eligible')}, keystroke sent "
+            f"{med(fi, 'sent')} (harness latency), handled {med(fi, 'typed')}; "
+            f"DOMContentLoaded {med(fi, 'dcl')}"
+        )
+    if bench.notes.get("repeat"):
+        rep = bench.notes["repeat"]
+        timings = [r["timings"] or {} for r in rep]
+        print(
+            f"  repeat: ready {med(rep, 'ready')}; in the worker: imported "
+            f"{med(timings, 'imported')}, booted {med(timings, 'booted')}, warm "
+            f"{med(timings, 'warm')}; bytes sent {med(rep, 'bytes')}"
+        )
+    if cold:
+        last = cold[-1]
+        print("\nCold visit, what the server sent (last run; ms since the navigation request):")
+        rows = sorted(last["log"], key=lambda row: -row[5])
+        for start, end, method, path, status, sent in rows[:9]:
+            print(
+                f"  {sent:>10,} B  {status} {method:<4} {start * 1000:>6,.0f}-"
+                f"{end * 1000:>6,.0f}  {path}"
+            )
+        rest = rows[9:]
+        if rest:
+            print(f"  {sum(row[5] for row in rest):>10,} B  {len(rest)} other requests")
+        tasks = ", ".join(
+            f"{duration:.0f} at {start:,.0f}"
+            for start, duration in last["long_tasks"]
+            if start < last["ready"] + SETTLE_MS
+        )
+        print(f"  long tasks on the main thread (ms): {tasks or 'none'}")
+    if bench.notes.get("interactions"):
+        samples = sorted(bench.notes["interactions"][-1])
+        print(
+            f"\nAnswers -> ticket (ms, {len(samples)} answers): median "
+            f"{statistics.median(samples):.0f}, p95 {percentile(samples, 95):.0f}, "
+            f"max {samples[-1]:.0f}"
+        )
+
+
+# ---------------------------------------------------------------------------- main
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5, help="runs per measurement (default 5)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a target is missed")
+    parser.add_argument("--site", type=Path, help="an already built site (skips the build)")
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument(
+        "--details",
+        type=Path,
+        help="also write every sample and diagnostic (phases, requests) here",
+    )
+    args = parser.parse_args()
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+    started = time.monotonic()
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    if load > cores:
+        print(
+            f"note: this machine is busy (load average {load:.1f} on {cores} cores): "
+            "the timings will be slower and noisier than on an idle machine",
+            flush=True,
+        )
+    with tempfile.TemporaryDirectory(prefix="runbook-bench-") as tmp:
+        site = Path(tmp) / "site"
+        if args.site:
+            shutil.copytree(args.site, site)
+        else:
+            print("building the site (mkdocs build --strict)...", flush=True)
+            build_site(site)
+        add_bench_pages(site)
+        server, thread = serve(site, 0)
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        print(
+            f"serving it on {origin} (gzip{', br' if brotli else ''}); "
+            f"{args.runs} run(s) of each measurement, interleaved...",
+            flush=True,
+        )
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(**launch_options(playwright))
+                try:
+                    bench = Bench(playwright, browser, server, origin)
+                    run_all(bench, args.runs)
+                finally:
+                    browser.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(timeout=5)
+    results = {key: float(round(statistics.median(bench.samples[key]), 1)) for key in KEYS}
+    results["bytes_cold"] = int(results["bytes_cold"])
+    results["cores"] = os.cpu_count()
+    args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
+    print_report(bench, results, args.runs, time.monotonic() - started)
+    print_diagnostics(bench)
+    if args.details:
+        args.details.write_text(
+            json.dumps({"samples": bench.samples, "notes": bench.notes}, indent=1) + "\n", "utf-8"
+        )
+    print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+    failed = [what for what, _, holds in targets(results) if not holds]
+    return 1 if args.check and failed else 0
+
+
+def run_all(bench: Bench, runs: int) -> None:
+    # A discarded cold visit first: the browser's processes and the OS caches warm up.
+    bench.cold()
+    bench.samples = {key: [] for key in KEYS}
+    bench.notes = {}
+    for run in range(runs):
+        t0 = time.monotonic()
+        last = run == runs - 1
+        steps: list[Callable[[], None]] = [
+            bench.plain,
+            bench.first_input,
+            # the last cold visit then times the answers (after its own numbers are taken)
+            functools.partial(bench.cold, interactions=last),
+            bench.floor,
+            bench.peer,
+            bench.repeat,
+        ]
+        for step in steps:
+            step()
+        print(f"  run {run + 1}/{runs}: {time.monotonic() - t0:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,435 @@
+"""Nothing is lost and nothing breaks: hostile text, reload, instant navigation, import, a
+failing engine, typing before the engine is ready, keyboard-only use."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import time
+
+import pytest
+
+if sys.platform == "emscripten":
+    pytest.skip("browser tests drive Chromium from CPython", allow_module_level=True)
+pytest.importorskip("playwright.sync_api")
+
+from playwright.sync_api import BrowserContext, Dialog, Page, Route, expect  # noqa: E402
+
+from runbook_core import Record, render_ticket  # noqa: E402
+from tests.browser_support import (  # noqa: E402
+    SCREENSHOTS,
+    WALKTHROUGH,
+    Guard,
+    answer,
+    assert_browser_and_cli_agree,
+    bar,
+    control,
+    decide,
+    declare,
+    error_for,
+    export,
+    mitigate,
+    open_walkthrough,
+    output,
+    post_status,
+    resolve,
+    settle,
+    step,
+    stored_record,
+    submit,
+    take_command,
+    wait_ready,
+    widget,
+)
+from tests.helpers import EXAMPLES, ROOT, structure  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+WASM = "**/pyodide.asm.wasm"
+BLANK_TICKET = render_ticket(Record())
+# Markup that would run if the page ever inserted text as HTML (it must never).
+MARKUP = '<img src=x onerror="window.__pwned=1;alert(1)"><script>alert(2)</script>'
+HOSTILE = (
+    f"{MARKUP} | pipes || a|b | 🚨 emoji 🔥 مرحبا بالعالم (RTL) \u202etxet desrever\u202c "
+    "`code` **bold** [link](javascript:alert(3)) \\ back\\slash"
+)
+HOSTILE_LINES = f"{HOSTILE}\nsecond line\n# not a heading\n| not | a | table |\n\n- not a list"
+
+
+def skeleton(ticket: str) -> list[str]:
+    """Headings and table widths, in order (row counts vary with the incident)."""
+    return [part for part in structure(ticket) if not part.startswith("rows=")]
+
+
+def assert_inert(page: Page, guard: Guard) -> None:
+    """No markup from the text became live: no element, no script run, no request for it."""
+    assert page.locator('img[src="x"]').count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert not [url for _, url in guard.requests if url.endswith("/x")]
+
+
+def wasm_downloads(guard: Guard) -> list[str]:
+    """GETs of the wasm (the engine also checks each file with a HEAD request first)."""
+    return [
+        url
+        for method, url in guard.requests
+        if method == "GET" and url.endswith("/pyodide.asm.wasm")
+    ]
+
+
+def test_guard_catches_other_origins_and_console_errors(page: Page, guard: Guard) -> None:
+    """The guard every test relies on: a request elsewhere is aborted and recorded, as are
+    console errors (then forgotten here, so this test itself passes)."""
+    page.goto("/")
+    failed = page.evaluate("""() => fetch("https://example.com/tracker.js")
+                                .then(() => "loaded", () => "blocked")""")
+    assert failed == "blocked"
+    page.evaluate("console.error('deliberate')")
+    assert guard.foreign_requests == ["https://example.com/tracker.js"]
+    assert any("deliberate" in e for e in guard.console_errors)
+    guard.foreign_requests.clear()
+    guard.console_errors.clear()
+
+
+def test_hostile_text_is_inert_and_survives_reload(page: Page, guard: Guard, tmp_path) -> None:
+    """Markup, pipes, newlines, emoji, RTL and a 10 kB paste: shown as text, the ticket keeps
+    its sections and agrees with the CLI, and all of it survives a reload."""
+    paste = "\n".join(f"{i:04d} {HOSTILE}" for i in range(80))[:10_000]
+    assert len(paste) == 10_000
+    paste_end = paste.splitlines()[-1]  # the last, cut line: the paste arrived whole
+    open_walkthrough(page)
+    declare(page, HOSTILE_LINES)
+    message = output(page, "declare-message")
+    expect(message).to_contain_text('<img src=x onerror="window.__pwned=1;alert(1)">')
+    expect(message).to_contain_text("🚨 emoji 🔥 مرحبا بالعالم")
+
+    # 10 kB in the one-line summary is refused, naming the limit; the summary is kept.
+    control(page, "summary").fill(paste)
+    submit(page, "declare")
+    too_long = error_for(step(page, "declare"), "summary")
+    expect(too_long).to_contain_text("the limit is 500")
+    assert stored_record(page)["summary"].startswith(MARKUP)
+
+    take_command(page, "Sam | Okafor <b>")
+    answer(page, scope="all", data_loss="unknown", degradation="critical")
+    decide(page, "roll_back")
+    mitigate(page, "succeeded", paste)
+    control(page, "status_text").fill(HOSTILE_LINES)
+    expect(output(page, "status-message")).to_contain_text("second line")
+    post_status(page, HOSTILE_LINES)
+    resolve(page, paste, "unknown")
+    expect(output(page, "resolution-message")).to_contain_text(paste_end)
+    expect(widget(page)).to_have_attribute("data-state", "ready")
+    assert_inert(page, guard)
+
+    ticket = assert_browser_and_cli_agree(page, tmp_path)
+    assert skeleton(ticket) == skeleton(BLANK_TICKET)
+    assert f"\n{paste_end[:5]}" in ticket  # (markup is escaped in the ticket: compare the start)
+
+    record = stored_record(page)
+    page.reload()
+    wait_ready(page)
+    assert stored_record(page) == record
+    expect(output(page, "ticket")).to_have_text(ticket)
+    assert_inert(page, guard)
+
+
+def test_reload_mid_incident_resumes_exactly(page: Page) -> None:
+    """Mid-mitigation with an unsent status draft: a reload shows the same record, ticket,
+    step and draft. Also records the timings for the README's closing note."""
+    cold = open_walkthrough(page)
+    cold_ms = timings(page)
+    declare(page, "Login fails for SSO users")
+    take_command(page, "Sam Okafor")
+    answer(page, scope="subset", data_loss="no", degradation="critical")
+    decide(page, "roll_back")
+    submit(page, "start_mitigation")
+    draft = "Rollback running; 40% of pods replaced."
+    control(page, "status_text").fill(draft)
+    control(page, "timeline_event").fill("Half-typed timeline note")
+    expect(output(page, "status-message")).to_contain_text(draft)
+    page.wait_for_timeout(300)  # drafts are saved on input; let the preview settle
+    settle(page)
+
+    record = stored_record(page)
+    ticket = output(page, "ticket").text_content()
+    root = widget(page)
+    expect(root).to_have_attribute("data-current-step", "mitigate")
+    current_link = page.locator('[data-step-link][aria-current="step"]')
+    expect(current_link).to_have_attribute("data-step-link", "mitigate")
+
+    started = time.monotonic()
+    page.reload()
+    # Drawn from the saved view at once, before the engine is ready.
+    expect(output(page, "ticket")).to_have_text(ticket)
+    wait_ready(page)
+    reload_s = time.monotonic() - started
+    assert stored_record(page) == record
+    expect(output(page, "ticket")).to_have_text(ticket)
+    expect(root).to_have_attribute("data-current-step", "mitigate")
+    expect(current_link).to_have_attribute("data-step-link", "mitigate")
+    expect(page.locator('form[data-form="mitigation_outcome"]')).to_be_visible()
+    expect(control(page, "status_text")).to_have_value(draft)
+    expect(control(page, "timeline_event")).to_have_value("Half-typed timeline note")
+    expect(output(page, "status-message")).to_contain_text(draft)
+    expect(bar(page, "status")).to_have_text("Mitigating (rollback in progress)")
+
+    reload_ms = timings(page)
+    out = ROOT / "test-artifacts" / "timings.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(
+        json.dumps(
+            {
+                "note": "ms from navigation start, headless Chromium, HTTP cache off (routing on)",
+                "cold": {**cold_ms, "test_seconds_to_ready": round(cold, 2)},
+                "reload": {**reload_ms, "test_seconds_to_ready": round(reload_s, 2)},
+            },
+            indent=2,
+        )
+        + "\n",
+        "utf-8",
+    )
+
+
+def timings(page: Page) -> dict[str, int]:
+    return page.evaluate("""() => {
+        const nav = performance.getEntriesByType("navigation")[0];
+        const root = document.querySelector("[data-runbook-widget]");
+        return {form_interactive_ms: Math.round(nav.domInteractive),
+                dom_content_loaded_ms: Math.round(nav.domContentLoadedEventEnd),
+                engine_ready_ms: Number(root.dataset.engineReadyMs)};
+    }""")
+
+
+def test_instant_navigation_keeps_state_and_worker(page: Page, guard: Guard) -> None:
+    """Away to another page and back through nav links: no reload, the same engine (one
+    download of the wasm), the same incident; the widget works on arrival."""
+    open_walkthrough(page)
+    declare(page, "Image uploads time out")
+    take_command(page, "Sam Okafor")
+    engine_started = page.evaluate("window.__runbookEngine.startedAt")
+    assert len(wasm_downloads(guard)) == 1, guard.requests
+    ticket = output(page, "ticket").text_content()
+    page.evaluate("window.__sameDocument = true")
+
+    # Out through the widget's own link to the Rollback runbook, back through the site nav.
+    step(page, "mitigate").get_by_role("link", name="Rollback runbook").first.click()
+    expect(page).to_have_url(re.compile(r"/ROLLBACK/(#[\w-]*)?$"))
+    expect(page.locator("h1").first).to_contain_text("Rollback")
+    expect(widget(page)).to_have_count(0)
+    page.locator(".md-sidebar--primary").get_by_role("link", name="Walkthrough", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/walkthrough/$"))
+    wait_ready(page)
+
+    assert page.evaluate("window.__sameDocument") is True, "the page was reloaded"
+    assert page.evaluate("window.__runbookEngine.startedAt") == engine_started
+    expect(output(page, "ticket")).to_have_text(ticket)
+    expect(bar(page, "ic")).to_have_text("Sam Okafor")
+    answer(page, scope="all", data_loss="no", degradation="critical")
+    expect(bar(page, "severity")).to_have_text("SEV1: critical degradation for all users")
+    assert len(wasm_downloads(guard)) == 1, "a second engine was started"
+
+
+def test_import_refuses_bad_files_and_round_trips(page: Page, guard: Guard, tmp_path) -> None:
+    """A malformed file and a newer-schema file are refused, saying why, and the current
+    incident is kept; an exported file round-trips through New incident + Import."""
+    dialogs: list[str] = []
+    answers = iter([])
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept() if next(answers) else dialog.dismiss()
+
+    guard.on_dialog = on_dialog
+    open_walkthrough(page)
+    declare(page, "Reports show yesterday's numbers")
+    take_command(page, "Sam Okafor")
+    exported = export(page)
+    record = stored_record(page)
+    assert json.loads(exported) == record
+    ticket = output(page, "ticket").text_content()
+    error = error_for(step(page, "ticket"), "record")
+
+    def import_file(name: str, text: str) -> None:
+        path = tmp_path / name
+        path.write_text(text, "utf-8")
+        with page.expect_file_chooser() as chooser:
+            widget(page).locator('[data-command="import"]').click()
+        chooser.value.set_files(path)
+
+    newer = {**json.loads(exported), "schema_version": 99}
+    for name, text, why in [
+        ("broken.json", '{"schema_version": 1, "summary": ', "not valid JSON"),
+        ("newer.json", json.dumps(newer), "99"),
+    ]:
+        import_file(name, text)
+        expect(error).to_be_visible()
+        expect(error).to_contain_text(f"{name} was not imported, the current incident is kept")
+        expect(error).to_contain_text(why)
+        assert stored_record(page) == record
+        expect(output(page, "ticket")).to_have_text(ticket)
+    assert dialogs == []
+
+    # Another incident: asked first; "Cancel" keeps the current one.
+    other = (EXAMPLES / "fix-forward.json").read_text("utf-8")
+    answers = iter([False])
+    import_file("fix-forward.json", other)
+    wait_until(page, lambda: dialogs)
+    settle(page)
+    assert len(dialogs) == 1 and "Replace the current incident" in dialogs[0]
+    assert stored_record(page) == record
+
+    # New incident (confirmed) clears everything; importing the export restores it exactly.
+    answers = iter([True])
+    widget(page).locator('[data-command="new-incident"]').click()
+    expect(output(page, "ticket")).to_have_text(BLANK_TICKET)
+    assert stored_record(page) is None
+    assert "will be cleared" in dialogs[1]
+    import_file("exported.json", exported)
+    expect(output(page, "ticket")).to_have_text(ticket)
+    expect(error).to_be_hidden()
+    assert stored_record(page) == record
+    expect(bar(page, "ic")).to_have_text("Sam Okafor")
+    assert len(dialogs) == 2  # nothing to replace after New incident
+
+
+# Notes the time (ms from navigation start) the widget first shows data-state="error".
+RECORD_ERROR_TIME = """
+new MutationObserver((changes, observer) => {
+  if (changes.some((c) => c.target.dataset.state === "error")) {
+    window.__errorAt = performance.now();
+    observer.disconnect();
+  }
+}).observe(document, {subtree: true, attributes: true, attributeFilter: ["data-state"]});
+"""
+
+
+@pytest.mark.parametrize("failure", ["wasm-404", "wasm-text-plain", "wasm-corrupt"])
+def test_engine_failure_says_so_and_points_to_the_template(
+    context: BrowserContext, guard: Guard, failure: str
+) -> None:
+    """If Pyodide cannot start, the widget says so within 15 s and links the blank template;
+    the form stays readable."""
+
+    def broken(route: Route) -> None:
+        if failure == "wasm-404":
+            route.fulfill(status=404, content_type="text/plain", body="not found")
+        elif failure == "wasm-text-plain":  # a static host that does not know .wasm
+            response = route.fetch()
+            route.fulfill(
+                response=response, headers={**response.headers, "content-type": "text/plain"}
+            )
+        elif route.request.method == "GET":  # corrupt: the HEAD check passes, Pyodide fails
+            route.fulfill(status=200, content_type="application/wasm", body=b"\0asm garbage")
+        else:
+            route.fallback()
+
+    guard.allowed_console.append(r"status of 404")
+    context.route(WASM, broken)
+    page = context.new_page()
+    page.add_init_script(RECORD_ERROR_TIME)
+    page.goto(WALKTHROUGH)
+    root = widget(page)
+    expect(root).to_have_attribute("data-state", "error", timeout=20_000)
+    error_ms, engine_ms = page.evaluate(
+        "[window.__errorAt, window.__runbookEngine.startedAt - performance.timeOrigin]"
+    )
+    # Within 15 s of the engine starting (the widget's promise), on a busy 2-core machine.
+    assert error_ms - engine_ms <= 15_500, (error_ms, engine_ms)
+    expect(root).to_have_attribute("data-last-error", re.compile(r"\w"))
+    expect(page.locator("[data-engine-message]")).to_contain_text("could not start")
+    fallback = page.locator("[data-engine-fallback]")
+    expect(fallback).to_be_visible()
+    link = fallback.get_by_role("link", name="blank incident template")
+    expect(link).to_have_attribute("href", re.compile(r"(^|/)runbook/INCIDENT_TEMPLATE/$"))
+    expect(control(page, "summary")).to_be_editable()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"engine-error-{failure}-desktop-light.png")
+    link.click()
+    expect(page.locator("h1").first).to_contain_text("Incident:")
+
+
+def test_form_usable_before_the_engine_is_ready(context: BrowserContext) -> None:
+    """With the wasm held back, the form takes input and a submitted declaration waits; once
+    the engine is ready the text is still there and the declaration is applied."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method == "GET":
+            held.append(route)  # answered below, once the form has been used
+        else:
+            route.fallback()
+
+    context.route(WASM, hold)
+    page = context.new_page()
+    page.goto(WALKTHROUGH)
+    wait_until(page, lambda: held, "the engine never asked for pyodide.asm.wasm")
+    root = widget(page)
+    expect(root).to_have_attribute("data-state", "loading")
+    expect(page.locator("[data-engine-message]")).to_contain_text("Starting the runbook engine")
+
+    summary = "Typed while the engine was still loading"
+    control(page, "summary").fill(summary)
+    control(page, "by").fill("Priya Shah")
+    widget(page).locator('button[data-action="declare"]').click()
+    expect(step(page, "declare").locator("[data-error-general]")).to_contain_text(
+        "Waiting for the engine"
+    )
+    expect(root).to_have_attribute("data-state", "loading")
+    expect(control(page, "summary")).to_have_value(summary)
+
+    held[0].fallback()
+    wait_ready(page)
+    expect(root).to_have_attribute("data-declared", "true")
+    expect(control(page, "summary")).to_have_value(summary)
+    expect(output(page, "declare-message")).to_have_text(f"🚨 INCIDENT DECLARED: {summary} 🚨")
+    assert stored_record(page)["declared_by"] == "Priya Shah"
+
+
+def wait_until(page: Page, condition, message: str = "timed out", seconds: float = 10) -> None:
+    """Poll a Python-side condition while letting Playwright deliver events."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, message
+        page.wait_for_timeout(50)
+
+
+def tab_to(page: Page, selector: str, limit: int = 200) -> None:
+    """Press Tab until the focused element matches `selector`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if page.evaluate("s => document.activeElement?.matches(s)", selector):
+            return
+    raise AssertionError(f"Tab never reached {selector}")
+
+
+def test_keyboard_only_declare_and_take_command(page: Page) -> None:
+    """Declare, take command (on-call unavailable) and answer with Tab, Space, Enter only."""
+    open_walkthrough(page)
+    tab_to(page, '[name="summary"]')
+    page.keyboard.type("Keyboard-only declaration")
+    page.keyboard.press("Tab")
+    page.keyboard.type("Kim")
+    tab_to(page, 'button[data-action="declare"]', limit=3)
+    page.keyboard.press("Enter")
+    expect(widget(page)).to_have_attribute("data-declared", "true")
+    expect(output(page, "declare-message")).to_have_text(
+        "🚨 INCIDENT DECLARED: Keyboard-only declaration 🚨"
+    )
+
+    tab_to(page, '[name="oncall"]')
+    page.keyboard.type("Sam Okafor")
+    tab_to(page, '[name="oncall_unavailable"]', limit=3)
+    page.keyboard.press("Space")
+    tab_to(page, '[name="first_responder"]', limit=3)
+    page.keyboard.type("Kim")
+    tab_to(page, 'button[data-action="take_command"]', limit=3)
+    page.keyboard.press("Enter")
+    expect(bar(page, "ic")).to_have_text("Kim")
+
+    tab_to(page, 'input[name="scope"]')
+    page.keyboard.press("Space")
+    settle(page)
+    assert stored_record(page)["impact"]["scope"] == "all"
+    assert stored_record(page)["declared_by"] == "Kim"
