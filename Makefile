@@ -31,7 +31,7 @@ PIP_NOISE := grep -v --line-buffered "is ignored: it is neither a file nor a dir
 
 section = @printf '\n==== %s ====\n' "$(1)"
 
-.PHONY: help setup python-env node-env chromium pyodide-wheels \
+.PHONY: stdlib-keep help setup python-env node-env chromium pyodide-wheels \
 	test clean-reports test-cpython test-pyodide test-browser serve build bench lint clean
 
 help:
@@ -97,6 +97,15 @@ test-cpython: setup
 test-pyodide: setup
 	$(call section,[2/3] the same unit tests inside Pyodide under Node - on the built wheel)
 	@node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/pyodide.xml
+	$(call section,[2/3] the browser engine under Node: full and trimmed standard library)
+	@$(PY) overrides/stdlib_trim.py node_modules/pyodide/python_stdlib.zip $(CACHE)/python_stdlib.trimmed.zip
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.trimmed.zip
+
+# The modules the engine imports, for the trimmed standard library the site publishes.
+stdlib-keep: setup
+	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
+	@echo "Merge $(CACHE)/stdlib-modules.txt into overrides/stdlib-keep.txt (keep the hand-added lines), then run make test."
 
 # The browser fixtures (tests/browser_support.py) build and serve the site themselves, on
 # 127.0.0.1:8000, so stop `make serve` first.
