@@ -5,7 +5,8 @@ At every build (`mkdocs build` and each `mkdocs serve` rebuild), `on_files`:
 - builds the runbook_core wheel from the working tree (hatchling, in-process, reproducible) and
   publishes it under a content-hashed folder, so a page can never be served a stale wheel;
 - adds only the Pyodide files the browser needs, from node_modules/pyodide, under a folder named
-  after the pinned Pyodide version (immutable: a new version gets a new path);
+  after the pinned Pyodide version (immutable: a new version gets a new path); the standard
+  library is the trimmed, precompiled one from stdlib_trim.py;
 - leaves where they went in `config.extra["runbook_widget"]` for the `walkthrough()` macro, which
   writes them into the widget's data-* attributes relative to the page.
 """
@@ -64,14 +65,31 @@ def _build_wheel(root: Path) -> tuple[str, bytes]:
         return path.name, path.read_bytes()
 
 
+def _published_stdlib(root: Path) -> Path:
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from stdlib_trim import published_stdlib
+    finally:
+        sys.path.pop(0)
+    try:
+        return published_stdlib(root)
+    except RuntimeError as exc:
+        raise PluginError(str(exc)) from exc
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     root = _root(config)
     pyodide_dir = root / "node_modules" / "pyodide"
-    pyodide_base = f"pyodide/v{_pyodide_version(pyodide_dir)}/"
-    for name in PYODIDE_FILES:
-        files.append(
-            File.generated(config, pyodide_base + name, abs_src_path=str(pyodide_dir / name))
-        )
+    sources = {name: pyodide_dir / name for name in PYODIDE_FILES}
+    sources["python_stdlib.zip"] = _published_stdlib(root)  # trimmed, precompiled
+    # The folder is immutable: the Pyodide version, plus a hash of the one file we derive (the
+    # standard library changes with stdlib-keep.txt), so caches never mix two of them.
+    stdlib_hash = hashlib.sha256(sources["python_stdlib.zip"].read_bytes()).hexdigest()[:8]
+    pyodide_base = f"pyodide/v{_pyodide_version(pyodide_dir)}-{stdlib_hash}/"
+    for name, source in sources.items():
+        files.append(File.generated(config, pyodide_base + name, abs_src_path=str(source)))
 
     name, data = _build_wheel(root)
     wheel = f"assets/wheels/{hashlib.sha256(data).hexdigest()[:16]}/{name}"

@@ -1,18 +1,23 @@
-"""Trim Pyodide's python_stdlib.zip to the modules the walkthrough's engine imports.
+"""The standard library the site publishes: Pyodide's python_stdlib.zip, trimmed and compiled.
 
-Every visitor downloads the standard library before Python starts; the engine uses a small part
-of it. The list of modules to keep is data (overrides/stdlib-keep.txt, regenerated with
-`make stdlib-keep`), and the trimmed zip is tested in the same runtime by
-tests/pyodide/engine_check.mjs --stdlib before the browser tests use it.
+Every visitor downloads the standard library before Python starts, and Python then compiles
+what it imports. The engine uses a small part of it: the list of modules to keep is data
+(overrides/stdlib-keep.txt, regenerated with `make stdlib-keep`); what is kept is compiled to
+bytecode inside the same Pyodide (overrides/compile_stdlib.mjs). The result is cached by content
+in .cache/stdlib/ and tested in the same runtime by tests/pyodide/engine_check.mjs --stdlib.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import subprocess
 import zipfile
 from pathlib import Path
 
-KEEP_FILE = Path(__file__).with_name("stdlib-keep.txt")
+HERE = Path(__file__).parent
+KEEP_FILE = HERE / "stdlib-keep.txt"
+COMPILER = HERE / "compile_stdlib.mjs"
 
 
 def read_keep_list(path: Path = KEEP_FILE) -> tuple[set[str], set[str]]:
@@ -58,15 +63,37 @@ def trim(source: bytes, modules: set[str], whole: set[str]) -> bytes:
     return out.getvalue()
 
 
-def trim_file(source: Path, target: Path, keep: Path = KEEP_FILE) -> tuple[int, int]:
+def published_stdlib(root: Path) -> Path:
+    """The trimmed, compiled zip for the site, built once per input (Pyodide, keep list, code)."""
+    source = root / "node_modules" / "pyodide" / "python_stdlib.zip"
     data = source.read_bytes()
-    trimmed = trim(data, *read_keep_list(keep))
-    target.write_bytes(trimmed)
-    return len(data), len(trimmed)
+    key = hashlib.sha256(data + KEEP_FILE.read_bytes() + COMPILER.read_bytes()
+                         + Path(__file__).read_bytes()).hexdigest()[:16]
+    target = root / ".cache" / "stdlib" / f"python_stdlib-{key}.zip"
+    if target.is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    trimmed = target.with_suffix(".trimmed.zip")
+    trimmed.write_bytes(trim(data, *read_keep_list()))
+    try:
+        subprocess.run(["node", str(COMPILER), str(trimmed), str(target.with_suffix(".tmp"))],
+                       cwd=root, check=True, capture_output=True, text=True, timeout=300)
+    except FileNotFoundError:
+        raise RuntimeError("node is needed to compile the standard library: run make setup") \
+            from None
+    except subprocess.CalledProcessError as exc:
+        raise RuntimeError("compiling the standard library failed: "
+                           f"{(exc.stderr or '')[-800:]}") from None
+    target.with_suffix(".tmp").replace(target)
+    trimmed.unlink()
+    return target
 
 
 if __name__ == "__main__":
+    import shutil
     import sys
 
-    before, after = trim_file(Path(sys.argv[1]), Path(sys.argv[2]))
-    print(f"python_stdlib.zip trimmed: {before:,} -> {after:,} bytes ({sys.argv[2]})")
+    built = published_stdlib(Path(sys.argv[1]).resolve())
+    shutil.copyfile(built, sys.argv[2])
+    print(f"published standard library: {built.stat().st_size:,} bytes, uncompressed zip of "
+          f".pyc ({sys.argv[2]})")
