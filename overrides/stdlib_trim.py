@@ -55,8 +55,10 @@ def keeps(filename: str, modules: set[str], whole: set[str]) -> bool:
 
 def trim(source: bytes, modules: set[str], whole: set[str]) -> bytes:
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(source)) as src, \
-            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst:
+    with (
+        zipfile.ZipFile(io.BytesIO(source)) as src,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst,
+    ):
         for info in src.infolist():
             if keeps(info.filename, modules, whole):
                 dst.writestr(info, src.read(info.filename), zipfile.ZIP_DEFLATED, 9)
@@ -67,8 +69,9 @@ def published_stdlib(root: Path) -> Path:
     """The trimmed, compiled zip for the site, built once per input (Pyodide, keep list, code)."""
     source = root / "node_modules" / "pyodide" / "python_stdlib.zip"
     data = source.read_bytes()
-    key = hashlib.sha256(data + KEEP_FILE.read_bytes() + COMPILER.read_bytes()
-                         + Path(__file__).read_bytes()).hexdigest()[:16]
+    key = hashlib.sha256(
+        data + KEEP_FILE.read_bytes() + COMPILER.read_bytes() + Path(__file__).read_bytes()
+    ).hexdigest()[:16]
     target = root / ".cache" / "stdlib" / f"python_stdlib-{key}.zip"
     if target.is_file():
         return target
@@ -76,14 +79,22 @@ def published_stdlib(root: Path) -> Path:
     trimmed = target.with_suffix(".trimmed.zip")
     trimmed.write_bytes(trim(data, *read_keep_list()))
     try:
-        subprocess.run(["node", str(COMPILER), str(trimmed), str(target.with_suffix(".tmp"))],
-                       cwd=root, check=True, capture_output=True, text=True, timeout=300)
+        subprocess.run(
+            ["node", str(COMPILER), str(trimmed), str(target.with_suffix(".tmp"))],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except FileNotFoundError:
-        raise RuntimeError("node is needed to compile the standard library: run make setup") \
-            from None
+        raise RuntimeError(
+            "node is needed to compile the standard library: run make setup"
+        ) from None
     except subprocess.CalledProcessError as exc:
-        raise RuntimeError("compiling the standard library failed: "
-                           f"{(exc.stderr or '')[-800:]}") from None
+        raise RuntimeError(
+            f"compiling the standard library failed: {(exc.stderr or '')[-800:]}"
+        ) from None
     target.with_suffix(".tmp").replace(target)
     trimmed.unlink()
     return target
@@ -95,5 +106,7 @@ if __name__ == "__main__":
 
     built = published_stdlib(Path(sys.argv[1]).resolve())
     shutil.copyfile(built, sys.argv[2])
-    print(f"published standard library: {built.stat().st_size:,} bytes, uncompressed zip of "
-          f".pyc ({sys.argv[2]})")
+    print(
+        f"published standard library: {built.stat().st_size:,} bytes, uncompressed zip of "
+        f".pyc ({sys.argv[2]})"
+    )

@@ -41,8 +41,11 @@ def _text(action: Action, key: str, *, required: bool = True, max_len: int = MAX
     if required and not value.strip():
         raise InvalidInput(key, "is required; it cannot be empty")
     if len(value) > max_len:
-        raise InvalidInput(key, f"is {len(value)} characters; the limit is {max_len}. "
-                           "Shorten it or link to the full text")
+        raise InvalidInput(
+            key,
+            f"is {len(value)} characters; the limit is {max_len}. "
+            "Shorten it or link to the full text",
+        )
     return value.strip()
 
 
@@ -66,8 +69,9 @@ def _time(action: Action, key: str) -> str:
 
 
 def _log(record: Record, at: str, event: str, kind: str, who: str = "", ref: str = "") -> Record:
-    entry = TimelineEntry(at=at, event=event, who=who or record.ic or record.declared_by,
-                          kind=kind, ref=ref)
+    entry = TimelineEntry(
+        at=at, event=event, who=who or record.ic or record.declared_by, kind=kind, ref=ref
+    )
     return record.evolve(timeline=(*record.timeline, entry))
 
 
@@ -81,13 +85,16 @@ def declare(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
     by = _name(action, "by", required=False)
     if record.declared_at:
         # Correcting the summary after declaring keeps the original declared time.
-        return _log(record.evolve(summary=summary), now, f"Summary corrected: {summary}", "note",
-                    by)
+        return _log(
+            record.evolve(summary=summary), now, f"Summary corrected: {summary}", "note", by
+        )
     incident_id = "INC-" + now[:16].replace("-", "").replace("T", "-").replace(":", "")
-    record = record.evolve(summary=summary, declared_at=now, declared_by=by,
-                           incident_id=incident_id)
-    return _log(record, now, f"Incident declared in {org.channel}: {summary}", "declared", by,
-                "declared_at")
+    record = record.evolve(
+        summary=summary, declared_at=now, declared_by=by, incident_id=incident_id
+    )
+    return _log(
+        record, now, f"Incident declared in {org.channel}: {summary}", "declared", by, "declared_at"
+    )
 
 
 def take_command(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
@@ -104,11 +111,17 @@ def take_command(record: Record, action: Action, now: str, org: OrgConfig) -> Re
     else:
         ic = _name(action, "first_responder", required=False)
         if not ic:
-            raise InvalidInput("first_responder", "the on-call engineer is unavailable: name "
-                               "the first engineer to respond, who assumes IC (section 5)")
+            raise InvalidInput(
+                "first_responder",
+                "the on-call engineer is unavailable: name "
+                "the first engineer to respond, who assumes IC (section 5)",
+            )
         cited = runbook.ic_unavailable_reason
-    reason = cited.text if not oncall or available else f"{oncall} (on-call) is unavailable. " \
-        + cited.text
+    reason = (
+        cited.text
+        if not oncall or available
+        else f"{oncall} (on-call) is unavailable. " + cited.text
+    )
     return _set_ic(record.evolve(oncall=oncall), ic, reason, now)
 
 
@@ -123,8 +136,11 @@ def _set_ic(record: Record, ic: str, reason: str, now: str) -> Record:
     index = len(record.ic_changes)
     previous = record.ic
     record = record.evolve(ic=ic, ic_changes=(*record.ic_changes, ICChange(now, ic, reason)))
-    event = (f"IC handed over from {previous} to {ic}" if previous and previous != ic
-             else f"{ic} is Incident Commander")
+    event = (
+        f"IC handed over from {previous} to {ic}"
+        if previous and previous != ic
+        else f"{ic} is Incident Commander"
+    )
     return _log(record, now, f"{event}. {reason}", "command", ic, f"ic_changes.{index}.at")
 
 
@@ -150,16 +166,21 @@ def decide(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
     recommended = recommend(record.answers(), runbook)
     deviation = _text(action, "deviation_reason", required=False, max_len=5000)
     if chosen != recommended.action and not deviation:
-        raise InvalidInput("deviation_reason", f"the runbook recommends "
-                           f"{runbook.action_labels[recommended.action].lower()}; choosing "
-                           f"{runbook.action_labels[chosen].lower()} needs a written reason")
+        raise InvalidInput(
+            "deviation_reason",
+            f"the runbook recommends "
+            f"{runbook.action_labels[recommended.action].lower()}; choosing "
+            f"{runbook.action_labels[chosen].lower()} needs a written reason",
+        )
     if chosen == recommended.action:
         deviation = ""
     record = record.evolve(decision=Decision(now, chosen, recommended.action, deviation))
     event = f"Decision: {runbook.action_labels[chosen]}"
     if deviation:
-        event += (f" (against the recommendation to "
-                  f"{runbook.action_labels[recommended.action].lower()}: {deviation})")
+        event += (
+            f" (against the recommendation to "
+            f"{runbook.action_labels[recommended.action].lower()}: {deviation})"
+        )
     return _log(record, now, event, "decision", ref="decision.at")
 
 
@@ -179,8 +200,11 @@ def start_mitigation(record: Record, action: Action, now: str, org: OrgConfig) -
 
 def next_mitigation(record: Record) -> str:
     """The decided action, or roll back after a failed hotfix (the runbook's default)."""
-    if record.mitigations and record.mitigations[-1].action == "fix_forward" \
-            and record.mitigations[-1].outcome == "failed":
+    if (
+        record.mitigations
+        and record.mitigations[-1].action == "fix_forward"
+        and record.mitigations[-1].outcome == "failed"
+    ):
         return "roll_back"
     return record.decision.action if record.decision else "roll_back"
 
@@ -196,8 +220,13 @@ def mitigation_outcome(record: Record, action: Action, now: str, org: OrgConfig)
     done = replace(current, outcome=outcome, ended_at=now, notes=notes)
     record = record.evolve(mitigations=(*record.mitigations[:-1], done))
     name = "Rollback" if current.action == "roll_back" else "Hotfix"
-    record = _log(record, now, f"{name} {outcome}" + (f": {notes}" if notes else ""),
-                  "mitigation", ref=f"mitigations.{index}.ended_at")
+    record = _log(
+        record,
+        now,
+        f"{name} {outcome}" + (f": {notes}" if notes else ""),
+        "mitigation",
+        ref=f"mitigations.{index}.ended_at",
+    )
     if outcome == "failed" and current.action == "roll_back":
         # Section 5: a failed rollback is a major incident, escalated immediately.
         why = runbook.outcomes["roll_back_failed"].text.format(**org.as_dict())
@@ -216,8 +245,9 @@ def escalate(record: Record, action: Action, now: str, org: OrgConfig) -> Record
 def _escalate(record: Record, to: str, reason: str, now: str) -> Record:
     index = len(record.escalations)
     record = record.evolve(escalations=(*record.escalations, Escalation(now, to, reason)))
-    return _log(record, now, f"Escalated to {to}: {reason}", "escalation",
-                ref=f"escalations.{index}.at")
+    return _log(
+        record, now, f"Escalated to {to}: {reason}", "escalation", ref=f"escalations.{index}.at"
+    )
 
 
 def status_update(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
@@ -227,17 +257,24 @@ def status_update(record: Record, action: Action, now: str, org: OrgConfig) -> R
     text = _text(action, "text", max_len=4000)
     message = status_message(record, text, now, org)
     index = len(record.status_updates)
-    record = record.evolve(status_updates=(*record.status_updates,
-                                           StatusUpdate(now, text, message)))
-    return _log(record, now, f"Status update posted in {org.channel}: {text}",
-                "status_update", ref=f"status_updates.{index}.at")
+    record = record.evolve(
+        status_updates=(*record.status_updates, StatusUpdate(now, text, message))
+    )
+    return _log(
+        record,
+        now,
+        f"Status update posted in {org.channel}: {text}",
+        "status_update",
+        ref=f"status_updates.{index}.at",
+    )
 
 
 def resolve(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
     _require_declared(record)
     if record.mitigations and record.mitigations[-1].outcome == "pending":
-        raise InvalidInput("details", "the current mitigation has no outcome yet; record it "
-                           "before resolving")
+        raise InvalidInput(
+            "details", "the current mitigation has no outcome yet; record it before resolving"
+        )
     details = _text(action, "details")
     data_lost = _choice(action, "data_lost", ("yes", "no", "unknown"))
     record = record.evolve(resolution=Resolution(now, details, data_lost))
@@ -257,7 +294,7 @@ def add_follow_up(record: Record, action: Action, now: str, org: OrgConfig) -> R
 
 def remove_follow_up(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
     index = _index(action, len(record.follow_ups))
-    return record.evolve(follow_ups=record.follow_ups[:index] + record.follow_ups[index + 1:])
+    return record.evolve(follow_ups=record.follow_ups[:index] + record.follow_ups[index + 1 :])
 
 
 def add_timeline(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
@@ -286,9 +323,10 @@ def edit_timeline(record: Record, action: Action, now: str, org: OrgConfig) -> R
 def remove_timeline(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
     index = _index(action, len(record.timeline))
     if record.timeline[index].ref:
-        raise InvalidInput("index", "this entry records a key time; correct its time instead "
-                           "of removing it")
-    return record.evolve(timeline=record.timeline[:index] + record.timeline[index + 1:])
+        raise InvalidInput(
+            "index", "this entry records a key time; correct its time instead of removing it"
+        )
+    return record.evolve(timeline=record.timeline[:index] + record.timeline[index + 1 :])
 
 
 def _index(action: Action, length: int) -> int:
@@ -313,12 +351,21 @@ def _set_path(record: Record, path: str, value: str) -> Record:
 
 
 HANDLERS: dict[str, Callable[[Record, Action, str, OrgConfig], Record]] = {
-    "declare": declare, "take_command": take_command, "change_ic": change_ic, "answer": answer,
-    "decide": decide, "start_mitigation": start_mitigation,
-    "mitigation_outcome": mitigation_outcome, "escalate": escalate,
-    "status_update": status_update, "resolve": resolve, "reopen": reopen,
-    "add_follow_up": add_follow_up, "remove_follow_up": remove_follow_up,
-    "add_timeline": add_timeline, "edit_timeline": edit_timeline,
+    "declare": declare,
+    "take_command": take_command,
+    "change_ic": change_ic,
+    "answer": answer,
+    "decide": decide,
+    "start_mitigation": start_mitigation,
+    "mitigation_outcome": mitigation_outcome,
+    "escalate": escalate,
+    "status_update": status_update,
+    "resolve": resolve,
+    "reopen": reopen,
+    "add_follow_up": add_follow_up,
+    "remove_follow_up": remove_follow_up,
+    "add_timeline": add_timeline,
+    "edit_timeline": edit_timeline,
     "remove_timeline": remove_timeline,
 }
 
@@ -326,7 +373,7 @@ HANDLERS: dict[str, Callable[[Record, Action, str, OrgConfig], Record]] = {
 def apply(record: Record, action: Action, now: str, org: OrgConfig | None = None) -> Record:
     """The record after one action at time `now` (ISO 8601 with timezone)."""
     if not isinstance(action, Mapping):
-        raise InvalidInput("action", "expected an object with a \"type\"")
+        raise InvalidInput("action", 'expected an object with a "type"')
     kind = action.get("type")
     if kind not in HANDLERS:
         raise InvalidInput("type", f"{kind!r} is not an action; one of: {', '.join(HANDLERS)}")

@@ -36,16 +36,21 @@ def _choices(qid: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="runbook", description="The release incident-response runbook: decisions, the "
-        "filled incident ticket and the Slack messages.")
-    parser.add_argument("--org", metavar="FILE", help="organisation settings (TOML) instead of "
-                        "the packaged org.toml: channel, escalation_contact, ...")
+        prog="runbook",
+        description="The release incident-response runbook: decisions, the "
+        "filled incident ticket and the Slack messages.",
+    )
+    parser.add_argument(
+        "--org",
+        metavar="FILE",
+        help="organisation settings (TOML) instead of "
+        "the packaged org.toml: channel, escalation_contact, ...",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("decide", help="roll back or fix forward, with the runbook's reasons")
     for qid in ("scope", "data_loss", "degradation"):
-        p.add_argument(f"--{qid.replace('_', '-')}", dest=qid, required=True,
-                       choices=_choices(qid))
+        p.add_argument(f"--{qid.replace('_', '-')}", dest=qid, required=True, choices=_choices(qid))
     for qid in ("fix_understood", "hotfix_faster"):
         p.add_argument(f"--{qid.replace('_', '-')}", dest=qid, choices=_choices(qid))
     p.add_argument("--format", choices=["text", "json"], default="text")
@@ -59,8 +64,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
 
     p = sub.add_parser("walk", help="interactive walkthrough; saves after every answer")
-    p.add_argument("--state", default="incident.json", metavar="FILE",
-                   help="record to create or resume (default: incident.json)")
+    p.add_argument(
+        "--state",
+        default="incident.json",
+        metavar="FILE",
+        help="record to create or resume (default: incident.json)",
+    )
     return parser
 
 
@@ -85,8 +94,10 @@ def save_record(record: Record, path: Path) -> None:
 
 
 def cmd_decide(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
-    answers = {q: getattr(args, q) for q in
-               ("scope", "data_loss", "degradation", "fix_understood", "hotfix_faster")}
+    answers = {
+        q: getattr(args, q)
+        for q in ("scope", "data_loss", "degradation", "fix_understood", "hotfix_faster")
+    }
     rec = recommend(answers)
     runbook = load_runbook()
     if args.format == "json":
@@ -119,8 +130,14 @@ def cmd_messages(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], 
 class Walk:
     """The terminal walkthrough: one question at a time, the record saved after each answer."""
 
-    def __init__(self, path: Path, org: OrgConfig, ask: Callable[[str], str],
-                 out: Callable[[str], None], clock: Callable[[], str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        org: OrgConfig,
+        ask: Callable[[str], str],
+        out: Callable[[str], None],
+        clock: Callable[[], str],
+    ) -> None:
         self.path, self.org, self.ask, self.out, self.clock = path, org, ask, out, clock
         self.record = read_record(str(path)) if path.exists() else Record()
         self.runbook = load_runbook()
@@ -150,24 +167,41 @@ class Walk:
 
     def run(self) -> int:
         r, out = self.runbook, self.out
-        out(f"Incident record: {self.path} (saved after every answer; Ctrl-C to stop, run "
-            "again to resume)")
+        out(
+            f"Incident record: {self.path} (saved after every answer; Ctrl-C to stop, run "
+            "again to resume)"
+        )
         if not self.record.declared_at:
-            self.until_done(lambda: {"type": "declare",
-                                     "summary": self.prompt("Brief summary of the issue"),
-                                     "by": self.prompt("Your name")})
-            out("\nPost this in " + self.org.channel + ":\n  "
-                + all_messages(self.record, org=self.org)["declare-message"] + "\n")
+            self.until_done(
+                lambda: {
+                    "type": "declare",
+                    "summary": self.prompt("Brief summary of the issue"),
+                    "by": self.prompt("Your name"),
+                }
+            )
+            out(
+                "\nPost this in "
+                + self.org.channel
+                + ":\n  "
+                + all_messages(self.record, org=self.org)["declare-message"]
+                + "\n"
+            )
         if not self.record.ic:
+
             def command() -> dict[str, object]:
                 oncall = self.prompt("On-call engineer (the default IC)")
                 available = self.prompt("Is the on-call engineer available?", ["y", "n"], "y")
-                action = {"type": "take_command", "oncall": oncall,
-                          "oncall_available": available == "y"}
+                action = {
+                    "type": "take_command",
+                    "oncall": oncall,
+                    "oncall_available": available == "y",
+                }
                 if available == "n":
-                    action["first_responder"] = self.prompt("First engineer to respond "
-                                                            "(assumes IC)")
+                    action["first_responder"] = self.prompt(
+                        "First engineer to respond (assumes IC)"
+                    )
                 return action
+
             self.until_done(command)
             out(f"  IC: {self.record.ic}")
         for q in r.group("impact"):
@@ -178,8 +212,13 @@ class Walk:
             for qid in relevant_fix_forward_questions(self.record.answers()):
                 q = r.question(qid)
                 if getattr(self.record.fix_forward, qid) is None:
-                    self.do({"type": "answer", "question": qid,
-                             "value": self.prompt(q.prompt, q.values)})
+                    self.do(
+                        {
+                            "type": "answer",
+                            "question": qid,
+                            "value": self.prompt(q.prompt, q.values),
+                        }
+                    )
             rec = recommend(self.record.answers())
             out(f"\nRecommendation: {r.action_labels[rec.action]}")
             for reason in rec.reasons:
@@ -191,29 +230,46 @@ class Walk:
                 if chosen != rec.action:
                     action["deviation_reason"] = self.prompt("Why against the recommendation")
                 return action
+
             self.until_done(decision)
         while not any(m.outcome == "succeeded" for m in self.record.mitigations):
             if not self.record.mitigations or self.record.mitigations[-1].outcome != "pending":
                 self.do({"type": "start_mitigation"})
                 m = self.record.mitigations[-1]
-                out(f"\n{r.action_labels[m.action]} started"
-                    + (" (see the Rollback runbook)" if m.action == "roll_back" else ""))
+                out(
+                    f"\n{r.action_labels[m.action]} started"
+                    + (" (see the Rollback runbook)" if m.action == "roll_back" else "")
+                )
             outcome = self.prompt("Outcome", ["succeeded", "failed"])
             notes = self.ask("Notes (optional): ").strip()
             self.do({"type": "mitigation_outcome", "outcome": outcome, "notes": notes})
             messages = all_messages(self.record, org=self.org)
             if "escalation-message" in messages and outcome == "failed":
-                out("\nMAJOR INCIDENT. Escalate now, post this:\n"
-                    + messages["escalation-message"] + "\n")
+                out(
+                    "\nMAJOR INCIDENT. Escalate now, post this:\n"
+                    + messages["escalation-message"]
+                    + "\n"
+                )
         if self.record.resolution is None:
             update = self.ask("Status update to post (Enter to skip): ").strip()
             if update:
                 self.do({"type": "status_update", "text": update})
-                out("\nPost this in " + self.org.channel + ":\n"
-                    + self.record.status_updates[-1].message + "\n")
-            self.until_done(lambda: {
-                "type": "resolve", "details": self.prompt("Resolution details"),
-                "data_lost": self.prompt("Was data lost or corrupted?", ["yes", "no", "unknown"])})
+                out(
+                    "\nPost this in "
+                    + self.org.channel
+                    + ":\n"
+                    + self.record.status_updates[-1].message
+                    + "\n"
+                )
+            self.until_done(
+                lambda: {
+                    "type": "resolve",
+                    "details": self.prompt("Resolution details"),
+                    "data_lost": self.prompt(
+                        "Was data lost or corrupted?", ["yes", "no", "unknown"]
+                    ),
+                }
+            )
         out("\n" + all_messages(self.record, org=self.org)["resolution-message"] + "\n")
         out(render_ticket(self.record, self.org).rstrip("\n"))
         return 0
@@ -225,13 +281,14 @@ def cmd_walk(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None
     try:
         return walk.run()
     except (KeyboardInterrupt, EOFError):
-        out(f"\nStopped. Everything answered so far is saved in {path}; run "
-            f"`runbook walk --state {path}` to resume.")
+        out(
+            f"\nStopped. Everything answered so far is saved in {path}; run "
+            f"`runbook walk --state {path}` to resume."
+        )
         return 130
 
 
-COMMANDS = {"decide": cmd_decide, "ticket": cmd_ticket, "messages": cmd_messages,
-            "walk": cmd_walk}
+COMMANDS = {"decide": cmd_decide, "ticket": cmd_ticket, "messages": cmd_messages, "walk": cmd_walk}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

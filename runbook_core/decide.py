@@ -69,8 +69,7 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
 
     for rule in runbook.overrides:
         if any(seen.get(qid) in values for qid, values in rule.when_any.items()):
-            unknown = [q.name for q in impact
-                       if seen.get(q.id) in rule.when_any.get(q.id, ())]
+            unknown = [q.name for q in impact if seen.get(q.id) in rule.when_any.get(q.id, ())]
             text = rule.text.format(unknown=", ".join(unknown))
             return Recommendation(rule.action, rule.id, (Reason(rule.section, text),))
 
@@ -78,20 +77,23 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
     if len(met) == len(runbook.conditions):
         reasons = [Reason(c.section, _fill(c.met, seen, runbook)) for c in met]
         caution = runbook.fix_forward_caution
-        return Recommendation("fix_forward", "fix_forward",
-                              (*reasons, Reason(caution.section, caution.text)))
+        return Recommendation(
+            "fix_forward", "fix_forward", (*reasons, Reason(caution.section, caution.text))
+        )
 
     default = runbook.default_reason
     unmet = [c for c in runbook.conditions if c not in met]
     # Cite the conditions the answers actually fail; unanswered ones only when nothing else fails.
     answered = [c for c in unmet if all(seen.get(q) is not None for q in c.requires)]
     unmet = [Reason(c.section, _fill(c.unmet, seen, runbook)) for c in answered or unmet]
-    return Recommendation(runbook.default_action, "default",
-                          (Reason(default.section, default.text), *unmet))
+    return Recommendation(
+        runbook.default_action, "default", (Reason(default.section, default.text), *unmet)
+    )
 
 
-def relevant_fix_forward_questions(answers: Answers, runbook: Runbook | None = None
-                                   ) -> tuple[str, ...]:
+def relevant_fix_forward_questions(
+    answers: Answers, runbook: Runbook | None = None
+) -> tuple[str, ...]:
     """The fix-forward questions whose answer can still change the action (asked only then)."""
     runbook = runbook or load_runbook()
     group = runbook.group("fix_forward")
@@ -111,5 +113,7 @@ def answer_space(runbook: Runbook | None = None) -> list[dict[str, str]]:
     """Every combination of answers to every question (the whole space the rules cover)."""
     runbook = runbook or load_runbook()
     ids = [q.id for q in runbook.questions]
-    return [dict(zip(ids, combo, strict=True))
-            for combo in itertools.product(*(q.values for q in runbook.questions))]
+    return [
+        dict(zip(ids, combo, strict=True))
+        for combo in itertools.product(*(q.values for q in runbook.questions))
+    ]

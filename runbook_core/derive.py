@@ -21,8 +21,9 @@ def severity(record: Record, runbook: Runbook | None = None) -> str:
     if any(answers.get(q.id) is None for q in runbook.group("impact")):
         return "Not assessed yet"
     for rule in runbook.severity:
-        if (rule.when_any and _holds(rule.when_any, answers, True)) or \
-                (rule.when_all and _holds(rule.when_all, answers, False)):
+        if (rule.when_any and _holds(rule.when_any, answers, True)) or (
+            rule.when_all and _holds(rule.when_all, answers, False)
+        ):
             return rule.label
     return "Unclassified"
 

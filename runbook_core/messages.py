@@ -28,8 +28,16 @@ FIELDS = {
     "status_update": {"time", "summary", "status", "ic", "impact", "text", "next_update"},
     "escalation": {"escalation_contact", "summary", "why", "ic", "impact", "declared"},
     "handover": {"time", "ic", "summary", "why"},
-    "resolution": {"time", "summary", "mitigation", "duration", "data_loss", "details", "ic",
-                   "incident_id"},
+    "resolution": {
+        "time",
+        "summary",
+        "mitigation",
+        "duration",
+        "data_loss",
+        "details",
+        "ic",
+        "incident_id",
+    },
 }
 
 
@@ -59,8 +67,9 @@ def parse_messages(text: str, source: str = MESSAGES_FILE) -> Messages:
         except ValueError as exc:
             raise DataFileError(source, key, f"balanced {{placeholders}} ({exc})") from None
         if not used <= allowed:
-            raise DataFileError(source, key, f"placeholders from {sorted(allowed)}, not "
-                                f"{sorted(used - allowed)}")
+            raise DataFileError(
+                source, key, f"placeholders from {sorted(allowed)}, not {sorted(used - allowed)}"
+            )
     return Messages(**raw)
 
 
@@ -83,9 +92,14 @@ def status_message(record: Record, text: str, now: str, org: OrgConfig | None = 
     # Every update says when the next one comes: one interval from this one.
     due = utc_iso(parse_time(now) + timedelta(minutes=org.status_update_interval_minutes))
     return load_messages().status_update.format(
-        time=hhmm(now), summary=one_line(record.summary), status=status(record),
-        ic=record.ic or "not assigned", impact=impact_summary(record),
-        text=text.strip() or "(no details)", next_update=hhmm(due))
+        time=hhmm(now),
+        summary=one_line(record.summary),
+        status=status(record),
+        ic=record.ic or "not assigned",
+        impact=impact_summary(record),
+        text=text.strip() or "(no details)",
+        next_update=hhmm(due),
+    )
 
 
 def escalation_message(record: Record, org: OrgConfig | None = None) -> str:
@@ -95,16 +109,23 @@ def escalation_message(record: Record, org: OrgConfig | None = None) -> str:
     else:
         why = load_runbook().outcomes["roll_back_failed"].text.format(**org.as_dict())
     return load_messages().escalation.format(
-        escalation_contact=org.escalation_contact, summary=one_line(record.summary), why=why,
-        ic=record.ic or "not assigned", impact=impact_summary(record),
-        declared=hhmm(record.declared_at))
+        escalation_contact=org.escalation_contact,
+        summary=one_line(record.summary),
+        why=why,
+        ic=record.ic or "not assigned",
+        impact=impact_summary(record),
+        declared=hhmm(record.declared_at),
+    )
 
 
 def handover_message(record: Record) -> str:
     change = record.ic_changes[-1] if record.ic_changes else None
     return load_messages().handover.format(
-        time=hhmm(change.at if change else None), ic=record.ic or "not assigned",
-        summary=one_line(record.summary), why=change.reason if change else "")
+        time=hhmm(change.at if change else None),
+        ic=record.ic or "not assigned",
+        summary=one_line(record.summary),
+        why=change.reason if change else "",
+    )
 
 
 DATA_LOSS_WORDS = {
@@ -120,15 +141,20 @@ def resolution_message(record: Record) -> str:
     done = [m for m in record.mitigations if m.outcome == "succeeded"]
     mitigation = labels[done[-1].action] if done else "none recorded"
     return load_messages().resolution.format(
-        time=hhmm(res.at if res else None), summary=one_line(record.summary),
-        mitigation=mitigation, duration=duration(record.declared_at, res.at if res else None),
+        time=hhmm(res.at if res else None),
+        summary=one_line(record.summary),
+        mitigation=mitigation,
+        duration=duration(record.declared_at, res.at if res else None),
         data_loss=DATA_LOSS_WORDS[res.data_lost] if res else "Not yet determined.",
-        details=res.details if res else "(resolution details)", ic=record.ic or "not assigned",
-        incident_id=record.incident_id or "(no id)")
+        details=res.details if res else "(resolution details)",
+        ic=record.ic or "not assigned",
+        incident_id=record.incident_id or "(no id)",
+    )
 
 
-def all_messages(record: Record, draft_status: str = "", now: str | None = None,
-                 org: OrgConfig | None = None) -> dict[str, str]:
+def all_messages(
+    record: Record, draft_status: str = "", now: str | None = None, org: OrgConfig | None = None
+) -> dict[str, str]:
     """Every message for the record, keyed as the widget's data-output names."""
     org = org or load_org()
     now = now or (record.timeline[-1].at if record.timeline else record.declared_at)

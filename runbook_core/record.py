@@ -20,8 +20,17 @@ MAX_TEXT = 20_000  # characters in one field: room for a pasted log excerpt, not
 IMPACT_KEYS = ("scope", "data_loss", "degradation")
 FIX_FORWARD_KEYS = ("fix_understood", "hotfix_faster")
 OUTCOMES = ("pending", "succeeded", "failed")
-EVENT_KINDS = ("declared", "command", "impact", "decision", "mitigation", "escalation",
-               "status_update", "resolved", "note")
+EVENT_KINDS = (
+    "declared",
+    "command",
+    "impact",
+    "decision",
+    "mitigation",
+    "escalation",
+    "status_update",
+    "resolved",
+    "note",
+)
 
 
 def utc_iso(moment: datetime) -> str:
@@ -36,8 +45,9 @@ def parse_time(value: str, field_name: str = "time") -> datetime:
     try:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
-        raise RecordError(field_name, f"{value!r} is not an ISO 8601 time like "
-                          "2026-11-28T21:40:00Z") from None
+        raise RecordError(
+            field_name, f"{value!r} is not an ISO 8601 time like 2026-11-28T21:40:00Z"
+        ) from None
     if moment.tzinfo is None:
         raise RecordError(field_name, f"{value!r} has no timezone; add Z for UTC")
     return moment.astimezone(UTC)
@@ -152,14 +162,23 @@ class Record:
 # --- strict loading ----------------------------------------------------------------------
 
 _NESTED: dict[str, type] = {
-    "ic_changes": ICChange, "impact": Impact, "fix_forward": FixForward, "decision": Decision,
-    "mitigations": Mitigation, "escalations": Escalation, "status_updates": StatusUpdate,
-    "resolution": Resolution, "timeline": TimelineEntry,
+    "ic_changes": ICChange,
+    "impact": Impact,
+    "fix_forward": FixForward,
+    "decision": Decision,
+    "mitigations": Mitigation,
+    "escalations": Escalation,
+    "status_updates": StatusUpdate,
+    "resolution": Resolution,
+    "timeline": TimelineEntry,
 }
 _TIME_FIELDS = {"at", "started_at", "ended_at", "declared_at"}
 _CHOICES: dict[str, tuple[str, ...]] = {
-    "action": ACTIONS, "recommended": ACTIONS, "outcome": OUTCOMES,
-    "data_lost": ("yes", "no", "unknown"), "kind": EVENT_KINDS,
+    "action": ACTIONS,
+    "recommended": ACTIONS,
+    "outcome": OUTCOMES,
+    "data_lost": ("yes", "no", "unknown"),
+    "kind": EVENT_KINDS,
 }
 
 
@@ -174,8 +193,11 @@ def _check_text(value: Any, path: str, optional: bool) -> Any:
     if value is None and optional:
         return None
     if not isinstance(value, str):
-        raise RecordError(path, f"expected {'a string or null' if optional else 'a string'}, "
-                          f"got {type(value).__name__}")
+        raise RecordError(
+            path,
+            f"expected {'a string or null' if optional else 'a string'}, "
+            f"got {type(value).__name__}",
+        )
     if len(value) > MAX_TEXT:
         raise RecordError(path, f"is {len(value)} characters; the limit is {MAX_TEXT}")
     return value
@@ -187,8 +209,11 @@ def _build(cls: type, data: Any, path: str) -> Any:
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
-        raise RecordError(f"{path}.{unknown[0]}", "unknown field: this file may come from a "
-                          "newer version of runbook_core, or was edited by hand")
+        raise RecordError(
+            f"{path}.{unknown[0]}",
+            "unknown field: this file may come from a "
+            "newer version of runbook_core, or was edited by hand",
+        )
     values: dict[str, Any] = {}
     for name, f in known.items():
         fpath = f"{path}.{name}"
@@ -230,12 +255,16 @@ def record_from_dict(data: Any) -> Record:
         raise RecordError("record", f"expected a JSON object, got {type(data).__name__}")
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise RecordError("record.schema_version", "missing or not a whole number; expected "
-                          f"{SCHEMA_VERSION}")
+        raise RecordError(
+            "record.schema_version", f"missing or not a whole number; expected {SCHEMA_VERSION}"
+        )
     if version > SCHEMA_VERSION:
-        raise NewerSchemaError("record.schema_version", f"is {version}, newer than this "
-                               f"version reads ({SCHEMA_VERSION}); update runbook_core (or the "
-                               "site) to open it")
+        raise NewerSchemaError(
+            "record.schema_version",
+            f"is {version}, newer than this "
+            f"version reads ({SCHEMA_VERSION}); update runbook_core (or the "
+            "site) to open it",
+        )
     if version < 1:
         raise RecordError("record.schema_version", f"is {version}; expected {SCHEMA_VERSION}")
     return _build(Record, data, "record")
@@ -245,6 +274,7 @@ def record_from_json(text: str) -> Record:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise RecordError("record", f"not valid JSON (line {exc.lineno}, column {exc.colno}: "
-                          f"{exc.msg})") from None
+        raise RecordError(
+            "record", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
     return record_from_dict(data)

@@ -21,8 +21,9 @@ def _link(runbook: Runbook, section: str, from_page: str) -> str:
 
 def _reasons(runbook: Runbook, answers: dict[str, str], from_page: str) -> str:
     rec = recommend(answers, runbook)
-    return "<br>".join(f"{md.cell(r.text)} ({_link(runbook, r.section, from_page)})"
-                       for r in rec.reasons)
+    return "<br>".join(
+        f"{md.cell(r.text)} ({_link(runbook, r.section, from_page)})" for r in rec.reasons
+    )
 
 
 def impact_table(from_page: str = "decisions.md", runbook: Runbook | None = None) -> str:
@@ -36,8 +37,10 @@ def impact_table(from_page: str = "decisions.md", runbook: Runbook | None = None
         answers = dict(zip((q.id for q in impact), combo, strict=True))
         cells = [md.cell(q.label(v)) for q, v in zip(impact, combo, strict=True)]
         if relevant_fix_forward_questions(answers, runbook):
-            action = (f"**{labels['fix_forward']}** only if every condition below is confirmed; "
-                      f"otherwise **{labels['roll_back']}**")
+            action = (
+                f"**{labels['fix_forward']}** only if every condition below is confirmed; "
+                f"otherwise **{labels['roll_back']}**"
+            )
             why = "See [the fix-forward conditions](#fix-forward-conditions)."
         else:
             action = f"**{labels[recommend(answers, runbook).action]}**"
@@ -59,25 +62,32 @@ def fix_forward_table(from_page: str = "decisions.md", runbook: Runbook | None =
             full = {**answers, **dict(zip((q.id for q in conds), cond, strict=True))}
             cells = [md.cell(q.label(full[q.id])) for q in (*impact, *conds)]
             action = runbook.action_labels[recommend(full, runbook).action]
-            rows.append("| " + " | ".join([*cells, f"**{action}**",
-                                           _reasons(runbook, full, from_page)]) + " |")
+            rows.append(
+                "| "
+                + " | ".join([*cells, f"**{action}**", _reasons(runbook, full, from_page)])
+                + " |"
+            )
     head = [md.cell(q.name.capitalize()) for q in (*impact, *conds)] + ["Action", "Why"]
     return "\n".join(["| " + " | ".join(head) + " |", "|" + " --- |" * len(head), *rows])
 
 
-def failure_modes_table(from_page: str = "decisions.md", runbook: Runbook | None = None,
-                        org: OrgConfig | None = None) -> str:
+def failure_modes_table(
+    from_page: str = "decisions.md", runbook: Runbook | None = None, org: OrgConfig | None = None
+) -> str:
     runbook = runbook or load_runbook()
     org = org or load_org()
     lines = ["| Failure mode | Action | Runbook |", "| --- | --- | --- |"]
     for fm in runbook.failure_modes:
-        lines.append(f"| **{md.cell(fm.name)}** | {md.cell(fm.action.format(**org.as_dict()))} "
-                     f"| {_link(runbook, fm.section, from_page)} |")
+        lines.append(
+            f"| **{md.cell(fm.name)}** | {md.cell(fm.action.format(**org.as_dict()))} "
+            f"| {_link(runbook, fm.section, from_page)} |"
+        )
     return "\n".join(lines)
 
 
 def questions_list(runbook: Runbook | None = None) -> str:
     runbook = runbook or load_runbook()
-    return "\n".join(f"- **{md.inline(q.prompt)}** "
-                     f"{', '.join(md.inline(a.label) for a in q.answers)}"
-                     for q in runbook.questions)
+    return "\n".join(
+        f"- **{md.inline(q.prompt)}** {', '.join(md.inline(a.label) for a in q.answers)}"
+        for q in runbook.questions
+    )

@@ -179,16 +179,30 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise r.fail("(file)", f"valid TOML ({exc})") from None
-    r.only(raw, {"sections", "steps", "questions", "actions", "decision", "outcomes",
-                 "failure_modes", "command", "severity"}, "")
+    r.only(
+        raw,
+        {
+            "sections",
+            "steps",
+            "questions",
+            "actions",
+            "decision",
+            "outcomes",
+            "failure_modes",
+            "command",
+            "severity",
+        },
+        "",
+    )
 
     sections = {}
     for sid, sec in r.table(r.get(raw, "sections", ""), "sections").items():
         path = f"sections.{sid}"
         sec = r.table(sec, path)
         r.only(sec, {"title", "page", "anchor"}, path)
-        sections[sid] = Section(sid, r.text(sec, "title", path), r.text(sec, "page", path),
-                                r.text(sec, "anchor", path))
+        sections[sid] = Section(
+            sid, r.text(sec, "title", path), r.text(sec, "page", path), r.text(sec, "anchor", path)
+        )
 
     def section_ref(table: dict[str, Any], path: str) -> str:
         sid = r.text(table, "section", path)
@@ -206,8 +220,14 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         path = f"steps[{i}]"
         st = r.table(st, path)
         r.only(st, {"id", "title", "section", "summary"}, path)
-        steps.append(Step(r.text(st, "id", path), r.text(st, "title", path),
-                          section_ref(st, path), r.text(st, "summary", path)))
+        steps.append(
+            Step(
+                r.text(st, "id", path),
+                r.text(st, "title", path),
+                section_ref(st, path),
+                r.text(st, "summary", path),
+            )
+        )
 
     questions = []
     for i, q in enumerate(r.array(raw, "questions", "")):
@@ -225,13 +245,20 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
             answers.append(Answer(r.text(a, "value", apath), r.text(a, "label", apath)))
         if len({a.value for a in answers}) != len(answers):
             raise r.fail(f"{path}.answers", "distinct values")
-        questions.append(Question(r.text(q, "id", path), r.text(q, "name", path), group,
-                                  r.text(q, "prompt", path), section_ref(q, path),
-                                  tuple(answers)))
+        questions.append(
+            Question(
+                r.text(q, "id", path),
+                r.text(q, "name", path),
+                group,
+                r.text(q, "prompt", path),
+                section_ref(q, path),
+                tuple(answers),
+            )
+        )
     qvalues = {q.id: set(q.values) for q in questions}
     impact_ids = [q.id for q in questions if q.group == "impact"]
     if len(impact_ids) != 3:
-        raise r.fail("questions", "exactly three questions with group = \"impact\" (runbook 3.1)")
+        raise r.fail("questions", 'exactly three questions with group = "impact" (runbook 3.1)')
 
     def answer_map(table: Any, path: str) -> dict[str, tuple[str, ...]]:
         table = r.table(table, path)
@@ -262,8 +289,17 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         return value
 
     decision = r.table(r.get(raw, "decision", ""), "decision")
-    r.only(decision, {"default_action", "default_reason", "fix_forward_caution", "overrides",
-                      "fix_forward_conditions"}, "decision")
+    r.only(
+        decision,
+        {
+            "default_action",
+            "default_reason",
+            "fix_forward_caution",
+            "overrides",
+            "fix_forward_conditions",
+        },
+        "decision",
+    )
     default_action = r.text(decision, "default_action", "decision")
     if default_action != "roll_back":
         raise r.fail("decision.default_action", '"roll_back" (runbook 3.2: the default)')
@@ -274,8 +310,12 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         path = f"failure_modes[{i}]"
         fm = r.table(fm, path)
         r.only(fm, {"id", "name", "action", "section"}, path)
-        mode = FailureMode(r.text(fm, "id", path), r.text(fm, "name", path),
-                           r.text(fm, "action", path), section_ref(fm, path))
+        mode = FailureMode(
+            r.text(fm, "id", path),
+            r.text(fm, "name", path),
+            r.text(fm, "action", path),
+            section_ref(fm, path),
+        )
         failure_ids.add(mode.id)
         failure_modes.append(mode)
 
@@ -290,20 +330,31 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         path = f"decision.overrides[{i}]"
         o = r.table(o, path)
         r.only(o, {"id", "when_any", "action", "section", "text", "failure_mode"}, path)
-        overrides.append(Override(r.text(o, "id", path), answer_map(r.get(o, "when_any", path),
-                                  f"{path}.when_any"), action_ref(o, path),
-                                  section_ref(o, path), r.text(o, "text", path),
-                                  failure_ref(o, path)))
+        overrides.append(
+            Override(
+                r.text(o, "id", path),
+                answer_map(r.get(o, "when_any", path), f"{path}.when_any"),
+                action_ref(o, path),
+                section_ref(o, path),
+                r.text(o, "text", path),
+                failure_ref(o, path),
+            )
+        )
 
     conditions = []
     for i, c in enumerate(r.array(decision, "fix_forward_conditions", "decision")):
         path = f"decision.fix_forward_conditions[{i}]"
         c = r.table(c, path)
         r.only(c, {"id", "requires", "section", "met", "unmet"}, path)
-        conditions.append(Condition(r.text(c, "id", path),
-                                    answer_map(r.get(c, "requires", path), f"{path}.requires"),
-                                    section_ref(c, path), r.text(c, "met", path),
-                                    r.text(c, "unmet", path)))
+        conditions.append(
+            Condition(
+                r.text(c, "id", path),
+                answer_map(r.get(c, "requires", path), f"{path}.requires"),
+                section_ref(c, path),
+                r.text(c, "met", path),
+                r.text(c, "unmet", path),
+            )
+        )
 
     outcomes_raw = r.table(r.get(raw, "outcomes", ""), "outcomes")
     needed = {"roll_back_failed", "fix_forward_failed"}
@@ -328,10 +379,14 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         r.only(sv, {"id", "label", "when_any", "when_all"}, path)
         if ("when_any" in sv) == ("when_all" in sv):
             raise r.fail(path, "exactly one of when_any or when_all")
-        severity.append(SeverityRule(
-            r.text(sv, "id", path), r.text(sv, "label", path),
-            answer_map(sv.get("when_any", {}), f"{path}.when_any"),
-            answer_map(sv.get("when_all", {}), f"{path}.when_all")))
+        severity.append(
+            SeverityRule(
+                r.text(sv, "id", path),
+                r.text(sv, "label", path),
+                answer_map(sv.get("when_any", {}), f"{path}.when_any"),
+                answer_map(sv.get("when_all", {}), f"{path}.when_all"),
+            )
+        )
 
     return Runbook(
         severity=tuple(severity),
@@ -341,18 +396,22 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         action_labels=action_labels,
         action_sections=action_sections,
         default_action=default_action,
-        default_reason=cited(r.get(decision, "default_reason", "decision"),
-                             "decision.default_reason"),
-        fix_forward_caution=cited(r.get(decision, "fix_forward_caution", "decision"),
-                                  "decision.fix_forward_caution"),
+        default_reason=cited(
+            r.get(decision, "default_reason", "decision"), "decision.default_reason"
+        ),
+        fix_forward_caution=cited(
+            r.get(decision, "fix_forward_caution", "decision"), "decision.fix_forward_caution"
+        ),
         overrides=tuple(overrides),
         conditions=tuple(conditions),
         outcomes=outcomes,
         failure_modes=tuple(failure_modes),
-        ic_default_reason=cited(r.get(command, "default_reason", "command"),
-                                "command.default_reason"),
-        ic_unavailable_reason=cited(r.get(command, "unavailable_reason", "command"),
-                                    "command.unavailable_reason"),
+        ic_default_reason=cited(
+            r.get(command, "default_reason", "command"), "command.default_reason"
+        ),
+        ic_unavailable_reason=cited(
+            r.get(command, "unavailable_reason", "command"), "command.unavailable_reason"
+        ),
     )
 
 

@@ -69,29 +69,69 @@ def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str,
         "resolved_at": when(resolved.at if resolved else None),
         "time_to_mitigate": duration(record.declared_at, mitigated_at(record)),
         "time_to_resolve": duration(record.declared_at, resolved.at if resolved else None),
-        "ic_change_rows": _rows([[when(c.at), md.cell(c.to), md.cell(c.reason)]
-                                 for c in record.ic_changes], 3),
-        "impact_rows": _rows([[md.cell(q.prompt), md.cell(q.label(getattr(
-            record.impact if q.group == "impact" else record.fix_forward, q.id)))]
-            for q in runbook.questions], 2),
+        "ic_change_rows": _rows(
+            [[when(c.at), md.cell(c.to), md.cell(c.reason)] for c in record.ic_changes], 3
+        ),
+        "impact_rows": _rows(
+            [
+                [
+                    md.cell(q.prompt),
+                    md.cell(
+                        q.label(
+                            getattr(
+                                record.impact if q.group == "impact" else record.fix_forward, q.id
+                            )
+                        )
+                    ),
+                ]
+                for q in runbook.questions
+            ],
+            2,
+        ),
         "decision": md.inline(label[decision.action]) if decision else "_Not decided yet._",
         "recommendation": md.inline(_recommendation_line(rec, runbook)),
-        "recommendation_reasons": _bullets([
-            f"{md.inline(r.text)} (runbook {runbook.sections[r.section].title})"
-            for r in rec.reasons]),
-        "deviation": (md.inline(decision.deviation_reason) if decision and
-                      decision.deviation_reason else "None: the decision follows the runbook."),
-        "mitigation_rows": _rows([[when(m.started_at), md.cell(label[m.action]),
-                                   md.cell(m.outcome), when(m.ended_at), md.cell(m.notes or "—")]
-                                  for m in record.mitigations], 5),
-        "escalation_rows": _rows([[when(e.at), md.cell(e.to), md.cell(e.reason)]
-                                  for e in record.escalations], 3),
-        "timeline_rows": _rows([[when(e.at), md.cell(e.event), md.cell(e.who or "—")]
-                                for e in sorted(record.timeline, key=lambda e: e.at)], 3),
-        "communication_rows": _rows([[when(u.at), md.cell(u.message)]
-                                     for u in record.status_updates], 2),
-        "data_lost": md.cell({"yes": "Yes", "no": "No", "unknown": "Not determined"}
-                             [resolved.data_lost]) if resolved else "—",
+        "recommendation_reasons": _bullets(
+            [
+                f"{md.inline(r.text)} (runbook {runbook.sections[r.section].title})"
+                for r in rec.reasons
+            ]
+        ),
+        "deviation": (
+            md.inline(decision.deviation_reason)
+            if decision and decision.deviation_reason
+            else "None: the decision follows the runbook."
+        ),
+        "mitigation_rows": _rows(
+            [
+                [
+                    when(m.started_at),
+                    md.cell(label[m.action]),
+                    md.cell(m.outcome),
+                    when(m.ended_at),
+                    md.cell(m.notes or "—"),
+                ]
+                for m in record.mitigations
+            ],
+            5,
+        ),
+        "escalation_rows": _rows(
+            [[when(e.at), md.cell(e.to), md.cell(e.reason)] for e in record.escalations], 3
+        ),
+        "timeline_rows": _rows(
+            [
+                [when(e.at), md.cell(e.event), md.cell(e.who or "—")]
+                for e in sorted(record.timeline, key=lambda e: e.at)
+            ],
+            3,
+        ),
+        "communication_rows": _rows(
+            [[when(u.at), md.cell(u.message)] for u in record.status_updates], 2
+        ),
+        "data_lost": md.cell(
+            {"yes": "Yes", "no": "No", "unknown": "Not determined"}[resolved.data_lost]
+        )
+        if resolved
+        else "—",
         "resolution_details": md.block(resolved.details) if resolved else "_Not resolved yet._",
         "follow_ups": _bullets([md.inline(f) for f in record.follow_ups]),
     }
@@ -105,20 +145,26 @@ def fill_template(template: str, values: dict[str, str], source: str = TEMPLATE_
     def fill(match: re.Match[str]) -> str:
         name = match.group(1)
         if name not in values:
-            raise DataFileError(source, f"{{{{ {name} }}}}", f"a known placeholder, one of "
-                                f"{sorted(values)}")
+            raise DataFileError(
+                source, f"{{{{ {name} }}}}", f"a known placeholder, one of {sorted(values)}"
+            )
         return values[name]
 
     return re.sub(r"\n{3,}", "\n\n", PLACEHOLDER.sub(fill, body)).rstrip("\n") + "\n"
 
 
-def render_ticket(record: Record, org: OrgConfig | None = None,
-                  runbook: Runbook | None = None, template: str | None = None) -> str:
+def render_ticket(
+    record: Record,
+    org: OrgConfig | None = None,
+    runbook: Runbook | None = None,
+    template: str | None = None,
+) -> str:
     """The filled incident ticket as markdown."""
     org = org or load_org()
     runbook = runbook or load_runbook()
-    return fill_template(template if template is not None else load_template(),
-                         ticket_values(record, org, runbook))
+    return fill_template(
+        template if template is not None else load_template(), ticket_values(record, org, runbook)
+    )
 
 
 def template_placeholders(template: str | None = None) -> list[str]:

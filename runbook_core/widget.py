@@ -36,8 +36,10 @@ def _done_steps(record: Record) -> dict[str, bool]:
     return {
         "declare": bool(record.declared_at),
         "command": bool(record.ic),
-        "impact": all(v is not None for v in (record.impact.scope, record.impact.data_loss,
-                                               record.impact.degradation)),
+        "impact": all(
+            v is not None
+            for v in (record.impact.scope, record.impact.data_loss, record.impact.degradation)
+        ),
         "decide": record.decision is not None,
         "mitigate": any(m.outcome == "succeeded" for m in record.mitigations),
         "communicate": bool(record.status_updates),
@@ -46,8 +48,9 @@ def _done_steps(record: Record) -> dict[str, bool]:
     }
 
 
-def view(record: Record, now: str, draft_status: str = "", org: OrgConfig | None = None
-         ) -> dict[str, Any]:
+def view(
+    record: Record, now: str, draft_status: str = "", org: OrgConfig | None = None
+) -> dict[str, Any]:
     """Everything the page shows for this record at this moment."""
     org = org or load_org()
     runbook = load_runbook()
@@ -55,8 +58,10 @@ def view(record: Record, now: str, draft_status: str = "", org: OrgConfig | None
     done = _done_steps(record)
     current = next((s.id for s in runbook.steps if not done[s.id]), "ticket")
     decision = record.decision
-    outputs = {"ticket": render_ticket(record, org, runbook),
-               **all_messages(record, draft_status, now, org)}
+    outputs = {
+        "ticket": render_ticket(record, org, runbook),
+        **all_messages(record, draft_status, now, org),
+    }
     order = sorted(range(len(record.timeline)), key=lambda i: record.timeline[i].at)
     return {
         "declared": bool(record.declared_at),
@@ -67,12 +72,17 @@ def view(record: Record, now: str, draft_status: str = "", org: OrgConfig | None
         "steps": [{"id": s.id, "title": s.title, "done": done[s.id]} for s in runbook.steps],
         "recommendation": {
             **rec.as_dict(runbook),
-            "reasons": [{**r, "href": runbook.sections[r["section"]].href(WIDGET_PAGE)}
-                        for r in rec.as_dict(runbook)["reasons"]],
+            "reasons": [
+                {**r, "href": runbook.sections[r["section"]].href(WIDGET_PAGE)}
+                for r in rec.as_dict(runbook)["reasons"]
+            ],
         },
         "ask_fix_forward": list(relevant_fix_forward_questions(record.answers(), runbook)),
-        "decision": None if decision is None else {
-            "action": decision.action, "label": runbook.action_labels[decision.action],
+        "decision": None
+        if decision is None
+        else {
+            "action": decision.action,
+            "label": runbook.action_labels[decision.action],
             "deviation_reason": decision.deviation_reason,
             "differs_from_current": decision.action != rec.action,
         },
@@ -114,8 +124,10 @@ def dispatch(record_json: str | None, action_json: str, now: str, draft_status: 
         new, ok, error = record, False, _error(exc)
     except json.JSONDecodeError as exc:
         new, ok, error = record, False, {"field": "action", "message": str(exc)}
-    return json.dumps({"ok": ok, "error": error, "record": new.to_dict(),
-                       "view": view(new, now, draft_status)}, ensure_ascii=False)
+    return json.dumps(
+        {"ok": ok, "error": error, "record": new.to_dict(), "view": view(new, now, draft_status)},
+        ensure_ascii=False,
+    )
 
 
 def render(record_json: str | None, now: str, draft_status: str = "") -> str:
@@ -124,21 +136,37 @@ def render(record_json: str | None, now: str, draft_status: str = "") -> str:
         record = _load(record_json)
     except RunbookError as exc:
         return json.dumps({"ok": False, "error": _error(exc), "record": None, "view": None})
-    return json.dumps({"ok": True, "error": None, "record": record.to_dict(),
-                       "view": view(record, now, draft_status)}, ensure_ascii=False)
+    return json.dumps(
+        {
+            "ok": True,
+            "error": None,
+            "record": record.to_dict(),
+            "view": view(record, now, draft_status),
+        },
+        ensure_ascii=False,
+    )
 
 
 def import_record(text: str, now: str) -> str:
     """Validate an exported record before it replaces the current one."""
     if not text.strip():
-        return json.dumps({"ok": False, "error": {"field": "record", "message":
-                                                  "the file is empty: choose an exported record"}})
+        return json.dumps(
+            {
+                "ok": False,
+                "error": {
+                    "field": "record",
+                    "message": "the file is empty: choose an exported record",
+                },
+            }
+        )
     try:
         record = record_from_json(text)
     except RunbookError as exc:
         return json.dumps({"ok": False, "error": _error(exc)})
-    return json.dumps({"ok": True, "error": None, "record": record.to_dict(),
-                       "view": view(record, now)}, ensure_ascii=False)
+    return json.dumps(
+        {"ok": True, "error": None, "record": record.to_dict(), "view": view(record, now)},
+        ensure_ascii=False,
+    )
 
 
 def export_record(record_json: str) -> str:

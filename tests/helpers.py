@@ -13,8 +13,9 @@ TESTS = Path(__file__).parent
 ROOT = TESTS.parent
 EXAMPLES = ROOT / "docs" / "examples"
 GOLDEN = TESTS / "golden"
-SCENARIOS: dict[str, list[dict]] = json.loads((TESTS / "data" / "scenarios.json")
-                                              .read_text("utf-8"))
+SCENARIOS: dict[str, list[dict]] = json.loads(
+    (TESTS / "data" / "scenarios.json").read_text("utf-8")
+)
 
 
 def replay(name: str) -> Record:

@@ -27,9 +27,22 @@ def run(capsys, *argv: str) -> tuple[int, str, str]:
 
 def test_decide_json_names_action_and_reasons(capsys) -> None:
     """`decide --format json` has "action" and cited "reasons"."""
-    code, out, _ = run(capsys, "decide", "--scope", "subset", "--data-loss", "no",
-                       "--degradation", "minor", "--fix-understood", "yes", "--hotfix-faster",
-                       "yes", "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "decide",
+        "--scope",
+        "subset",
+        "--data-loss",
+        "no",
+        "--degradation",
+        "minor",
+        "--fix-understood",
+        "yes",
+        "--hotfix-faster",
+        "yes",
+        "--format",
+        "json",
+    )
     data = json.loads(out)
     assert code == 0 and data["action"] == "fix_forward"
     assert all(r["section"] and r["text"] for r in data["reasons"])
@@ -37,15 +50,28 @@ def test_decide_json_names_action_and_reasons(capsys) -> None:
 
 def test_decide_without_both_conditions_rolls_back(capsys) -> None:
     """Fix forward needs both conditions confirmed on the command line."""
-    code, out, _ = run(capsys, "decide", "--scope", "subset", "--data-loss", "no",
-                       "--degradation", "minor", "--fix-understood", "yes", "--format", "json")
+    code, out, _ = run(
+        capsys,
+        "decide",
+        "--scope",
+        "subset",
+        "--data-loss",
+        "no",
+        "--degradation",
+        "minor",
+        "--fix-understood",
+        "yes",
+        "--format",
+        "json",
+    )
     assert code == 0 and json.loads(out)["action"] == "roll_back"
 
 
 def test_decide_text_lists_the_reasons(capsys) -> None:
     """Plain text: the action, then one line per reason with its runbook section."""
-    code, out, _ = run(capsys, "decide", "--scope", "unknown", "--data-loss", "no",
-                       "--degradation", "critical")
+    code, out, _ = run(
+        capsys, "decide", "--scope", "unknown", "--data-loss", "no", "--degradation", "critical"
+    )
     assert code == 0 and out.startswith("Roll back\n") and "5. Failure Modes" in out
 
 
@@ -60,40 +86,75 @@ def test_ticket_writes_a_file(capsys, tmp_path: Path) -> None:
     """`-o FILE` writes the same ticket."""
     target = tmp_path / "t.md"
     assert run(capsys, "ticket", "--state", EXAMPLE, "-o", str(target))[0] == 0
-    assert target.read_text("utf-8") == render_ticket(record_from_json(
-        Path(EXAMPLE).read_text("utf-8")))
+    assert target.read_text("utf-8") == render_ticket(
+        record_from_json(Path(EXAMPLE).read_text("utf-8"))
+    )
 
 
 def test_messages_json(capsys) -> None:
     """`messages --format json` equals the golden messages."""
     code, out, _ = run(capsys, "messages", "--state", EXAMPLE, "--format", "json")
     assert code == 0 and json.loads(out) == json.loads(
-        (GOLDEN / "rollback-succeeded.messages.json").read_text("utf-8"))
+        (GOLDEN / "rollback-succeeded.messages.json").read_text("utf-8")
+    )
 
 
 def test_org_file_changes_the_words(capsys, tmp_path: Path) -> None:
     """An adopting team's --org file changes the escalation contact everywhere."""
     org = tmp_path / "org.toml"
     org.write_text('channel = "#inc"\nescalation_contact = "CTO"\n', "utf-8")
-    code, out, _ = run(capsys, "--org", str(org), "messages", "--state",
-                       str(EXAMPLES / "rollback-failed-escalated.json"))
+    code, out, _ = run(
+        capsys,
+        "--org",
+        str(org),
+        "messages",
+        "--state",
+        str(EXAMPLES / "rollback-failed-escalated.json"),
+    )
     assert code == 0 and "@CTO" in out
 
 
 BAD = [
     (["decide", "--scope", "most", "--data-loss", "no", "--degradation", "minor"], "--scope"),
     (["decide", "--scope", "all", "--data-loss", "no"], "--degradation"),
-    (["decide", "--scope", "all", "--data-loss", "no", "--degradation", "minor",
-      "--fix-understood", "maybe"], "--fix-understood"),
+    (
+        [
+            "decide",
+            "--scope",
+            "all",
+            "--data-loss",
+            "no",
+            "--degradation",
+            "minor",
+            "--fix-understood",
+            "maybe",
+        ],
+        "--fix-understood",
+    ),
     (["ticket", "--state", "/nonexistent.json"], "no such file"),
     (["messages", "--state", str(GOLDEN / "fix-forward.ticket.md")], "not valid JSON"),
-    (["--org", "/nonexistent.toml", "decide", "--scope", "all", "--data-loss", "no",
-      "--degradation", "minor"], "--org"),
+    (
+        [
+            "--org",
+            "/nonexistent.toml",
+            "decide",
+            "--scope",
+            "all",
+            "--data-loss",
+            "no",
+            "--degradation",
+            "minor",
+        ],
+        "--org",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("argv", "named"), BAD, ids=["bad-choice", "missing", "bad-condition",
-                                                       "no-file", "not-json", "no-org"])
+@pytest.mark.parametrize(
+    ("argv", "named"),
+    BAD,
+    ids=["bad-choice", "missing", "bad-condition", "no-file", "not-json", "no-org"],
+)
 def test_bad_input_exits_2_naming_the_field(capsys, argv: list[str], named: str) -> None:
     """Exit 2, a message naming the field (and allowed values), no traceback."""
     code, _, err = run(capsys, *argv)
@@ -139,8 +200,20 @@ def test_walk_saves_after_every_answer_and_resumes_after_ctrl_c(tmp_path: Path) 
     saved = record_from_json(path.read_text("utf-8"))
     assert saved.ic == "Sam" and saved.impact.scope == "all"
 
-    second = Script(["no", "critical", "", "failed", "db migration", "succeeded", "",
-                     "Rolled back twice", "Stable now", "no"])
+    second = Script(
+        [
+            "no",
+            "critical",
+            "",
+            "failed",
+            "db migration",
+            "succeeded",
+            "",
+            "Rolled back twice",
+            "Stable now",
+            "no",
+        ]
+    )
     assert Walk(path, _org(), second, out.append, clock()).run() == 0
     final = record_from_json(path.read_text("utf-8"))
     assert [m.outcome for m in final.mitigations] == ["failed", "succeeded"]
@@ -170,9 +243,16 @@ def _org():
 @pytest.mark.skipif(sys.platform == "emscripten", reason="no subprocesses in Pyodide")
 def test_python_dash_m_and_exit_code(tmp_path: Path) -> None:
     """`python -m runbook_core` works as a program: output, and exit 2 on bad input."""
-    ok = subprocess.run([sys.executable, "-m", "runbook_core", "ticket", "--state", EXAMPLE],
-                        capture_output=True, text=True, encoding="utf-8")
+    ok = subprocess.run(
+        [sys.executable, "-m", "runbook_core", "ticket", "--state", EXAMPLE],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+    )
     assert ok.returncode == 0 and ok.stdout.startswith("# Incident:")
-    bad = subprocess.run([sys.executable, "-m", "runbook_core", "decide", "--scope", "x"],
-                         capture_output=True, text=True)
+    bad = subprocess.run(
+        [sys.executable, "-m", "runbook_core", "decide", "--scope", "x"],
+        capture_output=True,
+        text=True,
+    )
     assert bad.returncode == 2 and "Traceback" not in bad.stderr

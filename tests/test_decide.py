@@ -13,25 +13,69 @@ from runbook_core.rules import load_runbook
 RUNBOOK = load_runbook()
 IMPACT = ("scope", "data_loss", "degradation")
 
-answers = st.fixed_dictionaries({
-    q.id: st.sampled_from((*q.values, None) if q.group == "fix_forward" else q.values)
-    for q in RUNBOOK.questions
-})
+answers = st.fixed_dictionaries(
+    {
+        q.id: st.sampled_from((*q.values, None) if q.group == "fix_forward" else q.values)
+        for q in RUNBOOK.questions
+    }
+)
 
 
-@pytest.mark.parametrize(("given_answers", "action"), [
-    ({"scope": "all", "data_loss": "no", "degradation": "critical"}, "roll_back"),
-    ({"scope": "subset", "data_loss": "no", "degradation": "minor",
-      "fix_understood": "yes", "hotfix_faster": "yes"}, "fix_forward"),
-    ({"scope": "subset", "data_loss": "no", "degradation": "minor",
-      "fix_understood": "yes", "hotfix_faster": "no"}, "roll_back"),
-    ({"scope": "subset", "data_loss": "yes", "degradation": "minor",
-      "fix_understood": "yes", "hotfix_faster": "yes"}, "roll_back"),
-    ({"scope": "unknown", "data_loss": "no", "degradation": "minor",
-      "fix_understood": "yes", "hotfix_faster": "yes"}, "roll_back"),
-    ({"scope": "all", "data_loss": "no", "degradation": "minor"}, "roll_back"),
-], ids=["critical", "fix-forward", "hotfix-slower", "data-loss", "scope-unknown",
-        "conditions-unconfirmed"])
+@pytest.mark.parametrize(
+    ("given_answers", "action"),
+    [
+        ({"scope": "all", "data_loss": "no", "degradation": "critical"}, "roll_back"),
+        (
+            {
+                "scope": "subset",
+                "data_loss": "no",
+                "degradation": "minor",
+                "fix_understood": "yes",
+                "hotfix_faster": "yes",
+            },
+            "fix_forward",
+        ),
+        (
+            {
+                "scope": "subset",
+                "data_loss": "no",
+                "degradation": "minor",
+                "fix_understood": "yes",
+                "hotfix_faster": "no",
+            },
+            "roll_back",
+        ),
+        (
+            {
+                "scope": "subset",
+                "data_loss": "yes",
+                "degradation": "minor",
+                "fix_understood": "yes",
+                "hotfix_faster": "yes",
+            },
+            "roll_back",
+        ),
+        (
+            {
+                "scope": "unknown",
+                "data_loss": "no",
+                "degradation": "minor",
+                "fix_understood": "yes",
+                "hotfix_faster": "yes",
+            },
+            "roll_back",
+        ),
+        ({"scope": "all", "data_loss": "no", "degradation": "minor"}, "roll_back"),
+    ],
+    ids=[
+        "critical",
+        "fix-forward",
+        "hotfix-slower",
+        "data-loss",
+        "scope-unknown",
+        "conditions-unconfirmed",
+    ],
+)
 def test_known_cases(given_answers: dict, action: str) -> None:
     """Hand-checked cases straight from the runbook's text."""
     assert recommend(given_answers).action == action
@@ -59,9 +103,13 @@ def test_any_dont_know_means_roll_back_citing_section_5(a: dict) -> None:
 @given(answers)
 def test_fix_forward_only_when_all_three_conditions_hold(a: dict) -> None:
     """Fix forward iff minor, no data loss, fix understood, hotfix faster (3.2); else roll back."""
-    expected = (a["degradation"] == "minor" and a["data_loss"] == "no"
-                and a["scope"] != "unknown" and a["fix_understood"] == "yes"
-                and a["hotfix_faster"] == "yes")
+    expected = (
+        a["degradation"] == "minor"
+        and a["data_loss"] == "no"
+        and a["scope"] != "unknown"
+        and a["fix_understood"] == "yes"
+        and a["hotfix_faster"] == "yes"
+    )
     assert (recommend(a).action == "fix_forward") == expected
 
 
@@ -86,12 +134,17 @@ def test_fix_forward_questions_are_asked_only_where_they_matter(a: dict) -> None
     """The conditions are relevant exactly when the impact is minor, known and lossless."""
     impact = {k: a[k] for k in IMPACT}
     relevant = relevant_fix_forward_questions(impact)
-    minor = impact == {**impact, "data_loss": "no", "degradation": "minor"} \
+    minor = (
+        impact == {**impact, "data_loss": "no", "degradation": "minor"}
         and impact["scope"] != "unknown"
+    )
     assert bool(relevant) == minor
     if not relevant:
-        outcomes = {recommend({**impact, "fix_understood": u, "hotfix_faster": h}).action
-                    for u in ("yes", "no") for h in ("yes", "no")}
+        outcomes = {
+            recommend({**impact, "fix_understood": u, "hotfix_faster": h}).action
+            for u in ("yes", "no")
+            for h in ("yes", "no")
+        }
         assert len(outcomes) == 1
 
 
@@ -110,8 +163,9 @@ def test_unanswered_impact_counts_as_unknown() -> None:
     assert recommend({}).rule == "cannot_determine_impact"
 
 
-@pytest.mark.parametrize("bad", [{"scope": "most"}, {"severity": "high"}],
-                         ids=["bad-value", "bad-question"])
+@pytest.mark.parametrize(
+    "bad", [{"scope": "most"}, {"severity": "high"}], ids=["bad-value", "bad-question"]
+)
 def test_bad_answers_name_the_field_and_allowed_values(bad: dict) -> None:
     """Invalid input says which field and what is allowed."""
     with pytest.raises(InvalidInput) as err:

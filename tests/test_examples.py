@@ -26,8 +26,13 @@ def _check(path, text: str) -> None:
 
 def test_there_is_an_example_for_every_branch() -> None:
     """Rollback ok, rollback failed, fix forward, impact unknown, on-call unavailable."""
-    assert {"rollback-succeeded", "rollback-failed-escalated", "fix-forward", "impact-unknown",
-            "oncall-unavailable"} <= set(NAMES)
+    assert {
+        "rollback-succeeded",
+        "rollback-failed-escalated",
+        "fix-forward",
+        "impact-unknown",
+        "oncall-unavailable",
+    } <= set(NAMES)
     assert {p.stem for p in EXAMPLES.glob("*.json")} == set(NAMES)
 
 
@@ -48,5 +53,7 @@ def test_ticket_matches_golden(name: str) -> None:
 def test_messages_match_golden(name: str) -> None:
     """The Slack messages for each example, byte for byte."""
     record = record_from_json((EXAMPLES / f"{name}.json").read_text("utf-8"))
-    _check(GOLDEN / f"{name}.messages.json",
-           json.dumps(all_messages(record), ensure_ascii=False, indent=2) + "\n")
+    _check(
+        GOLDEN / f"{name}.messages.json",
+        json.dumps(all_messages(record), ensure_ascii=False, indent=2) + "\n",
+    )

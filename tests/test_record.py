@@ -48,22 +48,38 @@ def _with(**changes):
     return json.dumps({**BASE, **changes})
 
 
-@pytest.mark.parametrize(("text", "field"), [
-    ("not json", "record"),
-    ("[]", "record"),
-    (_with(schema_version="1"), "record.schema_version"),
-    (_with(surprise=True), "record.surprise"),
-    (_with(impact={"scope": "most"}), "record.impact.scope"),
-    (_with(impact={"scope": "all", "blast_radius": 3}), "record.impact.blast_radius"),
-    (_with(timeline=[{"at": "yesterday", "event": "x"}]), "record.timeline[0].at"),
-    (_with(timeline=[{"at": "2026-11-28T10:00:00", "event": "x"}]), "record.timeline[0].at"),
-    (_with(summary=None), "record.summary"),
-    (_with(mitigations=[{"started_at": "2026-11-28T10:00:00Z", "action": "pray"}]),
-     "record.mitigations[0].action"),
-    (json.dumps({k: v for k, v in BASE.items() if k != "timeline"}), "record.timeline"),
-], ids=["not-json", "not-object", "version-string", "unknown-field", "bad-answer",
-        "unknown-nested-field", "bad-time", "naive-time", "null-summary", "bad-action",
-        "missing-timeline"])
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        ("not json", "record"),
+        ("[]", "record"),
+        (_with(schema_version="1"), "record.schema_version"),
+        (_with(surprise=True), "record.surprise"),
+        (_with(impact={"scope": "most"}), "record.impact.scope"),
+        (_with(impact={"scope": "all", "blast_radius": 3}), "record.impact.blast_radius"),
+        (_with(timeline=[{"at": "yesterday", "event": "x"}]), "record.timeline[0].at"),
+        (_with(timeline=[{"at": "2026-11-28T10:00:00", "event": "x"}]), "record.timeline[0].at"),
+        (_with(summary=None), "record.summary"),
+        (
+            _with(mitigations=[{"started_at": "2026-11-28T10:00:00Z", "action": "pray"}]),
+            "record.mitigations[0].action",
+        ),
+        (json.dumps({k: v for k, v in BASE.items() if k != "timeline"}), "record.timeline"),
+    ],
+    ids=[
+        "not-json",
+        "not-object",
+        "version-string",
+        "unknown-field",
+        "bad-answer",
+        "unknown-nested-field",
+        "bad-time",
+        "naive-time",
+        "null-summary",
+        "bad-action",
+        "missing-timeline",
+    ],
+)
 def test_malformed_records_name_the_field(text: str, field: str) -> None:
     """A malformed record is refused with the offending field; nothing is silently dropped."""
     with pytest.raises(RecordError) as err:

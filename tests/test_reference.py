@@ -33,7 +33,7 @@ def test_failure_modes_use_the_configured_contact() -> None:
 
 def test_changing_a_rule_in_the_data_changes_the_tables() -> None:
     """Drop the "hotfix faster" condition: fix forward in 4 condition rows instead of 2."""
-    start = SOURCE.index("[[decision.fix_forward_conditions]]\nid = \"hotfix_faster\"")
+    start = SOURCE.index('[[decision.fix_forward_conditions]]\nid = "hotfix_faster"')
     end = SOURCE.index("# After a mitigation")
     changed = parse_runbook(SOURCE[:start] + SOURCE[end:], "edited.toml")
     assert fix_forward_table(runbook=changed) != fix_forward_table(runbook=load_runbook())

@@ -24,26 +24,50 @@ def test_impact_questions_are_the_runbooks_three_each_with_dont_know() -> None:
 def test_steps_follow_the_runbook_order() -> None:
     """Declare, take command, assess, decide, mitigate, communicate, resolve, ticket."""
     assert [s.id for s in load_runbook().steps] == [
-        "declare", "command", "impact", "decide", "mitigate", "communicate", "resolve", "ticket"]
+        "declare",
+        "command",
+        "impact",
+        "decide",
+        "mitigate",
+        "communicate",
+        "resolve",
+        "ticket",
+    ]
 
 
 def test_failure_modes_cover_section_5() -> None:
     """The three failure modes of section 5 are present, with the runbook's names."""
     names = {f.name for f in load_runbook().failure_modes if f.section == "5"}
-    assert names == {"Cannot determine impact", "Rollback fails",
-                     "Incident Commander is unavailable"}
+    assert names == {
+        "Cannot determine impact",
+        "Rollback fails",
+        "Incident Commander is unavailable",
+    }
 
 
 BROKEN = [
-    pytest.param(SOURCE.replace('default_action = "roll_back"', 'default_action = "fix_forward"'),
-                 "decision.default_action", id="default-not-rollback"),
-    pytest.param(SOURCE.replace('section = "3.2"\nmet', 'section = "9.9"\nmet', 1),
-                 "decision.fix_forward_conditions[0].section", id="unknown-section"),
-    pytest.param(SOURCE.replace('requires = { fix_understood = ["yes"] }',
-                                'requires = { fix_understood = ["maybe"] }'),
-                 "decision.fix_forward_conditions[1].requires.fix_understood", id="bad-answer"),
-    pytest.param(SOURCE.replace('prompt = "Is the fix well understood?"', 'prompt = ""'),
-                 "questions[3].prompt", id="empty-prompt"),
+    pytest.param(
+        SOURCE.replace('default_action = "roll_back"', 'default_action = "fix_forward"'),
+        "decision.default_action",
+        id="default-not-rollback",
+    ),
+    pytest.param(
+        SOURCE.replace('section = "3.2"\nmet', 'section = "9.9"\nmet', 1),
+        "decision.fix_forward_conditions[0].section",
+        id="unknown-section",
+    ),
+    pytest.param(
+        SOURCE.replace(
+            'requires = { fix_understood = ["yes"] }', 'requires = { fix_understood = ["maybe"] }'
+        ),
+        "decision.fix_forward_conditions[1].requires.fix_understood",
+        id="bad-answer",
+    ),
+    pytest.param(
+        SOURCE.replace('prompt = "Is the fix well understood?"', 'prompt = ""'),
+        "questions[3].prompt",
+        id="empty-prompt",
+    ),
     pytest.param("surprise = 1\n" + SOURCE, "surprise", id="unknown-key"),
     pytest.param(SOURCE.replace("[[steps]]", "[[steps", 1), "(file)", id="not-toml"),
 ]
@@ -59,11 +83,15 @@ def test_malformed_runbook_names_file_key_and_expectation(text: str, key: str) -
     assert err.value.expected and "expected" in str(err.value)
 
 
-@pytest.mark.parametrize(("text", "key"), [
-    ('channel = ""', "channel"),
-    ("status_update_interval_minutes = 0", "status_update_interval_minutes"),
-    ('slack = "#x"', "slack"),
-], ids=["empty-channel", "zero-interval", "unknown-key"])
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('channel = ""', "channel"),
+        ("status_update_interval_minutes = 0", "status_update_interval_minutes"),
+        ('slack = "#x"', "slack"),
+    ],
+    ids=["empty-channel", "zero-interval", "unknown-key"],
+)
 def test_malformed_org_config_is_refused(text: str, key: str) -> None:
     """org.toml: each key checked; the error names it."""
     with pytest.raises(DataFileError) as err:

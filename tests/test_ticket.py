@@ -33,9 +33,17 @@ def test_every_placeholder_is_filled() -> None:
 def test_template_sections_required_by_the_runbook_exist() -> None:
     """Timeline, impact analysis and resolution details (section 4), and the rest we promise."""
     headings = _headings(load_template())
-    for needed in ("Key times", "Roles and command", "Impact analysis", "Decision",
-                   "Mitigation and escalation", "Timeline", "Communications", "Resolution",
-                   "Follow-ups"):
+    for needed in (
+        "Key times",
+        "Roles and command",
+        "Impact analysis",
+        "Decision",
+        "Mitigation and escalation",
+        "Timeline",
+        "Communications",
+        "Resolution",
+        "Follow-ups",
+    ):
         assert any(needed in h for h in headings), needed
 
 
@@ -81,8 +89,9 @@ def test_hostile_text_never_changes_the_tickets_structure(text: str) -> None:
     """Same headings, same tables, same rows and columns as with plain text."""
     if not " ".join(text.split()) or not text.strip():
         pytest.skip("empty after trimming; refused as input")
-    assert structure(render_ticket(_same_story(text))) == \
-        structure(render_ticket(_same_story(BENIGN)))
+    assert structure(render_ticket(_same_story(text))) == structure(
+        render_ticket(_same_story(BENIGN))
+    )
 
 
 @settings(max_examples=30)
@@ -112,7 +121,8 @@ def test_a_team_can_trim_the_template() -> None:
     """A template without some placeholders still fills (teams adapt it)."""
     values = ticket_values(replay("fix-forward"), *_org_and_runbook())
     assert fill_template("# {{ summary }}\n\n{{ timeline_rows }}", values).startswith(
-        "# Checkout returns HTTP 500")
+        "# Checkout returns HTTP 500"
+    )
 
 
 def test_ticket_for_every_scenario_lists_every_timeline_event() -> None:
@@ -130,5 +140,3 @@ def test_ticket_for_every_scenario_lists_every_timeline_event() -> None:
 def test_docs_template_page_is_not_rendered_by_macros() -> None:
     """The template page opts out of macros, so its placeholders show as written."""
     assert load_template().startswith("---\nrender_macros: false\n---")
-
-

@@ -11,8 +11,9 @@ NOW = "2026-11-28T21:40:00Z"
 
 
 def send(record: dict | None, action: dict, now: str = NOW) -> dict:
-    return json.loads(widget.dispatch(json.dumps(record) if record else None,
-                                      json.dumps(action), now))
+    return json.loads(
+        widget.dispatch(json.dumps(record) if record else None, json.dumps(action), now)
+    )
 
 
 def test_replaying_a_scenario_through_the_bridge_gives_the_example() -> None:
@@ -63,8 +64,7 @@ def test_import_refuses_newer_and_malformed_files_with_a_message() -> None:
     assert not broken["ok"] and "JSON" in broken["error"]["message"]
     empty = json.loads(widget.import_record("", NOW))
     assert not empty["ok"]
-    good = json.loads(widget.import_record(
-        (EXAMPLES / "fix-forward.json").read_text("utf-8"), NOW))
+    good = json.loads(widget.import_record((EXAMPLES / "fix-forward.json").read_text("utf-8"), NOW))
     assert good["ok"] and good["view"]["resolved"]
 
 
@@ -77,7 +77,6 @@ def test_render_of_a_corrupt_saved_state_is_an_error_not_a_crash() -> None:
 def test_next_update_due_follows_the_configured_interval() -> None:
     """Every update says when the next one comes: interval after the last one."""
     record = send(None, {"type": "declare", "summary": "x"})["record"]
-    reply = send(record, {"type": "status_update", "text": "Investigating"},
-                 "2026-11-28T21:45:00Z")
+    reply = send(record, {"type": "status_update", "text": "Investigating"}, "2026-11-28T21:45:00Z")
     assert reply["view"]["next_update_due"] == "2026-11-28T22:05:00Z"
     assert "Next update by 22:05 UTC." in reply["record"]["status_updates"][0]["message"]
