@@ -92,7 +92,11 @@ def actions(text: st.SearchStrategy[str] = hostile_text) -> st.SearchStrategy[di
 @st.composite
 def incidents(draw: st.DrawFn, text: st.SearchStrategy[str] = hostile_text) -> Record:
     """A declared incident after a random sequence of actions (invalid ones are skipped)."""
-    declare = {"type": "declare", "summary": draw(text)[:500] or "x", "by": draw(names)}
+    declare = {
+        "type": "declare",
+        "summary": " ".join(draw(text)[:500].split()) or "x",
+        "by": draw(names),
+    }
     record = apply(Record(), declare, "2026-11-28T21:40:00Z")
     for minute, action in enumerate(draw(st.lists(actions(text), max_size=25))):
         try:
