@@ -19,6 +19,7 @@ import mimetypes
 import tempfile
 from pathlib import Path
 
+import offline  # overrides/offline.py: MkDocs imports hooks with their folder on sys.path
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import File, Files
@@ -102,6 +103,11 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
         "pages": {f.src_uri: f.url for f in files.documentation_pages()},
     }
     return files
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    # The offline service worker, sw.js at the site root, with every built file to precache.
+    offline.write_service_worker(config.site_dir)
 
 
 def on_serve(server, config: MkDocsConfig, builder):

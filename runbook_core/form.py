@@ -266,6 +266,9 @@ def render_walkthrough(
         '<span><span class="rb-bar-label">IC</span> <strong data-field="ic">—</strong></span>'
         '<span><span class="rb-bar-label">Impact</span> '
         '<strong data-field="severity">Not assessed yet</strong></span>'
+        '<span class="rb-offline" data-offline-note hidden title="This page and its engine are '
+        'saved in this browser: the walkthrough works without a network.">'
+        "Available offline</span>"
         '<a class="rb-due" data-due href="#step-communicate" hidden></a></div>'
         '<p class="rb-error rb-widget-error" data-widget-error role="alert" hidden></p>'
         f'<nav class="rb-steps" aria-label="Walkthrough steps"><ol>{nav}'

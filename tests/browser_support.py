@@ -12,6 +12,7 @@ on PATH (Debian's, installed by `make setup`).
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -39,6 +41,8 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
+
+from tests.serve_site import SiteHandler, SiteServer, serve  # the MIME types Pyodide needs
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST, PORT = "127.0.0.1", 8000
@@ -84,9 +88,14 @@ def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def site(built_site: Path) -> Iterator[str]:
-    """The built site served on the site_url origin; yields that origin."""
-    from tests.serve_site import serve  # static files with the MIME types Pyodide needs
+def site(site_server: SiteServer) -> str:
+    """The built site served on the site_url origin: that origin."""
+    return ORIGIN
+
+
+@pytest.fixture(scope="session")
+def site_server(built_site: Path) -> Iterator[SiteServer]:
+    """The server behind `site` (a test may serve another directory with `serving`)."""
 
     deadline = time.monotonic() + 30  # another server may be just stopping
     while _port_in_use() and time.monotonic() < deadline:
@@ -99,11 +108,22 @@ def site(built_site: Path) -> Iterator[str]:
         )
     server, thread = serve(built_site, PORT)
     try:
-        yield ORIGIN
+        yield server
     finally:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+@contextmanager
+def serving(server: SiteServer, directory: Path) -> Iterator[None]:
+    """Serve `directory` instead, at the same origin (a new deploy), for the duration."""
+    previous = server.RequestHandlerClass
+    server.RequestHandlerClass = functools.partial(SiteHandler, directory=str(directory))
+    try:
+        yield
+    finally:
+        server.RequestHandlerClass = previous
 
 
 def _port_in_use() -> bool:
@@ -199,11 +219,12 @@ def guard() -> Guard:
 
 
 def new_context(browser: Browser, guard: Guard, **options) -> BrowserContext:
-    """A guarded context on the site origin: clipboard granted, other origins refused."""
+    """A guarded context on the site origin: clipboard granted, other origins refused. The
+    offline service worker is blocked (routes would not see what it answers) unless the test
+    passes service_workers="allow" (tests/test_browser_offline.py)."""
     options.setdefault("viewport", DESKTOP)
-    context = browser.new_context(
-        base_url=ORIGIN, accept_downloads=True, service_workers="block", **options
-    )
+    options.setdefault("service_workers", "block")
+    context = browser.new_context(base_url=ORIGIN, accept_downloads=True, **options)
     context.set_default_timeout(TIMEOUT)
     context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ORIGIN)
     context.route("**/*", guard.route)

@@ -5,7 +5,8 @@
 //
 // Loaded on every page (Material's instant navigation loads scripts once); mounts from
 // Material's `document$` whenever a page with [data-runbook-widget] is shown. The engine is
-// created once per page lifetime and kept on window.__runbookEngine.
+// created once per page lifetime and kept on window.__runbookEngine. Also registers the
+// offline service worker (sw.js) on every page.
 
 const KEYS = {
   record: "runbook:incident:v1", // the record JSON, as runbook_core.widget returns it
@@ -316,6 +317,14 @@ class Widget {
       else this.drawDue();
     }, 10000);
     if (engine.state !== "error") this.refresh();
+    this.showOffline();
+  }
+
+  // "Available offline", quietly, once this page's engine files are cached.
+  async showOffline() {
+    const cached = await engineCached(this.engine);
+    const note = this.q("[data-offline-note]");
+    if (note) note.hidden = !cached;
   }
 
   destroy() {
@@ -1068,6 +1077,82 @@ function doneMessage(type, view) {
     default:
       return "Timeline updated.";
   }
+}
+
+// --------------------------------------------------------------------------------- offline
+
+// The service worker at the site root (sw.js, from overrides/sw.js and overrides/offline.py)
+// caches the whole site, so that after one visit it works with the network cut. Registered once
+// per page lifetime, once the page has loaded and (on the walkthrough) the engine has started,
+// so caching never competes with it. Quiet: without service workers, outside http(s), under
+// `mkdocs serve`'s live reload (its pages change on every save), or if anything fails, the site
+// just stays online-only. What the worker reports is kept on window.__runbookOffline.
+const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+  "pyodide-lock.json"];
+const offline = { state: "off", version: null, done: 0, total: 0, reason: "" };
+window.__runbookOffline = offline;
+
+// The engine's files for this page (worker, Pyodide, wheel) are all in the offline cache.
+async function engineCached(engine) {
+  if (offline.state !== "ready" || !window.caches) return false;
+  const { urls } = engine;
+  const files = [urls.worker, urls.wheel,
+    ...ENGINE_FILES.map((name) => new URL(name, urls.pyodide).href)];
+  try {
+    return (await Promise.all(files.map((url) => caches.match(url)))).every(Boolean);
+  } catch {
+    return false;
+  }
+}
+
+function settled(engine) {
+  if (!engine || engine.state !== "loading") return Promise.resolve();
+  return new Promise((resolve) => {
+    const stop = engine.subscribe((state) => {
+      if (state !== "loading") {
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
+async function registerServiceWorker() {
+  const workers = navigator.serviceWorker;
+  workers.addEventListener("message", ({ data }) => {
+    if (data?.type !== "runbook-offline") return;
+    // While a new version caches itself (or fails to), the cached one still works.
+    const keep = offline.state === "ready" && data.state !== "ready";
+    Object.assign(offline, {
+      state: keep ? "ready" : data.state,
+      version: keep ? offline.version : data.version ?? offline.version,
+      done: data.done ?? offline.done,
+      total: data.total ?? offline.total,
+      reason: data.reason ?? "",
+    });
+    current()?.showOffline();
+  });
+  workers.startMessages();
+  workers.controller?.postMessage({ type: "runbook-offline-state" }); // already cached?
+  if (document.readyState !== "complete") {
+    await new Promise((resolve) => window.addEventListener("load", resolve, { once: true }));
+  }
+  await settled(window.__runbookEngine);
+  await new Promise((resolve) =>
+    window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 2000 })
+      : setTimeout(resolve, 200));
+  if (offline.state === "off") offline.state = "registering";
+  const registration = await workers.register(new URL("../../sw.js", import.meta.url).href);
+  // A page already cached: look for a new deploy now (installed in the background).
+  if (workers.controller && navigator.onLine) registration.update().catch(() => {});
+}
+
+if ("serviceWorker" in navigator && /^https?:$/.test(window.location.protocol) &&
+    typeof window.livereload !== "function") {
+  registerServiceWorker().catch((error) => {
+    offline.state = "failed";
+    offline.reason = `not registered: ${error?.message || error}`;
+  });
 }
 
 // ----------------------------------------------------------------------------------- mount

@@ -1,0 +1,73 @@
+"""The offline service worker: writes this build's precache manifest into the site's `sw.js`.
+
+MkDocs publishes `overrides/sw.js` (a theme file) at the site root, so its scope is the whole
+site. After each build, `write_service_worker` writes it there again with, in place of its
+manifest placeholder, every built file — its URL relative to the site root (a page as its folder,
+`walkthrough/`) and its SHA-256 as a Subresource Integrity string — and a version: the hash of
+them all. A deploy that changes any file is a new `sw.js`, so browsers install it and
+cache exactly that build.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import hashlib
+import json
+from pathlib import Path
+from urllib.parse import quote
+
+from mkdocs.exceptions import PluginError
+
+SERVICE_WORKER = "sw.js"
+PLACEHOLDER = "/* precache manifest, written by overrides/offline.py */ null"
+# Only developer tools (source maps) and crawlers (the gzipped sitemap) fetch these.
+NOT_CACHED = ("*.map", "*.gz")
+# Material's search worker loads its lunr language support only for languages other than English.
+LUNR_LANGUAGES = "assets/javascripts/lunr/*"
+
+
+def _url(path: str) -> str:
+    """The URL a browser asks for, relative to the site root: a page is its folder."""
+    if path == "index.html" or path.endswith("/index.html"):
+        path = path[: -len("index.html")]
+    return quote(path, safe="/")
+
+
+def _not_cached(site_dir: Path) -> tuple[str, ...]:
+    try:
+        index = json.loads((site_dir / "search" / "search_index.json").read_text("utf-8"))
+        english_only = index["config"]["lang"] == ["en"]
+    except (OSError, ValueError, KeyError, TypeError):
+        english_only = False
+    return (*NOT_CACHED, LUNR_LANGUAGES) if english_only else NOT_CACHED
+
+
+def manifest(site_dir: Path) -> dict:
+    """{"version": hash of all entries, "files": [[url, integrity], ...]} (sorted by path)."""
+    skip = _not_cached(site_dir)
+    files = []
+    for file in sorted(site_dir.rglob("*")):
+        path = file.relative_to(site_dir).as_posix()
+        if not file.is_file() or path == SERVICE_WORKER:
+            continue
+        if any(fnmatch.fnmatch(path, pattern) for pattern in skip):
+            continue
+        data = file.read_bytes()
+        digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
+        files.append([_url(path), f"sha256-{digest}"])
+    version = hashlib.sha256(json.dumps(files).encode("utf-8")).hexdigest()[:16]
+    return {"version": version, "files": files}
+
+
+def write_service_worker(site_dir: str | Path) -> str:
+    """Writes the manifest into site_dir/sw.js; returns the version."""
+    site_dir = Path(site_dir)
+    template = Path(__file__).with_name(SERVICE_WORKER)  # not the published copy: --dirty
+    source = template.read_text("utf-8")
+    if source.count(PLACEHOLDER) != 1:
+        raise PluginError(f"{template} must contain {PLACEHOLDER!r} exactly once")
+    built = manifest(site_dir)
+    code = source.replace(PLACEHOLDER, json.dumps(built, separators=(",", ":")))
+    (site_dir / SERVICE_WORKER).write_text(code, "utf-8")
+    return built["version"]
