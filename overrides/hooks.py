@@ -80,8 +80,15 @@ def _published_stdlib(root: Path) -> Path:
         raise PluginError(str(exc)) from exc
 
 
+# Build inputs that live beside the hooks in overrides/ (the theme folder), not site content.
+BUILD_ONLY = ("compile_stdlib.mjs", "stdlib-keep.txt")
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     root = _root(config)
+    for name in BUILD_ONLY:
+        if (built_only := files.get_file_from_path(name)) is not None:
+            files.remove(built_only)
     pyodide_dir = root / "node_modules" / "pyodide"
     sources = {name: pyodide_dir / name for name in PYODIDE_FILES}
     sources["python_stdlib.zip"] = _published_stdlib(root)  # trimmed, precompiled
