@@ -58,10 +58,88 @@ class KnownProblem extends Error {}
 const never = new Promise(() => {});
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// Repeat visits skip Python's start-up: after the first start, Python's memory (runbook_core
+// imported and warmed up) is saved in Cache Storage, keyed by the immutable Pyodide folder and
+// the content-hashed wheel, so a new deploy never restores an old engine. Any failure to save
+// or restore falls back to a normal start.
+const SNAPSHOT_CACHE = "runbook-engine-snapshot";
+const SNAPSHOT_DELAY_MS = 1500; // after ready, once the page's first calls are answered
+let snapshotPlan = null;
+
+const snapshotKey = (pyodideURL, wheelURL) =>
+  new URL(`engine-snapshot?wheel=${encodeURIComponent(new URL(wheelURL).pathname)}`, pyodideURL).href;
+
+async function readSnapshot(key) {
+  try {
+    const hit = await (await caches.open(SNAPSHOT_CACHE)).match(key);
+    if (!hit) timings.snapshotMissing = key;
+    return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+  } catch (error) {
+    timings.snapshotError = describe(error);
+    return null; // no Cache Storage (private mode, file://): start normally
+  }
+}
+
+async function forgetSnapshots(keep) {
+  try {
+    const cache = await caches.open(SNAPSHOT_CACHE);
+    await Promise.all((await cache.keys()).filter((r) => r.url !== keep).map((r) => cache.delete(r)));
+  } catch {
+    // nothing to forget
+  }
+}
+
+function saveSnapshotLater(pyodide, key) {
+  setTimeout(async () => {
+    let bytes;
+    try {
+      // A snapshot may hold no JavaScript references: drop the module proxy, snapshot, re-import.
+      widget.destroy();
+      try {
+        bytes = pyodide.makeMemorySnapshot();
+      } finally {
+        widget = pyodide.pyimport("runbook_core.widget");
+      }
+      await forgetSnapshots(key);
+      await (await caches.open(SNAPSHOT_CACHE)).put(key, new Response(bytes));
+      mark("snapshotSaved");
+    } catch {
+      // Quota or an engine that cannot snapshot: repeat visits simply start normally.
+    }
+  }, SNAPSHOT_DELAY_MS);
+}
+
+// The wheel goes into site-packages by Python's zipfile (not loadPackage, whose JavaScript
+// references would make the memory snapshot impossible).
+async function installWheel(pyodide, wheelBytes) {
+  pyodide.FS.writeFile("/tmp/runbook_core.whl", await wheelBytes);
+  pyodide.runPython(`import site, zipfile
+with zipfile.ZipFile("/tmp/runbook_core.whl") as wheel:
+    wheel.extractall(site.getsitepackages()[0])`);
+}
+
+async function fetchBytes(url) {
+  const response = await fetch(url);
+  if (!response.ok) throw new KnownProblem(`${new URL(url).pathname} answered HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function boot(loadPyodide, pyodideURL, wheelBytes, snapshot) {
+  const options = { indexURL: pyodideURL, stdout: () => {}, stderr: () => {} };
+  const pyodide = await loadPyodide(snapshot ? { ...options, _loadSnapshot: snapshot }
+    : { ...options, _makeSnapshot: true });
+  await installWheel(pyodide, wheelBytes);
+  return pyodide;
+}
+
 async function start({ pyodideURL, wheelURL }) {
   mark("init");
   const problem = checkFiles(pyodideURL, wheelURL);
   const failFast = problem.then((text) => (text ? Promise.reject(new KnownProblem(text)) : never));
+  const key = snapshotKey(pyodideURL, wheelURL);
+  const snapshot = readSnapshot(key);
+  const wheelBytes = fetchBytes(wheelURL); // downloaded while Python boots
+  wheelBytes.catch(() => {}); // reported where it is awaited
   let loadPyodide;
   try {
     ({ loadPyodide } = await Promise.race([import(new URL("pyodide.mjs", pyodideURL).href),
@@ -72,14 +150,20 @@ async function start({ pyodideURL, wheelURL }) {
   }
   mark("imported");
   let pyodide;
+  const saved = await snapshot;
   try {
-    pyodide = await Promise.race([loadPyodide({
-      indexURL: pyodideURL,
-      packages: [wheelURL], // downloaded while Python boots
-      stdout: () => {},
-      stderr: () => {},
-    }), failFast]);
+    if (saved) {
+      try {
+        pyodide = await boot(loadPyodide, pyodideURL, wheelBytes, saved);
+        timings.fromSnapshot = true;
+      } catch (error) {
+        timings.snapshotError = describe(error); // unusable: start normally, and make a new one
+        await forgetSnapshots(null);
+      }
+    }
+    pyodide ??= await Promise.race([boot(loadPyodide, pyodideURL, wheelBytes, null), failFast]);
   } catch (error) {
+    if (error instanceof KnownProblem) throw error;
     const known = await Promise.race([problem, sleep(2000)]);
     throw known ? new Error(known) : error;
   }
@@ -93,6 +177,7 @@ async function start({ pyodideURL, wheelURL }) {
   // Warm up: the first call reads and validates the runbook's data files.
   widget.render(null, new Date().toISOString().slice(0, 19) + "Z", "");
   mark("warm");
+  if (!timings.fromSnapshot) snapshotPlan = () => saveSnapshotLater(pyodide, key);
   return { ...info, timings };
 }
 
@@ -101,6 +186,8 @@ self.onmessage = async ({ data }) => {
     starting ??= start(data);
     try {
       self.postMessage({ type: "ready", info: await starting });
+      snapshotPlan?.();
+      snapshotPlan = null;
     } catch (error) {
       self.postMessage({ type: "fatal", message: describe(error) });
     }
