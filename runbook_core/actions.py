@@ -56,6 +56,8 @@ def _name(action: Action, key: str, required: bool = True) -> str:
 
 def _choice(action: Action, key: str, allowed: tuple[str, ...]) -> str:
     value = action.get(key)
+    if value is None or value == "":
+        raise InvalidInput(key, f"is required; choose one of: {', '.join(allowed)}")
     if value not in allowed:
         raise InvalidInput(key, f"{value!r} is not allowed; choose one of: {', '.join(allowed)}")
     return value
