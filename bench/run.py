@@ -21,7 +21,6 @@ import os
 import re
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,6 +35,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
 from server import StaticServer, brotli, serve  # noqa: E402 - bench/ is not a package
+
+sys.path.insert(0, str(HERE.parent))
+from tests.serve_site import build_site as build_site_into  # noqa: E402
 
 WALKTHROUGH = "/walkthrough/"
 WIDGET = "[data-runbook-widget]"
@@ -174,19 +176,9 @@ try {
 
 
 def build_site(out: Path) -> None:
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if result.returncode != 0:
-        sys.exit(
-            f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stderr[-3000:]}"
-        )
+    failure = build_site_into(out)
+    if failure:
+        sys.exit(failure[:3000])
 
 
 def published_paths(site: Path) -> tuple[str, str]:

@@ -42,7 +42,12 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.serve_site import SiteHandler, SiteServer, serve  # the MIME types Pyodide needs
+from tests.serve_site import (  # the MIME types Pyodide needs
+    SiteHandler,
+    SiteServer,
+    build_site,
+    serve,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST, PORT = "127.0.0.1", 8000
@@ -72,18 +77,9 @@ TIMEOUT = 15_000  # ms: anything else
 def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The site, built once, strictly, from the working tree (wheel and Pyodide included)."""
     out = tmp_path_factory.mktemp("site")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.fail(
-            f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stderr[-4000:]}",
-            pytrace=False,
-        )
+    failure = build_site(out)
+    if failure:
+        pytest.fail(failure, pytrace=False)
     return out
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
+import subprocess
 import sys
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -47,6 +49,21 @@ class SiteServer(ThreadingHTTPServer):
         # A browser that stops a download (a page closed mid-load) is not a server error.
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+def build_site(out: Path) -> str | None:
+    """Build the site strictly from the working tree into `out`: None, or why it failed."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        check=False,
+    )
+    if result.returncode == 0:
+        return None
+    return f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stderr[-4000:]}"
 
 
 def serve(
