@@ -32,7 +32,7 @@ PIP_NOISE := grep -v --line-buffered "is ignored: it is neither a file nor a dir
 section = @printf '\n==== %s ====\n' "$(1)"
 
 .PHONY: stdlib-keep help setup python-env node-env chromium pyodide-wheels \
-	test clean-reports test-cpython test-pyodide test-browser serve build bench lint clean
+	test clean-reports test-cpython test-pyodide test-browser serve build bench golden lint clean
 
 help:
 	@echo "make setup   install everything (idempotent; fast when done)"
@@ -40,6 +40,7 @@ help:
 	@echo "make serve   setup, then the site with live reload on http://127.0.0.1:8000"
 	@echo "make build   setup, then the site with --strict into site/"
 	@echo "make bench   setup, then the load benchmark (BENCH_ARGS=\"--runs 3\" to pass options)"
+	@echo "make golden  rewrite the golden files from the code (then review git diff)"
 	@echo "make lint    ruff check + ruff format --check"
 	@echo "make clean   remove .cache/, site/ and node_modules/ (keeps .venv)"
 
@@ -128,6 +129,12 @@ build: setup
 BENCH_ARGS ?=
 bench: setup
 	$(PY) bench/run.py $(BENCH_ARGS)
+
+# Rewrites every golden file (example records, tickets in each format, messages, the record's
+# JSON Schema) from the code; review `git diff` after. Run it after an intended change to the
+# rules, texts, template, scenarios or org.toml.
+golden: python-env
+	$(PY) -m tests.golden
 
 lint: setup
 	$(PY) -m ruff check .

@@ -14,7 +14,9 @@ def define_env(env):
 
     # Decision reference tables: rendered from the rules, never typed by hand.
     for table in (reference.impact_table, reference.fix_forward_table,
-                  reference.failure_modes_table, reference.questions_list):
+                  reference.failure_modes_table, reference.questions_list,
+                  reference.phases_table, reference.transitions_table, reference.guards_list,
+                  reference.actions_reference):
         env.macro(table)
 
     @env.macro

@@ -1,359 +1,397 @@
 """What the IC does, as pure transitions: apply(record, action, now) -> new record.
 
-Each action is a plain dict with a "type" (JSON from the browser, or built by the CLI walk).
-Every transition appends to the UTC timeline; invalid input raises InvalidInput naming the
-field, and the record passed in is never changed (records are frozen).
+Each action is a plain dict with a "type" (JSON from the browser, `runbook apply`, or built by
+the CLI walk). `apply` goes through the declared table (transitions.check: phase, fields,
+guards), then the action's effect below. Every effect writes to the UTC timeline; a refusal
+raises InvalidInput naming the field and the fix, and the record passed in is never changed
+(records are frozen).
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from .config import OrgConfig, load_org
-from .decide import check_answers, recommend
+from .decide import recommend
+from .derive import (
+    decision_stale,
+    escalation_required,
+    hhmm,
+    latest_failed_rollback,
+    next_mitigation,
+)
 from .errors import InvalidInput, RecordError
+from .messages import escalation_message, message_for, one_line
 from .record import (
-    MAX_TEXT,
+    Basis,
+    Communication,
     Decision,
     Escalation,
+    FollowUp,
     ICChange,
     Mitigation,
     Record,
     Resolution,
-    StatusUpdate,
     TimelineEntry,
     normalise_time,
+    time_paths,
 )
 from .rules import load_runbook
+from .table import load_table
+from .transitions import Values, check
 
 Action = Mapping[str, Any]
+Effect = Callable[[Record, Values, str, OrgConfig], Record]
+# Crockford's base32 without I, L, O, U: IDs read aloud on a call are not misheard.
+ID_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 
 
-def _text(action: Action, key: str, *, required: bool = True, max_len: int = MAX_TEXT) -> str:
-    value = action.get(key, "")
-    if value is None:
-        value = ""
-    if not isinstance(value, str):
-        raise InvalidInput(key, "expected text")
-    value = value.replace("\r\n", "\n").replace("\r", "\n")
-    if required and not value.strip():
-        raise InvalidInput(key, "is required; it cannot be empty")
-    if len(value) > max_len:
-        raise InvalidInput(
-            key,
-            f"is {len(value)} characters; the limit is {max_len}. "
-            "Shorten it or link to the full text",
-        )
-    return value.strip()
+def new_incident_id(now: str) -> str:
+    """INC-YYYYMMDD-HHMM-XXXX: the declared minute, then 20 random bits, so two incidents
+    declared in the same minute never share an ID. Fixed at declaration: correcting the declared
+    time later keeps it."""
+    suffix = "".join(secrets.choice(ID_ALPHABET) for _ in range(4))
+    return f"INC-{now[:10].replace('-', '')}-{now[11:16].replace(':', '')}-{suffix}"
 
 
-def _name(action: Action, key: str, required: bool = True) -> str:
-    value = _text(action, key, required=required, max_len=200)
-    return " ".join(value.split())  # a name is one line
-
-
-def _choice(action: Action, key: str, allowed: tuple[str, ...]) -> str:
-    value = action.get(key)
-    if value is None or value == "":
-        raise InvalidInput(key, f"is required; choose one of: {', '.join(allowed)}")
-    if value not in allowed:
-        raise InvalidInput(key, f"{value!r} is not allowed; choose one of: {', '.join(allowed)}")
-    return value
-
-
-def _time(action: Action, key: str) -> str:
-    try:
-        return normalise_time(action.get(key), key)
-    except RecordError as exc:
-        raise InvalidInput(key, exc.problem) from None
-
-
-def _log(record: Record, at: str, event: str, kind: str, who: str = "", ref: str = "") -> Record:
+def _log(
+    record: Record, at: str, event: str, kind: str, who: str = "", ref: str = ""
+) -> Record:
     entry = TimelineEntry(
         at=at, event=event, who=who or record.ic or record.declared_by, kind=kind, ref=ref
     )
     return record.evolve(timeline=(*record.timeline, entry))
 
 
-def _require_declared(record: Record) -> None:
-    if not record.declared_at:
-        raise InvalidInput("summary", "declare the incident first (runbook 3.1)")
+def _unref(record: Record, ref: str) -> Record:
+    """Entries that mirrored `ref` become history (their time no longer moves that field)."""
+    return record.evolve(
+        timeline=tuple(replace(e, ref="") if e.ref == ref else e for e in record.timeline)
+    )
 
 
-def declare(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    summary = " ".join(_text(action, "summary", max_len=500).split())
-    by = _name(action, "by", required=False)
-    if record.declared_at:
-        # Correcting the summary after declaring keeps the original declared time.
-        return _log(
-            record.evolve(summary=summary), now, f"Summary corrected: {summary}", "note", by
-        )
-    incident_id = "INC-" + now[:16].replace("-", "").replace("T", "-").replace(":", "")
+def _label(action: str) -> str:
+    return load_runbook().action_labels[action]
+
+
+# ---------------------------------------------------------------------------- declaring
+
+
+def declare(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     record = record.evolve(
-        summary=summary, declared_at=now, declared_by=by, incident_id=incident_id
+        summary=v["summary"],
+        declared_at=now,
+        declared_by=v.get("by", ""),
+        incident_id=v.get("incident_id") or new_incident_id(now),
     )
-    return _log(
-        record, now, f"Incident declared in {org.channel}: {summary}", "declared", by, "declared_at"
-    )
+    event = f"Incident declared in {org.channel}: {v['summary']}"
+    return _log(record, now, event, "declared", v.get("by", ""), "declared_at")
 
 
-def take_command(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    _require_declared(record)
+def correct_summary(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    record = record.evolve(summary=v["summary"])
+    return _log(record, now, f"Summary corrected: {v['summary']}", "details")
+
+
+DETAIL_NAMES = {
+    "release": "Release",
+    "rollback_target": "Rolled back to",
+    "slack_thread": "Slack thread",
+    "detected_how": "Detected by",
+    "detected_at": "Detected at",
+    "impact_started_at": "Impact started at",
+    "services": "Services affected",
+    "responders": "Responders",
+}
+# Details that are moments of the incident get their own timeline entry, which mirrors them.
+MOMENTS = {"detected_at": "Problem detected", "impact_started_at": "Impact started"}
+
+
+def update_details(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    record = record.evolve(**v)
+    shown = []
+    for key, value in v.items():
+        text = ", ".join(value) if isinstance(value, tuple) else value
+        shown.append(f"{DETAIL_NAMES[key]}: {text or '(cleared)'}")
+    record = _log(record, now, "Details: " + "; ".join(shown), "details")
+    for key, what in MOMENTS.items():
+        if key not in v:
+            continue
+        how = f" ({record.detected_how})" if key == "detected_at" and record.detected_how else ""
+        timeline = list(record.timeline)
+        mirror = next((i for i, e in enumerate(timeline) if e.ref == key), None)
+        if mirror is not None:
+            timeline[mirror] = replace(timeline[mirror], at=v[key], event=what + how)
+            record = record.evolve(timeline=tuple(timeline))
+        else:
+            record = _log(record, v[key], what + how, "details", ref=key)
+    return record
+
+
+# ------------------------------------------------------------------------------- command
+
+
+def take_command(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     runbook = load_runbook()
-    oncall = _name(action, "oncall", required=False)
-    available = action.get("oncall_available", True)
-    if not isinstance(available, bool):
-        raise InvalidInput("oncall_available", "expected true or false")
-    if available:
+    oncall = v.get("oncall", "")
+    if v.get("oncall_available", True):
         if not oncall:
             raise InvalidInput("oncall", "name the on-call engineer: the default IC (3.1)")
-        ic, cited = oncall, runbook.ic_default_reason
+        ic, reason = oncall, runbook.ic_default_reason.text
     else:
-        ic = _name(action, "first_responder", required=False)
+        ic = v.get("first_responder", "")
         if not ic:
             raise InvalidInput(
                 "first_responder",
-                "the on-call engineer is unavailable: name "
-                "the first engineer to respond, who assumes IC (section 5)",
+                "the on-call engineer is unavailable: name the first engineer to respond, who "
+                "assumes IC (section 5)",
             )
-        cited = runbook.ic_unavailable_reason
-    reason = (
-        cited.text
-        if not oncall or available
-        else f"{oncall} (on-call) is unavailable. " + cited.text
-    )
+        reason = runbook.ic_unavailable_reason.text
+        if oncall:
+            reason = f"{oncall} (on-call) is unavailable. {reason}"
     return _set_ic(record.evolve(oncall=oncall), ic, reason, now)
 
 
-def change_ic(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    _require_declared(record)
-    to = _name(action, "to")
-    reason = _text(action, "reason", max_len=2000)
-    return _set_ic(record, to, reason, now)
+def change_ic(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    return _set_ic(record, v["to"], v["reason"], now)
 
 
 def _set_ic(record: Record, ic: str, reason: str, now: str) -> Record:
     index = len(record.ic_changes)
     previous = record.ic
     record = record.evolve(ic=ic, ic_changes=(*record.ic_changes, ICChange(now, ic, reason)))
-    event = (
-        f"IC handed over from {previous} to {ic}"
-        if previous and previous != ic
-        else f"{ic} is Incident Commander"
-    )
+    event = f"IC handed over from {previous} to {ic}" if previous else f"{ic} is Incident Commander"
     return _log(record, now, f"{event}. {reason}", "command", ic, f"ic_changes.{index}.at")
 
 
-def answer(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    _require_declared(record)
-    runbook = load_runbook()
-    qid = action.get("question")
-    value = action.get("value")
-    check_answers({qid: value} if isinstance(qid, str) else {"question": None}, runbook)
-    question = runbook.question(qid)
+# ---------------------------------------------------------------------------------- triage
+
+
+def answer(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    question = load_runbook().question(v["question"])
     target = "impact" if question.group == "impact" else "fix_forward"
     current = getattr(record, target)
-    if getattr(current, qid) == value:
-        return record
-    record = record.evolve(**{target: replace(current, **{qid: value})})
-    return _log(record, now, f"{question.prompt} {question.label(value)}", "impact")
+    if getattr(current, question.id) == v["value"]:
+        return record  # the same answer again (a second tab, a repeated click): nothing new
+    record = record.evolve(**{target: replace(current, **{question.id: v["value"]})})
+    event = f"{question.prompt} {question.label(v['value'])}"
+    if decision_stale(record):
+        event += f" (the decision made at {hhmm(record.decision.at)} UTC must be made again)"
+    return _log(record, now, event, "impact")
 
 
-def decide(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    _require_declared(record)
-    runbook = load_runbook()
-    chosen = _choice(action, "action", tuple(runbook.action_labels))
-    recommended = recommend(record.answers(), runbook)
-    deviation = _text(action, "deviation_reason", required=False, max_len=5000)
-    if chosen != recommended.action and not deviation:
-        raise InvalidInput(
-            "deviation_reason",
-            f"the runbook recommends "
-            f"{runbook.action_labels[recommended.action].lower()}; choosing "
-            f"{runbook.action_labels[chosen].lower()} needs a written reason",
-        )
-    if chosen == recommended.action:
-        deviation = ""
-    record = record.evolve(decision=Decision(now, chosen, recommended.action, deviation))
-    event = f"Decision: {runbook.action_labels[chosen]}"
-    if deviation:
+def _decision(record: Record, action: str, now: str, reason: str = "") -> Decision:
+    """A decision on the current answers; a reason is kept only where it is a deviation: fix
+    forward that the runbook does not permit, or another hotfix after a failed one."""
+    permitted = recommend(record.answers()).fix_forward_permitted
+    deviates = action == "fix_forward" and (not permitted or _after_failed_hotfix(record))
+    basis = Basis(record.impact, record.fix_forward)
+    return Decision(now, action, permitted, basis, reason if deviates else "")
+
+
+def _after_failed_hotfix(record: Record) -> bool:
+    last = record.mitigations[-1] if record.mitigations else None
+    return last is not None and last.action == "fix_forward" and last.outcome == "failed"
+
+
+def _record_decision(record: Record, decision: Decision, now: str, note: str = "") -> Record:
+    record = _unref(record, "decision.at").evolve(decision=decision)
+    event = f"Decision: {_label(decision.action)}"
+    if decision.action == "fix_forward":
         event += (
-            f" (against the recommendation to "
-            f"{runbook.action_labels[recommended.action].lower()}: {deviation})"
+            " (permitted: all three conditions hold)"
+            if decision.fix_forward_permitted
+            else " against the runbook (fix forward is not permitted)"
         )
-    return _log(record, now, event, "decision", ref="decision.at")
+    if decision.deviation_reason:
+        event += f". Reason: {decision.deviation_reason}"
+    return _log(record, now, event + note, "decision", ref="decision.at")
 
 
-def start_mitigation(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    if record.decision is None:
-        raise InvalidInput("action", "decide between roll back and fix forward first (3.2)")
-    runbook = load_runbook()
-    if record.mitigations and record.mitigations[-1].outcome == "pending":
-        raise InvalidInput("action", "record the outcome of the current mitigation first")
-    chosen = action.get("action") or next_mitigation(record)
-    chosen = _choice({"action": chosen}, "action", tuple(runbook.action_labels))
+def decide(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    decision = _decision(record, v["action"], now, v.get("deviation_reason", ""))
+    return _record_decision(record, decision, now)
+
+
+# ------------------------------------------------------------------------------ mitigating
+
+
+def start_mitigation(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    chosen = v.get("action") or next_mitigation(record)
+    reason = v.get("deviation_reason", "")
+    if chosen != record.decision.action or (chosen == "fix_forward" and reason):
+        # What is done becomes the decision: roll back needs no reason (the default); a hotfix
+        # against the decision or after a failed one carries the IC's reason.
+        if chosen == "roll_back" and _after_failed_hotfix(record):
+            note = ": the hotfix failed, and the runbook does not cover that; roll back is its default"
+        elif chosen == "roll_back":
+            note = ": roll back is the runbook's default"
+        else:
+            note = ""
+        record = _record_decision(record, _decision(record, chosen, now, reason), now, note)
     index = len(record.mitigations)
     record = record.evolve(mitigations=(*record.mitigations, Mitigation(now, chosen)))
     verb = "Rollback started" if chosen == "roll_back" else "Hotfix deployment started"
     return _log(record, now, verb, "mitigation", ref=f"mitigations.{index}.started_at")
 
 
-def next_mitigation(record: Record) -> str:
-    """The decided action, or roll back after a failed hotfix (the runbook's default)."""
-    if (
-        record.mitigations
-        and record.mitigations[-1].action == "fix_forward"
-        and record.mitigations[-1].outcome == "failed"
-    ):
-        return "roll_back"
-    return record.decision.action if record.decision else "roll_back"
-
-
-def mitigation_outcome(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    if not record.mitigations or record.mitigations[-1].outcome != "pending":
-        raise InvalidInput("outcome", "start a rollback or hotfix before recording its outcome")
+def mitigation_outcome(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     runbook = load_runbook()
-    outcome = _choice(action, "outcome", ("succeeded", "failed"))
-    notes = _text(action, "notes", required=False)
     index = len(record.mitigations) - 1
     current = record.mitigations[-1]
-    done = replace(current, outcome=outcome, ended_at=now, notes=notes)
+    notes = v.get("notes", "")
+    done = replace(current, outcome=v["outcome"], ended_at=now, notes=notes)
     record = record.evolve(mitigations=(*record.mitigations[:-1], done))
     name = "Rollback" if current.action == "roll_back" else "Hotfix"
-    record = _log(
-        record,
-        now,
-        f"{name} {outcome}" + (f": {notes}" if notes else ""),
-        "mitigation",
-        ref=f"mitigations.{index}.ended_at",
-    )
-    if outcome == "failed" and current.action == "roll_back":
-        # Section 5: a failed rollback is a major incident, escalated immediately.
-        why = runbook.outcomes["roll_back_failed"].text.format(**org.as_dict())
-        record = _escalate(record, org.escalation_contact, why, now)
-    elif outcome == "failed":
-        record = _log(record, now, runbook.outcomes["fix_forward_failed"].text, "note")
+    event = f"{name} {v['outcome']}" + (f": {notes}" if notes else "")
+    record = _log(record, now, event, "mitigation", ref=f"mitigations.{index}.ended_at")
+    if v["outcome"] == "failed" and current.action == "roll_back":
+        # Section 5: a major incident. Escalation is now required until it is recorded.
+        text = runbook.outcomes["roll_back_failed"].text.format(**org.as_dict())
+        record = _log(record, now, text + " Escalation required.", "escalation")
+    elif v["outcome"] == "failed":
+        record = _log(record, now, runbook.outcomes["fix_forward_failed"].text, "mitigation")
     return record
 
 
-def escalate(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    _require_declared(record)
-    to = _name(action, "to", required=False) or org.escalation_contact
-    return _escalate(record, to, _text(action, "reason", max_len=2000), now)
+# ---------------------------------------------------------------------------- escalation
 
 
-def _escalate(record: Record, to: str, reason: str, now: str) -> Record:
+def escalate(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    at = v.get("at", now)
+    required = escalation_required(record)
+    failed = latest_failed_rollback(record) if required else None
+    to = v.get("to") or org.escalation_contact
+    doing = v.get("doing", "")
+    message = escalation_message(record, org, doing=doing, for_failure=required)
+    reason = record.mitigations[failed].notes if failed is not None else ""
     index = len(record.escalations)
-    record = record.evolve(escalations=(*record.escalations, Escalation(now, to, reason)))
-    return _log(
-        record, now, f"Escalated to {to}: {reason}", "escalation", ref=f"escalations.{index}.at"
-    )
-
-
-def status_update(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    from .messages import status_message  # messages imports actions' helpers lazily
-
-    _require_declared(record)
-    text = _text(action, "text", max_len=4000)
-    message = status_message(record, text, now, org)
-    index = len(record.status_updates)
+    escalation = Escalation(at, to, reason, doing, failed)
     record = record.evolve(
-        status_updates=(*record.status_updates, StatusUpdate(now, text, message))
+        escalations=(*record.escalations, escalation),
+        communications=(*record.communications, Communication(at, "escalation", message)),
     )
-    return _log(
-        record,
-        now,
-        f"Status update posted in {org.channel}: {text}",
-        "status_update",
-        ref=f"status_updates.{index}.at",
-    )
+    why = " (major incident: the rollback failed, runbook section 5)" if required else ""
+    return _log(record, at, f"Escalated to {to}{why}", "escalation", ref=f"escalations.{index}.at")
 
 
-def resolve(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    _require_declared(record)
-    if record.mitigations and record.mitigations[-1].outcome == "pending":
-        raise InvalidInput(
-            "details", "the current mitigation has no outcome yet; record it before resolving"
+def acknowledge_escalation(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    at = v.get("at", now)
+    index = max(i for i, e in enumerate(record.escalations) if e.acknowledged_at is None)
+    escalations = list(record.escalations)
+    escalations[index] = replace(escalations[index], acknowledged_at=at, acknowledged_by=v["by"])
+    record = record.evolve(escalations=tuple(escalations))
+    event = f"Escalation to {escalations[index].to} acknowledged by {v['by']}"
+    return _log(record, at, event, "escalation", ref=f"escalations.{index}.acknowledged_at")
+
+
+# ----------------------------------------------------------------------- communications
+
+
+def _communicate(record: Record, kind: str, at: str, org: OrgConfig, text: str = "") -> Record:
+    message = message_for(kind, record, at, org, text)
+    index = len(record.communications)
+    record = record.evolve(
+        communications=(*record.communications, Communication(at, kind, message, text))
+    )
+    what = load_table().label("message_kind", kind)
+    event = f"{what} posted in {org.channel}" + (f": {one_line(text)}" if text else "")
+    return _log(record, at, event, "message", ref=f"communications.{index}.at")
+
+
+def status_update(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    return _communicate(record, "status_update", v.get("at", now), org, v["text"])
+
+
+def log_message(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    return _communicate(record, v["kind"], v.get("at", now), org)
+
+
+# ------------------------------------------------------------------------------ resolving
+
+
+def resolve(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    without = v.get("without_mitigation", "")
+    if record.resolution:
+        # Saying it again amends what was said; the incident was resolved when it was.
+        amended = replace(
+            record.resolution, details=v["details"], data_lost=v["data_lost"], without_mitigation=without
         )
-    details = _text(action, "details")
-    data_lost = _choice(action, "data_lost", ("yes", "no", "unknown"))
-    record = record.evolve(resolution=Resolution(now, details, data_lost))
-    return _log(record, now, f"Incident resolved: {details}", "resolved", ref="resolution.at")
+        record = record.evolve(resolution=amended)
+        return _log(record, now, f"Resolution amended: {v['details']}", "resolved")
+    record = record.evolve(resolution=Resolution(now, v["details"], v["data_lost"], without))
+    event = f"Incident resolved: {v['details']}"
+    if without:
+        event += f" (without a successful rollback or hotfix: {without})"
+    return _log(record, now, event, "resolved", ref="resolution.at")
 
 
-def reopen(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    if record.resolution is None:
-        raise InvalidInput("resolution", "the incident is not resolved")
-    reason = _text(action, "reason")
-    return _log(record.evolve(resolution=None), now, f"Incident reopened: {reason}", "note")
+def reopen(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    record = _unref(record, "resolution.at").evolve(resolution=None)
+    return _log(record, now, f"Incident reopened: {v['reason']}", "resolved")
 
 
-def add_follow_up(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    return record.evolve(follow_ups=(*record.follow_ups, _text(action, "text", max_len=2000)))
+# ------------------------------------------------------------------- follow-ups, timeline
 
 
-def remove_follow_up(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    index = _index(action, len(record.follow_ups))
-    return record.evolve(follow_ups=record.follow_ups[:index] + record.follow_ups[index + 1 :])
+def add_follow_up(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    item = FollowUp(v["text"], v.get("owner", ""))
+    return record.evolve(follow_ups=(*record.follow_ups, item))
 
 
-def add_timeline(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    at = _time(action, "at") if action.get("at") else now
-    return _log(record, at, _text(action, "event"), "note", _name(action, "who", False))
+def remove_follow_up(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    i = v["index"]
+    return record.evolve(follow_ups=record.follow_ups[:i] + record.follow_ups[i + 1 :])
 
 
-def edit_timeline(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    index = _index(action, len(record.timeline))
+def add_timeline(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    return _log(record, v.get("at", now), v["event"], "note", v.get("who", ""))
+
+
+def edit_timeline(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    index = v["index"]
     entry = record.timeline[index]
-    changes: dict[str, str] = {}
-    if action.get("at") is not None:
-        changes["at"] = _time(action, "at")
-    if action.get("event") is not None:
-        changes["event"] = _text(action, "event")
-    if action.get("who") is not None:
-        changes["who"] = _name(action, "who", required=False)
+    changes = {key: v[key] for key in ("at", "event", "who") if key in v}
     timeline = list(record.timeline)
     timeline[index] = replace(entry, **changes)
     record = record.evolve(timeline=tuple(timeline))
     if "at" in changes and entry.ref:
-        record = _set_path(record, entry.ref, changes["at"])
+        record = _set_time(record, entry.ref, changes["at"])
     return record
 
 
-def remove_timeline(record: Record, action: Action, now: str, org: OrgConfig) -> Record:
-    index = _index(action, len(record.timeline))
-    if record.timeline[index].ref:
-        raise InvalidInput(
-            "index", "this entry records a key time; correct its time instead of removing it"
-        )
-    return record.evolve(timeline=record.timeline[:index] + record.timeline[index + 1 :])
+def remove_timeline(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
+    i = v["index"]
+    return record.evolve(timeline=record.timeline[:i] + record.timeline[i + 1 :])
 
 
-def _index(action: Action, length: int) -> int:
-    index = action.get("index")
-    if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < length:
-        raise InvalidInput("index", f"expected a whole number from 0 to {length - 1}")
-    return index
+def _set_time(record: Record, path: str, value: str) -> Record:
+    """Set a time by dotted path ("mitigations.0.ended_at"); only a time the record has."""
+    if time_paths(record).get(path) is None:
+        raise RecordError("ref", f"{path!r} names no time in this record")
+
+    def put(obj: Any, parts: list[str]) -> Any:
+        head, *rest = parts
+        if not rest:
+            return replace(obj, **{head: value})
+        child = getattr(obj, head)
+        if isinstance(child, tuple):
+            i, *deeper = rest
+            items = list(child)
+            items[int(i)] = put(items[int(i)], deeper)
+            return replace(obj, **{head: tuple(items)})
+        return replace(obj, **{head: put(child, rest)})
+
+    return put(record, path.split("."))
 
 
-def _set_path(record: Record, path: str, value: str) -> Record:
-    """Set a time field by dotted path ("mitigations.0.ended_at") on the frozen record."""
-    head, *rest = path.split(".")
-    if not rest:
-        return replace(record, **{head: value})
-    container = getattr(record, head)
-    if isinstance(container, tuple):
-        i = int(rest[0])
-        items = list(container)
-        items[i] = _set_path(items[i], ".".join(rest[1:]), value)
-        return replace(record, **{head: tuple(items)})
-    return replace(record, **{head: _set_path(container, ".".join(rest), value)})
-
-
-HANDLERS: dict[str, Callable[[Record, Action, str, OrgConfig], Record]] = {
+EFFECTS: dict[str, Effect] = {
     "declare": declare,
+    "correct_summary": correct_summary,
+    "update_details": update_details,
     "take_command": take_command,
     "change_ic": change_ic,
     "answer": answer,
@@ -361,7 +399,9 @@ HANDLERS: dict[str, Callable[[Record, Action, str, OrgConfig], Record]] = {
     "start_mitigation": start_mitigation,
     "mitigation_outcome": mitigation_outcome,
     "escalate": escalate,
+    "acknowledge_escalation": acknowledge_escalation,
     "status_update": status_update,
+    "log_message": log_message,
     "resolve": resolve,
     "reopen": reopen,
     "add_follow_up": add_follow_up,
@@ -373,10 +413,10 @@ HANDLERS: dict[str, Callable[[Record, Action, str, OrgConfig], Record]] = {
 
 
 def apply(record: Record, action: Action, now: str, org: OrgConfig | None = None) -> Record:
-    """The record after one action at time `now` (ISO 8601 with timezone)."""
-    if not isinstance(action, Mapping):
-        raise InvalidInput("action", 'expected an object with a "type"')
-    kind = action.get("type")
-    if kind not in HANDLERS:
-        raise InvalidInput("type", f"{kind!r} is not an action; one of: {', '.join(HANDLERS)}")
-    return HANDLERS[kind](record, action, _time({"now": now}, "now"), org or load_org())
+    """The record after one action at time `now` (ISO 8601 with timezone), or InvalidInput."""
+    try:
+        now = normalise_time(now, "now")
+    except RecordError as exc:
+        raise InvalidInput("now", exc.problem) from None
+    spec, values = check(record, action, now)
+    return EFFECTS[spec.type](record, values, now, org or load_org())

@@ -1,49 +1,95 @@
-"""Organisation-specific words (channel, escalation contact, update interval), in one place."""
+"""Organisation-specific words (channel, escalation contact, update interval), in one place.
+
+The packaged data/org.toml holds every key; an adopting team's file (RUNBOOK_ORG, `--org`) holds
+only what it changes and is merged over it. Every key is checked when the file is read.
+"""
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from dataclasses import dataclass, fields
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from .errors import DataFileError
 
 ORG_FILE = "data/org.toml"
+ORG_ENV = "RUNBOOK_ORG"  # path of a team's org file, for the site build and the CLI
+# A Slack mention: @handle, or the <!subteam^ID>, <@USER>, <!here>-style escapes.
+MENTION = re.compile(r"^(@[\w.\-]+|<[!@#][\w^|.\- ]+>)$")
 
 
 @dataclass(frozen=True)
 class OrgConfig:
-    channel: str = "#releases"
-    escalation_contact: str = "Head of Engineering"
-    status_update_interval_minutes: int = 20
-    organisation: str = "Our team"
+    organisation: str
+    channel: str
+    escalation_contact: str
+    escalation_mention: str
+    status_update_interval_minutes: int
 
     def as_dict(self) -> dict[str, object]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
+    def mention(self) -> str:
+        """How a message addresses the escalation contact: the mention, else the name."""
+        if self.escalation_mention:
+            return f"{self.escalation_mention} ({self.escalation_contact})"
+        return self.escalation_contact
 
-def parse_org(text: str, source: str) -> OrgConfig:
-    """Validate an org.toml text; every key is checked, unknown keys are refused."""
+
+def _check(key: str, value: Any, source: str) -> None:
+    if key == "status_update_interval_minutes":
+        if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 240:
+            raise DataFileError(source, key, "a whole number of minutes from 1 to 240")
+    elif key == "escalation_mention":
+        if not isinstance(value, str) or (value and not MENTION.match(value)):
+            raise DataFileError(
+                source,
+                key,
+                'a Slack mention like "@head-of-eng", "<!subteam^S0123ABCD>" or "<@U0123ABCD>", '
+                'or "" for none',
+            )
+    elif not isinstance(value, str) or not value.strip():
+        raise DataFileError(source, key, "a non-empty string")
+
+
+def parse_org(text: str, source: str, base: OrgConfig | None = None) -> OrgConfig:
+    """Validate an org.toml text; merged over `base` (every key is required without one)."""
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(source, "(file)", f"valid TOML ({exc})") from None
-    known = {f.name: f.type for f in fields(OrgConfig)}
+    known = [f.name for f in fields(OrgConfig)]
     for key, value in raw.items():
         if key not in known:
-            raise DataFileError(source, key, f"one of the known keys {sorted(known)}")
-        if key == "status_update_interval_minutes":
-            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 240:
-                raise DataFileError(source, key, "a whole number of minutes from 1 to 240")
-        elif not isinstance(value, str) or not value.strip():
-            raise DataFileError(source, key, "a non-empty string")
-    return OrgConfig(**raw)
+            raise DataFileError(source, key, f"one of the known keys {known}")
+        _check(key, value, source)
+    if base is None:
+        missing = [key for key in known if key not in raw]
+        if missing:
+            raise DataFileError(source, missing[0], "this key to be present")
+        return OrgConfig(**raw)
+    return OrgConfig(**{**base.as_dict(), **raw})
+
+
+def packaged_org() -> OrgConfig:
+    return parse_org(files("runbook_core").joinpath(ORG_FILE).read_text("utf-8"), ORG_FILE)
 
 
 def load_org(path: str | Path | None = None) -> OrgConfig:
-    """The packaged org.toml, or another file given by an adopting team (CLI --org)."""
+    """The packaged org.toml, merged with a team's file: `path`, else $RUNBOOK_ORG if set."""
+    base = packaged_org()
+    path = path or os.environ.get(ORG_ENV) or None
     if path is None:
-        return parse_org(files("runbook_core").joinpath(ORG_FILE).read_text("utf-8"), ORG_FILE)
+        return base
     path = Path(path)
-    return parse_org(path.read_text("utf-8"), str(path))
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise DataFileError(str(path), "(file)", "an existing org file (no such file)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(str(path), "(file)", f"a readable UTF-8 file ({exc})") from None
+    return parse_org(text, str(path), base)

@@ -14,14 +14,21 @@ Answers = Mapping[str, "str | None"]
 
 @dataclass(frozen=True)
 class Reason:
-    section: str
+    section: str | None  # None: the runbook is silent on this
     text: str
 
 
 @dataclass(frozen=True)
 class Recommendation:
-    action: str  # "roll_back" | "fix_forward"
-    rule: str  # which rule decided: an override id, "fix_forward" or "default"
+    """The runbook's answer for a set of triage answers.
+
+    The recommended action is always roll back, "the default and preferred response" (3.2);
+    fix forward is only ever *permitted*, when all its conditions hold.
+    """
+
+    action: str  # the runbook's default: "roll_back"
+    fix_forward_permitted: bool
+    rule: str  # what decided: an override id, "fix_forward_permitted" or "default"
     reasons: tuple[Reason, ...]
 
     def as_dict(self, runbook: Runbook | None = None) -> dict[str, object]:
@@ -29,12 +36,21 @@ class Recommendation:
         return {
             "action": self.action,
             "label": runbook.action_labels[self.action],
+            "fix_forward_permitted": self.fix_forward_permitted,
             "rule": self.rule,
             "reasons": [
-                {"section": r.section, "title": runbook.sections[r.section].title, "text": r.text}
+                {"section": r.section, "title": section_title(runbook, r.section), "text": r.text}
                 for r in self.reasons
             ],
         }
+
+
+NOT_IN_RUNBOOK = "not in the runbook"
+
+
+def section_title(runbook: Runbook, section: str | None) -> str:
+    """The cited section's title, or a plain statement that the runbook is silent."""
+    return runbook.sections[section].title if section else NOT_IN_RUNBOOK
 
 
 def check_answers(answers: Answers, runbook: Runbook | None = None) -> None:
@@ -66,35 +82,39 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
     # An unanswered impact question means impact is not determined yet (runbook section 5).
     seen = {q.id: answers.get(q.id) or "unknown" for q in impact}
     seen.update({k: v for k, v in answers.items() if k not in seen})
+    default = runbook.default_reason
 
     for rule in runbook.overrides:
         if any(seen.get(qid) in values for qid, values in rule.when_any.items()):
             unknown = [q.name for q in impact if seen.get(q.id) in rule.when_any.get(q.id, ())]
             text = rule.text.format(unknown=", ".join(unknown))
-            return Recommendation(rule.action, rule.id, (Reason(rule.section, text),))
+            return Recommendation(runbook.default_action, False, rule.id, (Reason(rule.section, text),))
 
     met = [c for c in runbook.conditions if _holds(c.requires, seen)]
     if len(met) == len(runbook.conditions):
+        permitted = runbook.fix_forward_permitted
         reasons = [Reason(c.section, _fill(c.met, seen, runbook)) for c in met]
-        caution = runbook.fix_forward_caution
         return Recommendation(
-            "fix_forward", "fix_forward", (*reasons, Reason(caution.section, caution.text))
+            runbook.default_action,
+            True,
+            "fix_forward_permitted",
+            (Reason(default.section, default.text), Reason(permitted.section, permitted.text), *reasons),
         )
 
-    default = runbook.default_reason
     unmet = [c for c in runbook.conditions if c not in met]
     # Cite the conditions the answers actually fail; unanswered ones only when nothing else fails.
     answered = [c for c in unmet if all(seen.get(q) is not None for q in c.requires)]
     unmet = [Reason(c.section, _fill(c.unmet, seen, runbook)) for c in answered or unmet]
     return Recommendation(
-        runbook.default_action, "default", (Reason(default.section, default.text), *unmet)
+        runbook.default_action, False, "default", (Reason(default.section, default.text), *unmet)
     )
 
 
 def relevant_fix_forward_questions(
     answers: Answers, runbook: Runbook | None = None
 ) -> tuple[str, ...]:
-    """The fix-forward questions whose answer can still change the action (asked only then)."""
+    """The fix-forward questions whose answer can change whether fix forward is permitted: the
+    walkthrough asks only these, and the ticket says "Not asked" for the others."""
     runbook = runbook or load_runbook()
     group = runbook.group("fix_forward")
     relevant = []
@@ -102,8 +122,8 @@ def relevant_fix_forward_questions(
         others = [o for o in group if o is not q]
         for combo in itertools.product(*(o.values for o in others)):
             base = {**answers, **dict(zip((o.id for o in others), combo, strict=True))}
-            actions = {recommend({**base, q.id: v}, runbook).action for v in q.values}
-            if len(actions) > 1:
+            permitted = {recommend({**base, q.id: v}, runbook).fix_forward_permitted for v in q.values}
+            if len(permitted) > 1:
                 relevant.append(q.id)
                 break
     return tuple(relevant)

@@ -1,13 +1,16 @@
-"""Facts the record implies but does not store: status, impact class, key times, what's next."""
+"""Facts the record implies but does not store: phase, status, staleness, what is required next."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from .config import OrgConfig
-from .decide import Recommendation, recommend
-from .record import Record, parse_time, utc_iso
+from .decide import Recommendation, recommend, relevant_fix_forward_questions
+from .record import Basis, Mitigation, Record, parse_time, utc_iso
 from .rules import Runbook, load_runbook
+from .table import load_table
+
+FUTURE_TOLERANCE = timedelta(minutes=5)  # clocks differ; more than this ahead is a typo
 
 
 def _holds(rule: dict[str, tuple[str, ...]], answers: dict[str, str | None], any_: bool) -> bool:
@@ -28,6 +31,46 @@ def severity(record: Record, runbook: Runbook | None = None) -> str:
     return "Unclassified"
 
 
+def last_mitigation(record: Record) -> Mitigation | None:
+    return record.mitigations[-1] if record.mitigations else None
+
+
+def phase(record: Record) -> str:
+    """Where the incident is (a phase id of data/transitions.toml)."""
+    last = last_mitigation(record)
+    if not record.declared_at:
+        return "not_declared"
+    if record.resolution:
+        return "resolved"
+    if last is not None:
+        return {"pending": "mitigating", "succeeded": "mitigated", "failed": "failed"}[last.outcome]
+    return "decided" if record.decision else "investigating"
+
+
+def decision_stale(record: Record) -> bool:
+    """An impact or fix-forward answer changed after the decision: it must be made again."""
+    decision = record.decision
+    return decision is not None and decision.basis != Basis(record.impact, record.fix_forward)
+
+
+def latest_failed_rollback(record: Record) -> int | None:
+    for i in range(len(record.mitigations) - 1, -1, -1):
+        m = record.mitigations[i]
+        if m.action == "roll_back" and m.outcome == "failed":
+            return i
+    return None
+
+
+def escalation_required(record: Record) -> bool:
+    """Section 5: a failed rollback is escalated immediately; required until one is recorded."""
+    failed = latest_failed_rollback(record)
+    if failed is None or record.resolution:
+        return False
+    return not any(
+        e.for_mitigation is not None and e.for_mitigation >= failed for e in record.escalations
+    )
+
+
 def major_incident(record: Record) -> bool:
     """A rollback failed and nothing has succeeded since (runbook section 5)."""
     for m in reversed(record.mitigations):
@@ -38,27 +81,45 @@ def major_incident(record: Record) -> bool:
     return False
 
 
+def next_mitigation(record: Record) -> str:
+    """The decided action, or roll back after a failed hotfix (the runbook's default)."""
+    runbook = load_runbook()
+    last = last_mitigation(record)
+    if last is not None and last.action == "fix_forward" and last.outcome == "failed":
+        return runbook.default_action
+    return record.decision.action if record.decision else runbook.default_action
+
+
 def status(record: Record) -> str:
-    if not record.declared_at:
-        return "Not declared"
-    if record.resolution:
-        return "Resolved"
-    major = "Major incident, escalated; " if major_incident(record) else ""
-    if record.mitigations:
-        last = record.mitigations[-1]
+    """The phase in words, with the major-incident state first when a rollback failed."""
+    current = phase(record)
+    label = load_table().phase(current).label
+    last = last_mitigation(record)
+    if last is not None and current in ("mitigating", "failed"):
         name = "rollback" if last.action == "roll_back" else "hotfix"
-        if last.outcome == "pending":
-            return f"{major}Mitigating ({name} in progress)"
-        if last.outcome == "succeeded":
-            return "Mitigated, monitoring"
-        return f"{major}{name.capitalize()} failed"
-    if record.decision:
-        return "Mitigation decided"
-    return "Investigating"
+        label = f"Mitigating ({name} in progress)" if current == "mitigating" else f"{name.capitalize()} failed"
+    if current == "resolved" or not major_incident(record):
+        return label
+    if escalation_required(record):
+        return f"Major incident: escalation required; {label}"
+    return f"Major incident, escalated; {label}"
 
 
 def current_recommendation(record: Record, runbook: Runbook | None = None) -> Recommendation:
     return recommend(record.answers(), runbook)
+
+
+def asked(record: Record, runbook: Runbook | None = None) -> set[str]:
+    """The questions the IC is (or was) asked: every impact question, and the fix-forward
+    questions that can change whether fix forward is permitted (or that were answered)."""
+    runbook = runbook or load_runbook()
+    answers = record.answers()
+    relevant = set(relevant_fix_forward_questions(answers, runbook))
+    return {
+        q.id
+        for q in runbook.questions
+        if q.group == "impact" or q.id in relevant or answers.get(q.id) is not None
+    }
 
 
 def mitigated_at(record: Record) -> str | None:
@@ -78,12 +139,43 @@ def duration(start: str | None, end: str | None) -> str:
     return f"{hours} h {mins:02d} min" if hours else f"{mins} min"
 
 
+def last_status_update(record: Record) -> str | None:
+    updates = [c.at for c in record.communications if c.kind == "status_update"]
+    return max(updates) if updates else None
+
+
 def next_update_due(record: Record, org: OrgConfig) -> str | None:
     """When the next status update is due: interval after the last one (or the declaration)."""
     if not record.declared_at or record.resolution:
         return None
-    last = record.status_updates[-1].at if record.status_updates else record.declared_at
+    last = last_status_update(record) or record.declared_at
     return utc_iso(parse_time(last) + timedelta(minutes=org.status_update_interval_minutes))
+
+
+def message_due(record: Record, kind: str) -> bool:
+    """Whether the declaration, handover or resolution message exists and is not logged yet."""
+    logged = [c.at for c in record.communications if c.kind == kind]
+    if kind == "declaration":
+        return bool(record.declared_at) and not logged
+    if kind == "handover":
+        # The first IC takes command; only a later change of command is a handover.
+        if len(record.ic_changes) < 2:
+            return False
+        since = record.ic_changes[-1].at
+        return not any(at >= since for at in logged)
+    if kind == "resolution":
+        return record.resolution is not None and not any(
+            at >= record.resolution.at for at in logged
+        )
+    return False
+
+
+def in_future(at: str, now: str) -> bool:
+    return parse_time(at) > parse_time(now) + FUTURE_TOLERANCE
+
+
+def before_declaration(record: Record, at: str) -> bool:
+    return bool(record.declared_at) and parse_time(at) < parse_time(record.declared_at)
 
 
 def impact_summary(record: Record, runbook: Runbook | None = None) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 import re
 
 _INLINE = re.compile(r"([\\`*_\[\]|~])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+# C0 and C1 controls (NEL, \x85, ends a line for str.splitlines), and the Unicode line breaks.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 _HTML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"}
 
 
-def _clean(text: str) -> str:
+def clean(text: str) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return _CONTROL.sub(" ", text)
+    return CONTROL.sub(" ", text)
 
 
 def _escape_line(line: str) -> str:
@@ -34,19 +35,19 @@ def _escape_line(line: str) -> str:
 
 def inline(text: str) -> str:
     """One line of text for a heading, a list item or running text."""
-    lines = [_escape_line(line) for line in _clean(text).split("\n")]
+    lines = [_escape_line(line) for line in clean(text).split("\n")]
     return " ".join(line for line in lines if line) or "—"
 
 
 def cell(text: str) -> str:
     """Text for one table cell: never adds a row or a column."""
-    lines = [_escape_line(line) for line in _clean(text).strip("\n").split("\n")]
+    lines = [_escape_line(line) for line in clean(text).strip("\n").split("\n")]
     return "<br>".join(lines) or "—"
 
 
 def block(text: str) -> str:
     """Multi-line text as paragraphs with hard line breaks; never a heading, list or fence."""
-    lines = [_escape_line(line) for line in _clean(text).strip("\n").split("\n")]
+    lines = [_escape_line(line) for line in clean(text).strip("\n").split("\n")]
     out, paragraph = [], []
     for line in lines + [""]:
         if line:

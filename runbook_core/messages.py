@@ -1,7 +1,13 @@
-"""The Slack messages: declaration, status update, IC handover, escalation, resolution."""
+"""The Slack messages: declaration, status update, IC handover, escalation, resolution.
+
+Each is a pure function of the record, the moment it is for, and the organisation's words; the
+texts are data/messages.toml. A message is previewed for the current time and, when the IC logs it
+as posted, recorded as it was at that time (record.communications).
+"""
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass
@@ -14,21 +20,54 @@ from .derive import (
     duration,
     hhmm,
     impact_summary,
-    major_incident,
+    last_mitigation,
+    latest_failed_rollback,
+    message_due,
     status,
 )
 from .errors import DataFileError
 from .record import Record, parse_time, utc_iso
 from .rules import load_runbook
+from .table import load_table
 
 MESSAGES_FILE = "data/messages.toml"
 # Which placeholders each message may use; checked when the file is loaded.
 FIELDS = {
-    "declare": {"summary"},
-    "status_update": {"time", "summary", "status", "ic", "impact", "text", "next_update"},
-    "escalation": {"escalation_contact", "summary", "why", "ic", "impact", "declared"},
-    "handover": {"time", "ic", "summary", "why"},
+    "declaration": {"summary", "incident_id", "time", "declared_by"},
+    "status_update": {
+        "incident_id",
+        "time",
+        "summary",
+        "status",
+        "ic",
+        "impact",
+        "text",
+        "next_update",
+    },
+    "escalation": {
+        "mention",
+        "incident_id",
+        "summary",
+        "failure",
+        "impact",
+        "doing",
+        "ic",
+        "declared",
+        "thread",
+    },
+    "escalation_other": {
+        "mention",
+        "incident_id",
+        "summary",
+        "impact",
+        "doing",
+        "ic",
+        "declared",
+        "thread",
+    },
+    "handover": {"incident_id", "time", "ic", "previous", "summary", "why"},
     "resolution": {
+        "incident_id",
         "time",
         "summary",
         "mitigation",
@@ -36,18 +75,25 @@ FIELDS = {
         "data_loss",
         "details",
         "ic",
-        "incident_id",
     },
 }
+# Mentions free text must not trigger: @channel/@here/@everyone, Slack's <!...>, <@...>, <#...>
+# and <url|text> links. A word joiner (U+2060) keeps the text readable and inert.
+_BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
+_SLACK_MARKUP = re.compile(r"<(?=[!@#]|[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+WORD_JOINER = "\u2060"
 
 
 @dataclass(frozen=True)
 class Messages:
-    declare: str
+    declaration: str
     status_update: str
     escalation: str
+    escalation_other: str
     handover: str
     resolution: str
+    data_loss: dict[str, str]
 
 
 def parse_messages(text: str, source: str = MESSAGES_FILE) -> Messages:
@@ -56,20 +102,29 @@ def parse_messages(text: str, source: str = MESSAGES_FILE) -> Messages:
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(source, "(file)", f"valid TOML ({exc})") from None
     for key in raw:
-        if key not in FIELDS:
-            raise DataFileError(source, key, f"one of the messages {sorted(FIELDS)}")
+        if key not in FIELDS and key != "data_loss":
+            raise DataFileError(source, key, f"one of the messages {sorted(FIELDS)} or data_loss")
     for key, allowed in FIELDS.items():
         template = raw.get(key)
         if not isinstance(template, str) or not template.strip():
             raise DataFileError(source, key, "a non-empty string")
         try:
-            used = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+            used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
         except ValueError as exc:
             raise DataFileError(source, key, f"balanced {{placeholders}} ({exc})") from None
         if not used <= allowed:
             raise DataFileError(
                 source, key, f"placeholders from {sorted(allowed)}, not {sorted(used - allowed)}"
             )
+        if "incident_id" in allowed and "incident_id" not in used:
+            raise DataFileError(source, key, "the {incident_id} placeholder: every message names it")
+    words = raw.get("data_loss")
+    needed = set(load_table().values("data_lost"))
+    if not isinstance(words, dict) or set(words) != needed:
+        raise DataFileError(source, "data_loss", f"a table with exactly the keys {sorted(needed)}")
+    for key, value in words.items():
+        if not isinstance(value, str) or not value.strip():
+            raise DataFileError(source, f"data_loss.{key}", "a non-empty string")
     return Messages(**raw)
 
 
@@ -78,13 +133,33 @@ def load_messages() -> Messages:
     return parse_messages(files("runbook_core").joinpath(MESSAGES_FILE).read_text("utf-8"))
 
 
+def safe(text: str) -> str:
+    """Free text for a Slack message: no control characters, no accidental mentions."""
+    text = _CONTROL.sub(" ", text)
+    text = _BROADCAST.sub("@" + WORD_JOINER, text)
+    return _SLACK_MARKUP.sub("<" + WORD_JOINER, text)
+
+
 def one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(safe(text).split())
 
 
-def declaration_message(summary: str) -> str:
-    """Runbook 3.1: 🚨 INCIDENT DECLARED: [Brief summary of the issue] 🚨"""
-    return load_messages().declare.format(summary=one_line(summary) or "[Brief summary]")
+def _common(record: Record) -> dict[str, str]:
+    return {
+        "incident_id": record.incident_id or "(no ID yet)",
+        "summary": one_line(record.summary) or "[Brief summary of the issue]",
+        "ic": one_line(record.ic) or "not assigned",
+    }
+
+
+def declaration_message(record: Record) -> str:
+    """Runbook 3.1: 🚨 INCIDENT DECLARED: [Brief summary of the issue] 🚨, then the ID."""
+    return load_messages().declaration.format(
+        summary=_common(record)["summary"],
+        incident_id=_common(record)["incident_id"],
+        time=hhmm(record.declared_at),
+        declared_by=one_line(record.declared_by) or "the IC",
+    )
 
 
 def status_message(record: Record, text: str, now: str, org: OrgConfig | None = None) -> str:
@@ -92,79 +167,125 @@ def status_message(record: Record, text: str, now: str, org: OrgConfig | None = 
     # Every update says when the next one comes: one interval from this one.
     due = utc_iso(parse_time(now) + timedelta(minutes=org.status_update_interval_minutes))
     return load_messages().status_update.format(
+        **_common(record),
         time=hhmm(now),
-        summary=one_line(record.summary),
         status=status(record),
-        ic=record.ic or "not assigned",
         impact=impact_summary(record),
-        text=text.strip() or "(no details)",
+        text=safe(text).strip() or "(no details)",
         next_update=hhmm(due),
     )
 
 
-def escalation_message(record: Record, org: OrgConfig | None = None) -> str:
+def doing_now(record: Record) -> str:
+    """What is being done, in words, when the IC did not say."""
+    last = last_mitigation(record)
+    labels = load_runbook().action_labels
+    if last is not None and last.outcome == "pending":
+        return f"{labels[last.action]} in progress since {hhmm(last.started_at)} UTC."
+    return "Deciding the next step; we need your help."
+
+
+def escalation_message(
+    record: Record, org: OrgConfig | None = None, doing: str = "", for_failure: bool | None = None
+) -> str:
+    """The escalation message: for the latest failed rollback (section 5), or another one."""
     org = org or load_org()
-    if record.escalations:
-        why = record.escalations[-1].reason
-    else:
-        why = load_runbook().outcomes["roll_back_failed"].text.format(**org.as_dict())
+    failed = latest_failed_rollback(record)
+    if for_failure is None:
+        for_failure = failed is not None
+    values = {
+        **_common(record),
+        "mention": org.mention(),
+        "impact": impact_summary(record),
+        "doing": one_line(doing) or doing_now(record),
+        "declared": hhmm(record.declared_at),
+        "thread": one_line(record.slack_thread) or "not recorded",
+    }
+    if not for_failure or failed is None:
+        return load_messages().escalation_other.format(**values)
+    notes = one_line(record.mitigations[failed].notes)
+    failure = f"the rollback at {hhmm(record.mitigations[failed].started_at)} UTC"
     return load_messages().escalation.format(
-        escalation_contact=org.escalation_contact,
-        summary=one_line(record.summary),
-        why=why,
-        ic=record.ic or "not assigned",
-        impact=impact_summary(record),
-        declared=hhmm(record.declared_at),
+        **values, failure=f"{failure}: {notes}" if notes else f"{failure} (no notes recorded)"
     )
 
 
-def handover_message(record: Record) -> str:
+def handover_message(record: Record, now: str | None = None) -> str:
     change = record.ic_changes[-1] if record.ic_changes else None
+    previous = record.ic_changes[-2].to if len(record.ic_changes) > 1 else ""
     return load_messages().handover.format(
-        time=hhmm(change.at if change else None),
-        ic=record.ic or "not assigned",
-        summary=one_line(record.summary),
-        why=change.reason if change else "",
+        **_common(record),
+        time=hhmm(change.at if change else now),
+        previous=one_line(previous) or "nobody",
+        why=one_line(change.reason) if change else "",
     )
-
-
-DATA_LOSS_WORDS = {
-    "no": "None. No data was lost or corrupted.",
-    "yes": "YES: data was lost or corrupted (see details).",
-    "unknown": "Not yet determined; we will confirm.",
-}
 
 
 def resolution_message(record: Record) -> str:
     res = record.resolution
     labels = load_runbook().action_labels
     done = [m for m in record.mitigations if m.outcome == "succeeded"]
-    mitigation = labels[done[-1].action] if done else "none recorded"
-    return load_messages().resolution.format(
+    if done:
+        mitigation = labels[done[-1].action]
+    elif res and res.without_mitigation:
+        mitigation = f"none: {one_line(res.without_mitigation)}"
+    else:
+        mitigation = "none recorded"
+    messages = load_messages()
+    return messages.resolution.format(
+        **_common(record),
         time=hhmm(res.at if res else None),
-        summary=one_line(record.summary),
         mitigation=mitigation,
         duration=duration(record.declared_at, res.at if res else None),
-        data_loss=DATA_LOSS_WORDS[res.data_lost] if res else "Not yet determined.",
-        details=res.details if res else "(resolution details)",
-        ic=record.ic or "not assigned",
-        incident_id=record.incident_id or "(no id)",
+        data_loss=messages.data_loss[res.data_lost] if res else "Not yet determined.",
+        details=safe(res.details) if res else "(resolution details)",
     )
+
+
+def message_for(
+    kind: str, record: Record, now: str, org: OrgConfig | None = None, text: str = ""
+) -> str:
+    """The message of this kind for the record at `now` (what a preview shows, what is logged)."""
+    org = org or load_org()
+    if kind == "declaration":
+        return declaration_message(record)
+    if kind == "status_update":
+        return status_message(record, text, now, org)
+    if kind == "handover":
+        return handover_message(record, now)
+    if kind == "escalation":
+        return escalation_message(record, org, doing=text)
+    if kind == "resolution":
+        return resolution_message(record)
+    raise ValueError(kind)
+
+
+def previews(
+    record: Record, now: str, draft_status: str = "", org: OrgConfig | None = None
+) -> dict[str, str]:
+    """The messages that exist for this record now, by kind, computed for `now`."""
+    org = org or load_org()
+    if not record.declared_at:
+        return {}
+    out = {"declaration": declaration_message(record)}
+    if not record.resolution:
+        out["status_update"] = status_message(record, draft_status, now, org)
+        out["escalation"] = escalation_message(record, org)
+    if len(record.ic_changes) > 1:
+        out["handover"] = handover_message(record, now)
+    if record.resolution:
+        out["resolution"] = resolution_message(record)
+    return out
 
 
 def all_messages(
     record: Record, draft_status: str = "", now: str | None = None, org: OrgConfig | None = None
 ) -> dict[str, str]:
-    """Every message for the record, keyed as the widget's data-output names."""
-    org = org or load_org()
+    """Every message for the record, keyed by the page's data-output names (kind-message)."""
     now = now or (record.timeline[-1].at if record.timeline else record.declared_at)
-    out = {"declare-message": declaration_message(record.summary)}
-    if record.ic_changes:
-        out["handover-message"] = handover_message(record)
-    if now and not record.resolution:
-        out["status-message"] = status_message(record, draft_status, now, org)
-    if record.escalations or major_incident(record):
-        out["escalation-message"] = escalation_message(record, org)
-    if record.resolution:
-        out["resolution-message"] = resolution_message(record)
-    return out
+    if not now:
+        return {}
+    return {
+        f"{kind}-message": text for kind, text in previews(record, now, draft_status, org).items()
+    }
+

@@ -1,43 +1,39 @@
-"""The incident record: the whole state of one incident, and its JSON format (schema_version 1).
+"""The incident record: the whole state of one incident, and its JSON format (schema_version 2).
 
-Loading is strict: a missing, mistyped or unknown field is an error naming the field; a record
-from a newer schema is refused rather than read with fields silently dropped.
+The dataclasses below are the format: each field's metadata says what it may hold (a time, a
+choice from a declared vocabulary, a bounded text), and one reader walks them to load JSON, so
+every nested field is checked the same way and every error names its path. Loading is strict: a
+missing, mistyped or unknown field is refused; so is a record from a newer schema. Version 1
+records (before the incident state machine) are upgraded on load.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields, replace
+import re
+import types
+import typing
+from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from .errors import NewerSchemaError, RecordError
-from .rules import ACTIONS, load_runbook
+from .rules import load_runbook
+from .table import load_table
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 MAX_TEXT = 20_000  # characters in one field: room for a pasted log excerpt, not a whole log
-
-IMPACT_KEYS = ("scope", "data_loss", "degradation")
-FIX_FORWARD_KEYS = ("fix_understood", "hotfix_faster")
-OUTCOMES = ("pending", "succeeded", "failed")
-EVENT_KINDS = (
-    "declared",
-    "command",
-    "impact",
-    "decision",
-    "mitigation",
-    "escalation",
-    "status_update",
-    "resolved",
-    "note",
-)
+MAX_ITEMS = 10_000  # entries in one list of a record
+MAX_DEPTH = 64  # JSON nesting a reader accepts before refusing (the format needs 4)
+INCIDENT_ID = re.compile(r"^INC-\d{8}-\d{4}(-[0-9A-Z]{4})?$")
+MITIGATION_STATES = ("pending",)  # besides the outcomes a mitigation can end with
 
 
 def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(value: str, field_name: str = "time") -> datetime:
+def parse_time(value: Any, field_name: str = "time") -> datetime:
     """An ISO 8601 time with a timezone (Z or an offset); naive times are refused."""
     if not isinstance(value, str):
         raise RecordError(field_name, "expected an ISO 8601 time string like 2026-11-28T21:40:00Z")
@@ -46,105 +42,150 @@ def parse_time(value: str, field_name: str = "time") -> datetime:
         moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
     except ValueError:
         raise RecordError(
-            field_name, f"{value!r} is not an ISO 8601 time like 2026-11-28T21:40:00Z"
+            field_name, f"{value[:60]!r} is not an ISO 8601 time like 2026-11-28T21:40:00Z"
         ) from None
     if moment.tzinfo is None:
         raise RecordError(field_name, f"{value!r} has no timezone; add Z for UTC")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise RecordError(field_name, f"{value!r} is out of range") from None
 
 
-def normalise_time(value: str, field_name: str = "time") -> str:
+def normalise_time(value: Any, field_name: str = "time") -> str:
     return utc_iso(parse_time(value, field_name))
+
+
+# Field metadata: what a string field holds. `choice` names a vocabulary (see _choices).
+def _time(default: Any = None) -> Any:
+    return field(default=default, metadata={"kind": "time"})
+
+
+def _choice(vocabulary: str, default: Any = MISSING) -> Any:
+    return field(default=default, metadata={"kind": "choice", "of": vocabulary})
+
+
+def _text(default: Any = "", limit: int = MAX_TEXT) -> Any:
+    return field(default=default, metadata={"kind": "text", "max": limit})
 
 
 @dataclass(frozen=True)
 class Impact:
-    scope: str | None = None
-    data_loss: str | None = None
-    degradation: str | None = None
+    scope: str | None = _choice("answer:scope", None)
+    data_loss: str | None = _choice("answer:data_loss", None)
+    degradation: str | None = _choice("answer:degradation", None)
 
 
 @dataclass(frozen=True)
 class FixForward:
-    fix_understood: str | None = None
-    hotfix_faster: str | None = None
+    fix_understood: str | None = _choice("answer:fix_understood", None)
+    hotfix_faster: str | None = _choice("answer:hotfix_faster", None)
 
 
 @dataclass(frozen=True)
 class ICChange:
-    at: str
-    to: str
-    reason: str
+    at: str = _time(MISSING)
+    to: str = _text(MISSING)
+    reason: str = _text(MISSING)
+
+
+@dataclass(frozen=True)
+class Basis:
+    """The answers a decision was made on: it is stale once they change."""
+
+    impact: Impact = field(default_factory=Impact)
+    fix_forward: FixForward = field(default_factory=FixForward)
 
 
 @dataclass(frozen=True)
 class Decision:
-    at: str
-    action: str
-    recommended: str
-    deviation_reason: str = ""
+    at: str = _time(MISSING)
+    action: str = _choice("actions")
+    fix_forward_permitted: bool = False
+    basis: Basis = field(default_factory=Basis)
+    deviation_reason: str = _text()
 
 
 @dataclass(frozen=True)
 class Mitigation:
-    started_at: str
-    action: str
-    outcome: str = "pending"
-    ended_at: str | None = None
-    notes: str = ""
+    started_at: str = _time(MISSING)
+    action: str = _choice("actions")
+    outcome: str = _choice("mitigation_state", "pending")
+    ended_at: str | None = _time()
+    notes: str = _text()
 
 
 @dataclass(frozen=True)
 class Escalation:
-    at: str
-    to: str
-    reason: str
+    at: str = _time(MISSING)
+    to: str = _text(MISSING)
+    reason: str = _text()  # what failed: the failed rollback's notes, or why
+    doing: str = _text()  # what is being done, as the message said
+    for_mitigation: int | None = None  # the failed rollback it answers (section 5), if any
+    acknowledged_at: str | None = _time()
+    acknowledged_by: str = _text()
 
 
 @dataclass(frozen=True)
-class StatusUpdate:
-    at: str
-    text: str
-    message: str
+class Communication:
+    at: str = _time(MISSING)
+    kind: str = _choice("message_kind")
+    message: str = _text(MISSING)
+    text: str = _text()  # what the IC wrote, for a status update
 
 
 @dataclass(frozen=True)
 class Resolution:
-    at: str
-    details: str
-    data_lost: str  # "yes" | "no" | "unknown"
+    at: str = _time(MISSING)
+    details: str = _text(MISSING)
+    data_lost: str = _choice("data_lost")
+    without_mitigation: str = _text()
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    text: str = _text(MISSING)
+    owner: str = _text()
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    at: str
-    event: str
-    who: str = ""
-    kind: str = "note"
+    at: str = _time(MISSING)
+    event: str = _text(MISSING)
+    who: str = _text()
+    kind: str = _choice("timeline_kind", "note")
     # Dotted path of the record time this entry mirrors (e.g. "mitigations.0.ended_at"), so
     # correcting the entry's time corrects the key time too; "" for free entries.
-    ref: str = ""
+    ref: str = _text()
 
 
 @dataclass(frozen=True)
 class Record:
     schema_version: int = SCHEMA_VERSION
-    incident_id: str = ""
-    summary: str = ""
-    declared_at: str | None = None
-    declared_by: str = ""
-    oncall: str = ""
-    ic: str = ""
+    incident_id: str = _text("", 40)
+    summary: str = field(default="", metadata={"kind": "text", "max": MAX_TEXT, "required": True})
+    declared_at: str | None = _time()
+    declared_by: str = _text()
+    oncall: str = _text()
+    ic: str = _text()
     ic_changes: tuple[ICChange, ...] = ()
+    release: str = _text()
+    rollback_target: str = _text()
+    slack_thread: str = _text()
+    detected_how: str = _text()
+    detected_at: str | None = _time()
+    impact_started_at: str | None = _time()
+    services: tuple[str, ...] = ()
+    responders: tuple[str, ...] = ()
     impact: Impact = field(default_factory=Impact)
     fix_forward: FixForward = field(default_factory=FixForward)
     decision: Decision | None = None
     mitigations: tuple[Mitigation, ...] = ()
     escalations: tuple[Escalation, ...] = ()
-    status_updates: tuple[StatusUpdate, ...] = ()
+    communications: tuple[Communication, ...] = ()
     resolution: Resolution | None = None
-    follow_ups: tuple[str, ...] = ()
-    timeline: tuple[TimelineEntry, ...] = ()
+    follow_ups: tuple[FollowUp, ...] = ()
+    timeline: tuple[TimelineEntry, ...] = field(default=(), metadata={"required": True})
 
     def answers(self) -> dict[str, str | None]:
         return {**asdict(self.impact), **asdict(self.fix_forward)}
@@ -161,98 +202,157 @@ class Record:
 
 # --- strict loading ----------------------------------------------------------------------
 
-_NESTED: dict[str, type] = {
-    "ic_changes": ICChange,
-    "impact": Impact,
-    "fix_forward": FixForward,
-    "decision": Decision,
-    "mitigations": Mitigation,
-    "escalations": Escalation,
-    "status_updates": StatusUpdate,
-    "resolution": Resolution,
-    "timeline": TimelineEntry,
-}
-_TIME_FIELDS = {"at", "started_at", "ended_at", "declared_at"}
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "action": ACTIONS,
-    "recommended": ACTIONS,
-    "outcome": OUTCOMES,
-    "data_lost": ("yes", "no", "unknown"),
-    "kind": EVENT_KINDS,
-}
+
+def choices(vocabulary: str) -> tuple[str, ...]:
+    """The values a `choice` field may hold: the runbook's answers and actions, or a vocabulary
+    of the incident table (plus "pending" for a mitigation still running)."""
+    if vocabulary.startswith("answer:"):
+        return load_runbook().question(vocabulary.split(":", 1)[1]).values
+    if vocabulary == "actions":
+        return tuple(load_runbook().action_labels)
+    if vocabulary == "mitigation_state":
+        return (*MITIGATION_STATES, *load_table().values("outcome"))
+    return load_table().values(vocabulary)
 
 
-def _choices(name: str) -> tuple[str, ...] | None:
-    """Allowed values of a field: the answers come from the runbook data, the rest from here."""
-    if name in IMPACT_KEYS + FIX_FORWARD_KEYS:
-        return load_runbook().question(name).values
-    return _CHOICES.get(name)
+@typing.no_type_check
+def type_hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
 
 
-def _check_text(value: Any, path: str, optional: bool) -> Any:
-    if value is None and optional:
-        return None
+def split_optional(annotation: Any) -> tuple[Any, bool]:
+    """(the type without None, whether None is allowed)."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0], True
+    return annotation, False
+
+
+def check_text(value: Any, path: str, limit: int = MAX_TEXT) -> str:
     if not isinstance(value, str):
-        raise RecordError(
-            path,
-            f"expected {'a string or null' if optional else 'a string'}, "
-            f"got {type(value).__name__}",
-        )
-    if len(value) > MAX_TEXT:
-        raise RecordError(path, f"is {len(value)} characters; the limit is {MAX_TEXT}")
+        raise RecordError(path, f"expected a string, got {_json_type(value)}")
+    if len(value) > limit:
+        raise RecordError(path, f"is {len(value)} characters; the limit is {limit}")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise RecordError(path, "contains an unpaired surrogate (\\ud800-\\udfff): not text") from None
     return value
 
 
-def _build(cls: type, data: Any, path: str) -> Any:
+def _json_type(value: Any) -> str:
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _scalar(value: Any, kind: type, meta: Any, path: str) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise RecordError(path, f"expected true or false, got {_json_type(value)}")
+        return value
+    if kind is int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_ITEMS:
+            raise RecordError(path, f"expected a whole number from 0 to {MAX_ITEMS - 1}")
+        return value
+    text = check_text(value, path, meta.get("max", MAX_TEXT))
+    if meta.get("kind") == "time":
+        return normalise_time(text, path)
+    if meta.get("kind") == "choice":
+        allowed = choices(meta["of"])
+        if text not in allowed:
+            raise RecordError(path, f"{text[:60]!r} is not one of {list(allowed)}")
+    return text
+
+
+def _value(value: Any, annotation: Any, meta: Any, path: str) -> Any:
+    kind, optional = split_optional(annotation)
+    if value is None:
+        if optional:
+            return None
+        raise RecordError(path, "may not be null")
+    if typing.get_origin(kind) is tuple:
+        item_type = typing.get_args(kind)[0]
+        if not isinstance(value, list):
+            raise RecordError(path, f"expected a list, got {_json_type(value)}")
+        if len(value) > MAX_ITEMS:
+            raise RecordError(path, f"has {len(value)} entries; the limit is {MAX_ITEMS}")
+        return tuple(_value(v, item_type, meta, f"{path}[{i}]") for i, v in enumerate(value))
+    if is_dataclass(kind):
+        return build(kind, value, path)
+    return _scalar(value, kind, meta, path)
+
+
+def build(cls: type, data: Any, path: str) -> Any:
+    """An instance of the record dataclass `cls` from JSON data, every field checked."""
     if not isinstance(data, dict):
-        raise RecordError(path, f"expected an object, got {type(data).__name__}")
+        raise RecordError(path, f"expected an object, got {_json_type(data)}")
     known = {f.name: f for f in fields(cls)}
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise RecordError(
             f"{path}.{unknown[0]}",
-            "unknown field: this file may come from a "
-            "newer version of runbook_core, or was edited by hand",
+            "unknown field: this file may come from a newer version of runbook_core, or was "
+            "edited by hand",
         )
+    hints = type_hints(cls)
     values: dict[str, Any] = {}
     for name, f in known.items():
         fpath = f"{path}.{name}"
+        absent = f.default is MISSING and f.default_factory is MISSING
         if name not in data:
-            if cls is Record and name in ("schema_version", "summary", "timeline"):
+            if absent or f.metadata.get("required"):
                 raise RecordError(fpath, "missing required field")
             continue
-        value = data[name]
-        optional = "None" in str(f.type)
-        if name == "schema_version":
+        if cls is Record and name == "schema_version":
             continue
-        if name in _NESTED and cls is not TimelineEntry:
-            sub = _NESTED[name]
-            if str(f.type).startswith("tuple"):
-                if not isinstance(value, list):
-                    raise RecordError(fpath, "expected a list")
-                value = tuple(_build(sub, item, f"{fpath}[{i}]") for i, item in enumerate(value))
-            elif value is None and optional:
-                value = None
-            else:
-                value = _build(sub, value, fpath)
-        elif name == "follow_ups":
-            if not isinstance(value, list):
-                raise RecordError(fpath, "expected a list of strings")
-            value = tuple(_check_text(v, f"{fpath}[{i}]", False) for i, v in enumerate(value))
-        else:
-            value = _check_text(value, fpath, optional)
-            if value is not None and name in _TIME_FIELDS:
-                value = normalise_time(value, fpath)
-            allowed = _choices(name)
-            if value is not None and allowed is not None and value not in allowed:
-                raise RecordError(fpath, f"{value!r} is not one of {list(allowed)}")
-        values[name] = value
+        values[name] = _value(data[name], hints[name], f.metadata, fpath)
     return cls(**values)
+
+
+def time_paths(record: Record) -> dict[str, str | None]:
+    """Every time in the record by dotted path ("mitigations.0.ended_at"): what a timeline `ref`
+    may name."""
+    out: dict[str, str | None] = {}
+
+    def walk(obj: Any, prefix: str) -> None:
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            path = f"{prefix}{f.name}"
+            if f.metadata.get("kind") == "time":
+                out[path] = value
+            elif is_dataclass(value):
+                walk(value, path + ".")
+            elif isinstance(value, tuple):
+                for i, item in enumerate(value):
+                    if is_dataclass(item):
+                        walk(item, f"{path}.{i}.")
+
+    walk(record, "")
+    return out
+
+
+def check_refs(record: Record) -> None:
+    """Every timeline `ref` names a time the record has."""
+    times = time_paths(record)
+    for i, entry in enumerate(record.timeline):
+        if entry.ref and times.get(entry.ref) is None:
+            raise RecordError(
+                f"record.timeline[{i}].ref",
+                f"{entry.ref[:80]!r} names no time in this record; a ref is the dotted path of a "
+                "time field, like mitigations.0.ended_at",
+            )
 
 
 def record_from_dict(data: Any) -> Record:
     if not isinstance(data, dict):
-        raise RecordError("record", f"expected a JSON object, got {type(data).__name__}")
+        raise RecordError("record", f"expected a JSON object, got {_json_type(data)}")
     version = data.get("schema_version")
     if not isinstance(version, int) or isinstance(version, bool):
         raise RecordError(
@@ -261,20 +361,112 @@ def record_from_dict(data: Any) -> Record:
     if version > SCHEMA_VERSION:
         raise NewerSchemaError(
             "record.schema_version",
-            f"is {version}, newer than this "
-            f"version reads ({SCHEMA_VERSION}); update runbook_core (or the "
-            "site) to open it",
+            f"is {version}, newer than this version reads ({SCHEMA_VERSION}); update "
+            "runbook_core (or the site) to open it",
         )
     if version < 1:
         raise RecordError("record.schema_version", f"is {version}; expected {SCHEMA_VERSION}")
-    return _build(Record, data, "record")
+    if version == 1:
+        data = upgrade_v1(data)
+    record = build(Record, data, "record")
+    check_refs(record)
+    return record
+
+
+def _depth(value: Any, limit: int = MAX_DEPTH) -> None:
+    """Refuse data nested deeper than `limit` (iteratively: no recursion to exhaust)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise RecordError("record", f"is nested more than {limit} levels deep")
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not allowed in a record")
+
+
+def load_json(text: str, what: str = "record") -> Any:
+    """JSON from untrusted text: errors name what was read, never a traceback."""
+    if not isinstance(text, str):
+        raise RecordError(what, "expected JSON text")
+    try:
+        data = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise RecordError(
+            what, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
+        ) from None
+    except (ValueError, RecursionError) as exc:  # huge numbers, NaN, deep nesting
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+        raise RecordError(what, f"not usable JSON ({reason})") from None
+    _depth(data)
+    return data
 
 
 def record_from_json(text: str) -> Record:
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecordError(
-            "record", f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    return record_from_dict(data)
+    return record_from_dict(load_json(text))
+
+
+# --- version 1 -------------------------------------------------------------------------
+
+
+def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
+    """A schema_version 1 record as version 2: status updates become communications, follow-ups
+    get an owner, a decision records whether fix forward was permitted (what v1 recommended)."""
+    data = dict(data)
+    data["schema_version"] = SCHEMA_VERSION
+    refs: dict[str, str] = {}
+    updates = data.pop("status_updates", [])
+    if isinstance(updates, list):
+        data["communications"] = [
+            {"at": u.get("at"), "kind": "status_update", "message": u.get("message", ""), "text": u.get("text", "")}
+            if isinstance(u, dict)
+            else u
+            for u in updates
+        ]
+        refs.update({f"status_updates.{i}.at": f"communications.{i}.at" for i in range(len(updates))})
+    follow_ups = data.get("follow_ups")
+    if isinstance(follow_ups, list):
+        data["follow_ups"] = [{"text": f} if isinstance(f, str) else f for f in follow_ups]
+    decision = data.get("decision")
+    if isinstance(decision, dict) and "recommended" in decision:
+        decision = dict(decision)
+        decision["fix_forward_permitted"] = decision.pop("recommended") == "fix_forward"
+        basis = {k: data[k] for k in ("impact", "fix_forward") if isinstance(data.get(k), dict)}
+        decision["basis"] = basis
+        data["decision"] = decision
+    mitigations = data.get("mitigations") if isinstance(data.get("mitigations"), list) else []
+    escalations = data.get("escalations")
+    if isinstance(escalations, list):
+        upgraded = []
+        for e in escalations:
+            if isinstance(e, dict):
+                e = dict(e)
+                # v1 escalated automatically when a rollback failed, at the same moment.
+                for i, m in enumerate(mitigations):
+                    if (
+                        isinstance(m, dict)
+                        and m.get("action") == "roll_back"
+                        and m.get("outcome") == "failed"
+                        and m.get("ended_at") == e.get("at")
+                    ):
+                        e["for_mitigation"] = i
+            upgraded.append(e)
+        data["escalations"] = upgraded
+    timeline = data.get("timeline")
+    if isinstance(timeline, list):
+        entries = []
+        for entry in timeline:
+            if isinstance(entry, dict):
+                entry = dict(entry)
+                if entry.get("kind") == "status_update":
+                    entry["kind"] = "message"
+                if entry.get("ref") in refs:
+                    entry["ref"] = refs[entry["ref"]]
+            entries.append(entry)
+        data["timeline"] = entries
+    return data

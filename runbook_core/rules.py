@@ -6,12 +6,14 @@ malformed file with an error naming the file, the key and what was expected.
 
 from __future__ import annotations
 
+import string
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from .config import OrgConfig
 from .errors import DataFileError
 
 RUNBOOK_FILE = "data/runbook.toml"
@@ -67,9 +69,9 @@ class Step:
 
 @dataclass(frozen=True)
 class Cited:
-    """A sentence with the runbook section it comes from."""
+    """A sentence with the runbook section it comes from (None: the runbook is silent)."""
 
-    section: str
+    section: str | None
     text: str
 
 
@@ -97,7 +99,7 @@ class FailureMode:
     id: str
     name: str
     action: str
-    section: str
+    section: str | None  # None: not in the runbook
 
 
 @dataclass(frozen=True)
@@ -117,7 +119,7 @@ class Runbook:
     action_sections: dict[str, str]
     default_action: str
     default_reason: Cited
-    fix_forward_caution: Cited
+    fix_forward_permitted: Cited
     overrides: tuple[Override, ...]
     conditions: tuple[Condition, ...]
     outcomes: dict[str, Cited]
@@ -167,6 +169,19 @@ class _Reader:
             raise self.fail(f"{path}.{key}".lstrip("."), "a non-empty array")
         return value
 
+    def placeholders(self, text: str, allowed: set[str], path: str) -> str:
+        """Refuse a {placeholder} the code will not fill (checked now, not when first shown)."""
+        try:
+            used = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+        except ValueError as exc:
+            raise self.fail(path, f"balanced {{placeholders}} ({exc})") from None
+        if not used <= allowed:
+            raise self.fail(
+                path,
+                f"placeholders from {sorted(allowed) or 'none'}, not {sorted(used - allowed)}",
+            )
+        return text
+
     def only(self, table: dict[str, Any], allowed: set[str], path: str) -> None:
         for key in table:
             if key not in allowed:
@@ -210,10 +225,17 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
             raise r.fail(f"{path}.section", f"one of the sections {sorted(sections)}")
         return sid
 
-    def cited(table: Any, path: str) -> Cited:
+    def optional_section(table: dict[str, Any], path: str) -> str | None:
+        """A section id, or None where the runbook is silent (then no section is cited)."""
+        return section_ref(table, path) if "section" in table else None
+
+    org_keys = {f.name for f in fields(OrgConfig)}
+
+    def cited(table: Any, path: str, allowed: frozenset[str] = frozenset()) -> Cited:
         table = r.table(table, path)
         r.only(table, {"section", "text"}, path)
-        return Cited(section_ref(table, path), r.text(table, "text", path))
+        text = r.placeholders(r.text(table, "text", path), set(allowed), f"{path}.text")
+        return Cited(section_ref(table, path), text)
 
     steps = []
     for i, st in enumerate(r.array(raw, "steps", "")):
@@ -256,6 +278,8 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
             )
         )
     qvalues = {q.id: set(q.values) for q in questions}
+    if len(qvalues) != len(questions):
+        raise r.fail("questions", "distinct question ids")
     impact_ids = [q.id for q in questions if q.group == "impact"]
     if len(impact_ids) != 3:
         raise r.fail("questions", 'exactly three questions with group = "impact" (runbook 3.1)')
@@ -294,7 +318,7 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         {
             "default_action",
             "default_reason",
-            "fix_forward_caution",
+            "fix_forward_permitted",
             "overrides",
             "fix_forward_conditions",
         },
@@ -313,8 +337,8 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         mode = FailureMode(
             r.text(fm, "id", path),
             r.text(fm, "name", path),
-            r.text(fm, "action", path),
-            section_ref(fm, path),
+            r.placeholders(r.text(fm, "action", path), org_keys, f"{path}.action"),
+            optional_section(fm, path),
         )
         failure_ids.add(mode.id)
         failure_modes.append(mode)
@@ -336,7 +360,7 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
                 answer_map(r.get(o, "when_any", path), f"{path}.when_any"),
                 action_ref(o, path),
                 section_ref(o, path),
-                r.text(o, "text", path),
+                r.placeholders(r.text(o, "text", path), {"unknown"}, f"{path}.text"),
                 failure_ref(o, path),
             )
         )
@@ -351,8 +375,8 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
                 r.text(c, "id", path),
                 answer_map(r.get(c, "requires", path), f"{path}.requires"),
                 section_ref(c, path),
-                r.text(c, "met", path),
-                r.text(c, "unmet", path),
+                r.placeholders(r.text(c, "met", path), set(qvalues), f"{path}.met"),
+                r.placeholders(r.text(c, "unmet", path), set(qvalues), f"{path}.unmet"),
             )
         )
 
@@ -367,7 +391,8 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         r.only(o, {"section", "text", "failure_mode"}, path)
         if "failure_mode" in o:
             failure_ref(o, path)
-        outcomes[oid] = Cited(section_ref(o, path), r.text(o, "text", path))
+        text = r.placeholders(r.text(o, "text", path), org_keys, f"{path}.text")
+        outcomes[oid] = Cited(optional_section(o, path), text)
 
     command = r.table(r.get(raw, "command", ""), "command")
     r.only(command, {"default_reason", "unavailable_reason"}, "command")
@@ -399,8 +424,8 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         default_reason=cited(
             r.get(decision, "default_reason", "decision"), "decision.default_reason"
         ),
-        fix_forward_caution=cited(
-            r.get(decision, "fix_forward_caution", "decision"), "decision.fix_forward_caution"
+        fix_forward_permitted=cited(
+            r.get(decision, "fix_forward_permitted", "decision"), "decision.fix_forward_permitted"
         ),
         overrides=tuple(overrides),
         conditions=tuple(conditions),

@@ -1,16 +1,23 @@
-"""The filled INCIDENT_TEMPLATE: the docs page's own template, with every placeholder filled."""
+"""The filled INCIDENT_TEMPLATE: the docs page's own template, every placeholder filled.
+
+The template (markdown) is read once into blocks: headings, tables, paragraphs and placeholders
+standing alone on a line. The record's values are plain text (or rows, bullets, a block) and each
+output format — markdown for GitHub/GitLab issues, Jira wiki markup, plain text — draws the
+blocks and escapes the values its own way (formats.py), so hostile text never changes the
+ticket's structure in any of them.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from . import markdown as md
 from .config import OrgConfig, load_org
-from .decide import Recommendation
+from .decide import section_title
 from .derive import (
+    asked,
     current_recommendation,
     duration,
     human_time,
@@ -19,13 +26,142 @@ from .derive import (
     status,
 )
 from .errors import DataFileError
+from .formats import FORMATS, Format
 from .record import Record
 from .rules import Runbook, load_runbook
+from .table import load_table
 
 TEMPLATE_FILE = "data/INCIDENT_TEMPLATE.md"  # the same file as docs/runbook/INCIDENT_TEMPLATE.md
 PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n+", re.S)
 COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
+SPAN = re.compile(r"\*\*(.+?)\*\*|\{\{\s*(\w+)\s*\}\}")
+
+
+# ------------------------------------------------------------------------------ values
+
+
+@dataclass(frozen=True)
+class Rows:
+    """Table rows for a placeholder standing alone inside a table."""
+
+    rows: tuple[tuple[str, ...], ...]
+
+
+@dataclass(frozen=True)
+class Bullets:
+    items: tuple[str, ...]
+    tasks: bool = False  # follow-ups: to-do items where the format has them
+    empty: str = "None yet."
+
+
+@dataclass(frozen=True)
+class Block:
+    """Free text of several lines and paragraphs."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """A paragraph "**label:** text"; None in its place leaves the paragraph out."""
+
+    label: str
+    text: str
+
+
+Value = str | Rows | Bullets | Block | Labelled | None
+
+
+# ---------------------------------------------------------------------------- the template
+
+
+@dataclass(frozen=True)
+class Span:
+    kind: str  # "text", "bold", "value"
+    text: str  # literal text, or the placeholder's name
+
+
+@dataclass(frozen=True)
+class Heading:
+    level: int
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Table:
+    header: tuple[str, ...]
+    rows: tuple[tuple[tuple[Span, ...], ...] | str, ...]  # literal cells, or a Rows placeholder
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    spans: tuple[Span, ...]
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A placeholder alone on a line: bullets, a block, a labelled paragraph or text."""
+
+    name: str
+
+
+Part = Heading | Table | Paragraph | Slot
+
+
+def spans(text: str) -> tuple[Span, ...]:
+    out, pos = [], 0
+    for match in SPAN.finditer(text):
+        if match.start() > pos:
+            out.append(Span("text", text[pos : match.start()]))
+        out.append(Span("bold", match.group(1)) if match.group(1) else Span("value", match.group(2)))
+        pos = match.end()
+    if pos < len(text):
+        out.append(Span("text", text[pos:]))
+    return tuple(out)
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def parse_template(template: str, source: str = TEMPLATE_FILE) -> tuple[Part, ...]:
+    body = COMMENT.sub("", FRONT_MATTER.sub("", template, count=1))
+    parts: list[Part] = []
+    lines = body.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i].rstrip()
+        if not line.strip():
+            i += 1
+            continue
+        if heading := re.match(r"^(#{1,6}) (.+)$", line):
+            parts.append(Heading(len(heading.group(1)), spans(heading.group(2))))
+            i += 1
+        elif line.startswith("|"):
+            if i + 1 >= len(lines) or not re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", lines[i + 1]):
+                raise DataFileError(source, f"line {i + 1}", "a table header followed by | --- |")
+            header = tuple(_cells(line))
+            rows: list = []
+            i += 2
+            while i < len(lines) and (lines[i].startswith("|") or PLACEHOLDER.fullmatch(lines[i].strip())):
+                row = lines[i].strip()
+                if row.startswith("|"):
+                    cells = _cells(row)
+                    if len(cells) != len(header):
+                        raise DataFileError(source, f"line {i + 1}", f"{len(header)} cells like its header")
+                    rows.append(tuple(spans(c) for c in cells))
+                else:
+                    rows.append(PLACEHOLDER.fullmatch(row).group(1))
+                i += 1
+            parts.append(Table(header, tuple(rows)))
+        elif slot := PLACEHOLDER.fullmatch(line.strip()):
+            parts.append(Slot(slot.group(1)))
+            i += 1
+        else:
+            parts.append(Paragraph(spans(line.strip())))
+            i += 1
+    return tuple(parts)
 
 
 @cache
@@ -33,124 +169,189 @@ def load_template() -> str:
     return files("runbook_core").joinpath(TEMPLATE_FILE).read_text("utf-8")
 
 
-def _rows(rows: list[list[str]], columns: int) -> str:
-    if not rows:
-        rows = [["—"] + ["_none yet_"] + ["—"] * (columns - 2)]
-    return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+@cache
+def _parsed(template: str) -> tuple[Part, ...]:
+    return parse_template(template)
 
 
-def _bullets(items: list[str]) -> str:
-    return "\n".join(f"- {item}" for item in items) if items else "_None yet._"
+def template_placeholders(template: str | None = None) -> list[str]:
+    return PLACEHOLDER.findall(template if template is not None else load_template())
 
 
-def _recommendation_line(rec: Recommendation, runbook: Runbook) -> str:
-    return runbook.action_labels[rec.action]
+# ------------------------------------------------------------------------------ the values
 
 
-def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str, str]:
-    """Every placeholder's markdown, escaped for where it stands in the template."""
+def _answer(record: Record, runbook: Runbook, qid: str, shown: set[str]) -> str:
+    question = runbook.question(qid)
+    value = record.answers().get(qid)
+    if value is not None:
+        return question.label(value)
+    if qid in shown:
+        return "Not answered"
+    return "Not asked: it could not change whether fix forward is permitted"
+
+
+def _recommendation(record: Record, runbook: Runbook) -> str:
+    rec = current_recommendation(record, runbook)
+    fix_forward = runbook.action_labels["fix_forward"]
+    permitted = "permitted" if rec.fix_forward_permitted else "not permitted"
+    return f"{runbook.action_labels[rec.action]} (the default). {fix_forward}: {permitted}."
+
+
+def _deviation(record: Record) -> Labelled | None:
+    decision = record.decision
+    if decision is None:
+        return None
+    if decision.deviation_reason:
+        return Labelled("Deviation from the runbook", decision.deviation_reason)
+    return Labelled("Deviation from the runbook", "None: the decision follows the runbook.")
+
+
+def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str, Value]:
+    """Every placeholder's value, as plain text (the format escapes it)."""
+    table = load_table()
     rec = current_recommendation(record, runbook)
     label = runbook.action_labels
     decision = record.decision
     when = human_time
     resolved = record.resolution
-    values: dict[str, str] = {
-        "summary": md.inline(record.summary or "(not declared yet)"),
-        "incident_id": md.cell(record.incident_id or "—"),
-        "status": md.cell(status(record)),
-        "severity": md.cell(severity(record, runbook)),
-        "ic": md.cell(record.ic or "—"),
-        "oncall": md.cell(record.oncall or "—"),
-        "declared_by": md.cell(record.declared_by or "—"),
-        "channel": md.cell(org.channel),
+    shown = asked(record, runbook)
+    return {
+        "summary": record.summary or "(not declared yet)",
+        "incident_id": record.incident_id or "—",
+        "status": status(record),
+        "severity": severity(record, runbook),
+        "ic": record.ic or "—",
+        "oncall": record.oncall or "—",
+        "declared_by": record.declared_by or "—",
+        "channel": org.channel,
+        "slack_thread": record.slack_thread or "—",
+        "release": record.release or "—",
+        "rollback_target": record.rollback_target or "—",
+        "services": ", ".join(record.services) or "—",
+        "responders": ", ".join(record.responders) or "—",
+        "detected_how": record.detected_how or "—",
+        "detected_at": when(record.detected_at),
+        "impact_started_at": when(record.impact_started_at),
         "declared_at": when(record.declared_at),
         "decided_at": when(decision.at if decision else None),
         "mitigated_at": when(mitigated_at(record)),
         "resolved_at": when(resolved.at if resolved else None),
         "time_to_mitigate": duration(record.declared_at, mitigated_at(record)),
         "time_to_resolve": duration(record.declared_at, resolved.at if resolved else None),
-        "ic_change_rows": _rows(
-            [[when(c.at), md.cell(c.to), md.cell(c.reason)] for c in record.ic_changes], 3
+        "ic_change_rows": Rows(tuple((when(c.at), c.to, c.reason) for c in record.ic_changes)),
+        "impact_rows": Rows(
+            tuple((q.prompt, _answer(record, runbook, q.id, shown)) for q in runbook.questions)
         ),
-        "impact_rows": _rows(
-            [
-                [
-                    md.cell(q.prompt),
-                    md.cell(
-                        q.label(
-                            getattr(
-                                record.impact if q.group == "impact" else record.fix_forward, q.id
-                            )
-                        )
-                    ),
-                ]
-                for q in runbook.questions
-            ],
-            2,
+        "decision": label[decision.action] if decision else "Not decided yet.",
+        "recommendation": _recommendation(record, runbook),
+        "recommendation_reasons": Bullets(
+            tuple(f"{r.text} (runbook: {section_title(runbook, r.section)})" for r in rec.reasons)
         ),
-        "decision": md.inline(label[decision.action]) if decision else "_Not decided yet._",
-        "recommendation": md.inline(_recommendation_line(rec, runbook)),
-        "recommendation_reasons": _bullets(
-            [
-                f"{md.inline(r.text)} (runbook {runbook.sections[r.section].title})"
-                for r in rec.reasons
-            ]
-        ),
-        "deviation": (
-            md.inline(decision.deviation_reason)
-            if decision and decision.deviation_reason
-            else "None: the decision follows the runbook."
-        ),
-        "mitigation_rows": _rows(
-            [
-                [
+        "deviation": _deviation(record),
+        "mitigation_rows": Rows(
+            tuple(
+                (
                     when(m.started_at),
-                    md.cell(label[m.action]),
-                    md.cell(m.outcome),
+                    label[m.action],
+                    m.outcome,
                     when(m.ended_at),
-                    md.cell(m.notes or "—"),
-                ]
+                    m.notes or "—",
+                )
                 for m in record.mitigations
-            ],
-            5,
-        ),
-        "escalation_rows": _rows(
-            [[when(e.at), md.cell(e.to), md.cell(e.reason)] for e in record.escalations], 3
-        ),
-        "timeline_rows": _rows(
-            [
-                [when(e.at), md.cell(e.event), md.cell(e.who or "—")]
-                for e in sorted(record.timeline, key=lambda e: e.at)
-            ],
-            3,
-        ),
-        "communication_rows": _rows(
-            [[when(u.at), md.cell(u.message)] for u in record.status_updates], 2
-        ),
-        "data_lost": md.cell(
-            {"yes": "Yes", "no": "No", "unknown": "Not determined"}[resolved.data_lost]
-        )
-        if resolved
-        else "—",
-        "resolution_details": md.block(resolved.details) if resolved else "_Not resolved yet._",
-        "follow_ups": _bullets([md.inline(f) for f in record.follow_ups]),
-    }
-    return values
-
-
-def fill_template(template: str, values: dict[str, str], source: str = TEMPLATE_FILE) -> str:
-    body = COMMENT.sub("", FRONT_MATTER.sub("", template, count=1))
-    fill: Callable[[re.Match[str]], str]
-
-    def fill(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in values:
-            raise DataFileError(
-                source, f"{{{{ {name} }}}}", f"a known placeholder, one of {sorted(values)}"
             )
-        return values[name]
+        ),
+        "escalation_rows": Rows(
+            tuple(
+                (
+                    when(e.at),
+                    e.to,
+                    e.reason or "—",
+                    f"{when(e.acknowledged_at)} by {e.acknowledged_by}" if e.acknowledged_at else "Not yet",
+                )
+                for e in record.escalations
+            )
+        ),
+        "timeline_rows": Rows(
+            tuple(
+                (when(e.at), e.event, e.who or "—")
+                for e in sorted(record.timeline, key=lambda e: e.at)
+            )
+        ),
+        "communication_rows": Rows(
+            tuple(
+                (when(c.at), table.label("message_kind", c.kind), c.message)
+                for c in sorted(record.communications, key=lambda c: c.at)
+            )
+        ),
+        "data_lost": table.label("data_lost", resolved.data_lost) if resolved else "—",
+        "resolution_details": Block(resolved.details) if resolved else "Not resolved yet.",
+        "follow_ups": Bullets(
+            tuple(f"{f.text} (owner: {f.owner})" if f.owner else f.text for f in record.follow_ups),
+            tasks=True,
+        ),
+    }
 
-    return re.sub(r"\n{3,}", "\n\n", PLACEHOLDER.sub(fill, body)).rstrip("\n") + "\n"
+
+# ------------------------------------------------------------------------------ drawing
+
+
+def _check(name: str, values: dict[str, Value], source: str) -> Value:
+    if name not in values:
+        raise DataFileError(source, f"{{{{ {name} }}}}", f"a known placeholder, one of {sorted(values)}")
+    return values[name]
+
+
+def _inline(parts: tuple[Span, ...], values: dict[str, Value], fmt: Format, cell: bool, source: str) -> str:
+    out = []
+    for span in parts:
+        if span.kind == "text":
+            out.append(span.text)
+        elif span.kind == "bold":
+            out.append(fmt.bold(span.text))
+        else:
+            value = _check(span.text, values, source)
+            if not isinstance(value, str):
+                raise DataFileError(source, f"{{{{ {span.text} }}}}", "a placeholder that stands alone on its line")
+            out.append(fmt.cell(value) if cell else fmt.inline(value))
+    return "".join(out)
+
+
+def fill_template(template: str, values: dict[str, Value], fmt: Format, source: str = TEMPLATE_FILE) -> str:
+    blocks: list[str] = []
+    for part in _parsed(template):
+        if isinstance(part, Heading):
+            blocks.append(fmt.heading(part.level, _inline(part.spans, values, fmt, False, source)))
+        elif isinstance(part, Paragraph):
+            blocks.append(fmt.paragraph(_inline(part.spans, values, fmt, False, source)))
+        elif isinstance(part, Table):
+            rows: list[tuple[str, ...]] = []
+            for row in part.rows:
+                if isinstance(row, str):
+                    value = _check(row, values, source)
+                    if not isinstance(value, Rows):
+                        raise DataFileError(source, f"{{{{ {row} }}}}", "a placeholder of table rows")
+                    rows.extend(tuple(fmt.cell(c) for c in r) for r in value.rows)
+                    if not value.rows:
+                        rows.append(fmt.no_rows(len(part.header)))
+                else:
+                    rows.append(tuple(_inline(c, values, fmt, True, source) for c in row))
+            blocks.append(fmt.table(part.header, rows))
+        else:
+            value = _check(part.name, values, source)
+            if value is None:
+                continue
+            if isinstance(value, Rows):
+                raise DataFileError(source, f"{{{{ {part.name} }}}}", "rows inside a table")
+            if isinstance(value, Bullets):
+                blocks.append(fmt.bullets(value.items, value.tasks, value.empty))
+            elif isinstance(value, Block):
+                blocks.append(fmt.block(value.text))
+            elif isinstance(value, Labelled):
+                blocks.append(fmt.paragraph(fmt.bold(value.label + ":") + " " + fmt.inline(value.text)))
+            else:
+                blocks.append(fmt.paragraph(fmt.inline(value)))
+    return "\n\n".join(b for b in blocks if b) + "\n"
 
 
 def render_ticket(
@@ -158,14 +359,13 @@ def render_ticket(
     org: OrgConfig | None = None,
     runbook: Runbook | None = None,
     template: str | None = None,
+    format: str = "markdown",  # noqa: A002 - the CLI's word
 ) -> str:
-    """The filled incident ticket as markdown."""
+    """The filled incident ticket, in one of FORMATS (markdown, jira, text)."""
     org = org or load_org()
     runbook = runbook or load_runbook()
     return fill_template(
-        template if template is not None else load_template(), ticket_values(record, org, runbook)
+        template if template is not None else load_template(),
+        ticket_values(record, org, runbook),
+        FORMATS[format],
     )
-
-
-def template_placeholders(template: str | None = None) -> list[str]:
-    return PLACEHOLDER.findall(template if template is not None else load_template())

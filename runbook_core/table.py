@@ -1,0 +1,200 @@
+"""The declared incident table (data/transitions.toml): phases, vocabulary, guards and actions.
+
+Only loading and validation live here; the guards' code is in transitions.py and the effects in
+actions.py. A malformed file is refused with an error naming the file, the key and the fix.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+from .rules import _Reader, load_runbook
+
+TABLE_FILE = "data/transitions.toml"
+FIELD_TYPES = (
+    "line",
+    "text",
+    "name",
+    "names",
+    "url",
+    "time",
+    "bool",
+    "choice",
+    "answer",
+    "index",
+    "incident_id",
+)
+# Lists an `index` field may point into, and what a `choice` may be `of` besides the vocabulary.
+INDEXED = ("timeline", "follow_ups")
+BUILT_IN_CHOICES = ("actions", "questions")
+GUARD_KINDS = ("state", "input")
+DEFAULT_MAX = {"line": 500, "text": 20_000, "name": 200, "url": 2000}
+
+
+@dataclass(frozen=True)
+class Phase:
+    id: str
+    label: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    type: str
+    required: bool
+    max: int | None
+    of: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class GuardSpec:
+    id: str
+    kind: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class ActionSpec:
+    type: str
+    title: str
+    section: str
+    phases: tuple[str, ...]
+    why_not: str
+    guards: tuple[str, ...]
+    effect: str
+    fields: tuple[FieldSpec, ...]
+
+    def field(self, name: str) -> FieldSpec:
+        for spec in self.fields:
+            if spec.name == name:
+                return spec
+        raise KeyError(name)
+
+
+@dataclass(frozen=True)
+class Table:
+    phases: tuple[Phase, ...]
+    vocabulary: dict[str, dict[str, str]]
+    guards: dict[str, GuardSpec]
+    actions: dict[str, ActionSpec]
+
+    def phase(self, pid: str) -> Phase:
+        return next(p for p in self.phases if p.id == pid)
+
+    def values(self, vocabulary: str) -> tuple[str, ...]:
+        return tuple(self.vocabulary[vocabulary])
+
+    def label(self, vocabulary: str, value: str) -> str:
+        return self.vocabulary[vocabulary].get(value, value)
+
+
+def parse_table(text: str, source: str = TABLE_FILE) -> Table:
+    r = _Reader(source)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise r.fail("(file)", f"valid TOML ({exc})") from None
+    r.only(raw, {"phases", "vocabulary", "guards", "actions"}, "")
+
+    phases = []
+    for i, item in enumerate(r.array(raw, "phases", "")):
+        path = f"phases[{i}]"
+        item = r.table(item, path)
+        r.only(item, {"id", "label", "doc"}, path)
+        phases.append(Phase(r.text(item, "id", path), r.text(item, "label", path), r.text(item, "doc", path)))
+    phase_ids = [p.id for p in phases]
+    if len(set(phase_ids)) != len(phase_ids):
+        raise r.fail("phases", "distinct ids")
+
+    vocabulary: dict[str, dict[str, str]] = {}
+    for name, words in r.table(r.get(raw, "vocabulary", ""), "vocabulary").items():
+        path = f"vocabulary.{name}"
+        words = r.table(words, path)
+        if not words:
+            raise r.fail(path, "at least one value = label")
+        vocabulary[name] = {value: r.text(words, value, path) for value in words}
+    needed = {"outcome", "data_lost", "message_kind", "timeline_kind"}
+    if not needed <= set(vocabulary):
+        raise r.fail("vocabulary", f"the vocabularies {sorted(needed)}")
+
+    guards = {}
+    for gid, item in r.table(r.get(raw, "guards", ""), "guards").items():
+        path = f"guards.{gid}"
+        item = r.table(item, path)
+        r.only(item, {"kind", "doc"}, path)
+        kind = r.text(item, "kind", path)
+        if kind not in GUARD_KINDS:
+            raise r.fail(f"{path}.kind", f"one of {list(GUARD_KINDS)}")
+        guards[gid] = GuardSpec(gid, kind, r.text(item, "doc", path))
+
+    runbook = load_runbook()
+    choices = set(vocabulary) | set(BUILT_IN_CHOICES)
+    actions: dict[str, ActionSpec] = {}
+    for i, item in enumerate(r.array(raw, "actions", "")):
+        path = f"actions[{i}]"
+        item = r.table(item, path)
+        r.only(
+            item, {"type", "title", "section", "phases", "why_not", "guards", "effect", "fields"}, path
+        )
+        kind = r.text(item, "type", path)
+        if kind in actions:
+            raise r.fail(f"{path}.type", f"a type not used before ({kind!r} is)")
+        section = r.text(item, "section", path)
+        if section not in runbook.sections:
+            raise r.fail(f"{path}.section", f"one of the runbook sections {sorted(runbook.sections)}")
+        allowed = r.array(item, "phases", path)
+        for p in allowed:
+            if p not in phase_ids:
+                raise r.fail(f"{path}.phases", f"phases from {phase_ids}, not {p!r}")
+        named = item.get("guards", [])
+        if not isinstance(named, list) or any(g not in guards for g in named):
+            raise r.fail(f"{path}.guards", f"a list of guards from {sorted(guards)}")
+        why_not = item.get("why_not", "")
+        if not isinstance(why_not, str):
+            raise r.fail(f"{path}.why_not", "a string")
+        fields = []
+        for j, f in enumerate(item.get("fields", [])):
+            fpath = f"{path}.fields[{j}]"
+            f = r.table(f, fpath)
+            r.only(f, {"name", "type", "required", "max", "of", "doc"}, fpath)
+            ftype = r.text(f, "type", fpath)
+            if ftype not in FIELD_TYPES:
+                raise r.fail(f"{fpath}.type", f"one of {list(FIELD_TYPES)}")
+            of = f.get("of", "")
+            if ftype == "choice" and of not in choices:
+                raise r.fail(f"{fpath}.of", f"one of {sorted(choices)}")
+            if ftype == "index" and of not in INDEXED:
+                raise r.fail(f"{fpath}.of", f"one of {list(INDEXED)}")
+            limit = f.get("max", DEFAULT_MAX.get(ftype))
+            if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+                raise r.fail(f"{fpath}.max", "a positive whole number")
+            required = f.get("required", False)
+            if not isinstance(required, bool):
+                raise r.fail(f"{fpath}.required", "true or false")
+            fields.append(
+                FieldSpec(r.text(f, "name", fpath), ftype, required, limit, of, r.text(f, "doc", fpath))
+            )
+        if len({f.name for f in fields}) != len(fields):
+            raise r.fail(f"{path}.fields", "distinct field names")
+        actions[kind] = ActionSpec(
+            kind,
+            r.text(item, "title", path),
+            section,
+            tuple(allowed),
+            why_not,
+            tuple(named),
+            r.text(item, "effect", path),
+            tuple(fields),
+        )
+    return Table(tuple(phases), vocabulary, guards, actions)
+
+
+@cache
+def load_table() -> Table:
+    """The packaged incident table (parsed once per process)."""
+    return parse_table(files("runbook_core").joinpath(TABLE_FILE).read_text("utf-8"))

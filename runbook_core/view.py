@@ -1,0 +1,263 @@
+"""The view model: what the walkthrough shows for a record at a moment, including which actions
+are allowed now and why not. One function from (record, now, config) to plain data; the page
+draws it and holds no rule of its own. `recommendation_view` is its finite part (a pure function
+of the answers), which the site also computes at build time for every answer combination.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping
+from typing import Any
+
+from .config import OrgConfig, load_org
+from .decide import recommend, relevant_fix_forward_questions, section_title
+from .derive import (
+    asked,
+    before_declaration,
+    decision_stale,
+    escalation_required,
+    major_incident,
+    message_due,
+    next_mitigation,
+    next_update_due,
+    phase,
+    severity,
+    status,
+)
+from .formats import FORMATS
+from .messages import previews
+from .record import Impact, Record, parse_time
+from .rules import Runbook, load_runbook
+from .table import load_table
+from .ticket import render_ticket
+from .transitions import allowed_now
+
+# Where the widget page sits in the docs, for links to runbook sections.
+WIDGET_PAGE = "walkthrough.md"
+# Messages the IC logs with log_message; status updates and escalations have their own actions.
+LOGGED_BY_LOG_MESSAGE = ("declaration", "handover", "resolution")
+
+
+def recommendation_view(answers: Mapping[str, str | None], runbook: Runbook | None = None) -> dict[str, Any]:
+    """The recommendation, its reasons (with links), whether fix forward is permitted, the
+    impact class and which fix-forward questions to ask: a function of the answers only."""
+    runbook = runbook or load_runbook()
+    rec = recommend(answers, runbook)
+    reasons = []
+    for reason in rec.reasons:
+        section = runbook.sections.get(reason.section) if reason.section else None
+        reasons.append(
+            {
+                "section": reason.section,
+                "title": section_title(runbook, reason.section),
+                "text": reason.text,
+                "href": section.href(WIDGET_PAGE) if section else None,
+            }
+        )
+    return {
+        "action": rec.action,
+        "label": runbook.action_labels[rec.action],
+        "fix_forward_permitted": rec.fix_forward_permitted,
+        "rule": rec.rule,
+        "reasons": reasons,
+        "severity": severity(Record(impact=_impact(answers, runbook)), runbook),
+        "ask_fix_forward": list(relevant_fix_forward_questions(answers, runbook)),
+    }
+
+
+def _impact(answers: Mapping[str, str | None], runbook: Runbook) -> Impact:
+    return Impact(**{q.id: answers.get(q.id) for q in runbook.group("impact")})
+
+
+def answer_key(answers: Mapping[str, str | None], runbook: Runbook | None = None) -> str:
+    """A stable key for a combination of answers ("-" for unanswered), in question order."""
+    runbook = runbook or load_runbook()
+    return "|".join(answers.get(q.id) or "-" for q in runbook.questions)
+
+
+def recommendation_table(runbook: Runbook | None = None) -> dict[str, dict[str, Any]]:
+    """recommendation_view for every combination of answers, unanswered included, by
+    answer_key: what the page shows before its engine is ready."""
+    runbook = runbook or load_runbook()
+    ids = [q.id for q in runbook.questions]
+    table = {}
+    for combo in itertools.product(*((None, *q.values) for q in runbook.questions)):
+        answers = dict(zip(ids, combo, strict=True))
+        table[answer_key(answers, runbook)] = recommendation_view(answers, runbook)
+    return table
+
+
+def _steps_done(record: Record, runbook: Runbook) -> dict[str, bool]:
+    return {
+        "declare": bool(record.declared_at),
+        "command": bool(record.ic),
+        "impact": all(getattr(record.impact, q.id) is not None for q in runbook.group("impact")),
+        "decide": record.decision is not None and not decision_stale(record),
+        "mitigate": any(m.outcome == "succeeded" for m in record.mitigations),
+        "communicate": any(c.kind == "status_update" for c in record.communications),
+        "resolve": record.resolution is not None,
+        "ticket": record.resolution is not None,
+    }
+
+
+def _timeline(record: Record) -> list[dict[str, Any]]:
+    order = sorted(range(len(record.timeline)), key=lambda i: record.timeline[i].at)
+    out = []
+    for i in order:
+        e = record.timeline[i]
+        derived = e.kind != "note" or bool(e.ref)
+        out.append(
+            {
+                "index": i,
+                "at": e.at,
+                "event": e.event,
+                "who": e.who,
+                "kind": e.kind,
+                "derived": derived,
+                "before_declaration": before_declaration(record, e.at),
+            }
+        )
+    return out
+
+
+def _messages(record: Record, now: str, draft_status: str, org: OrgConfig) -> list[dict[str, Any]]:
+    table = load_table()
+    out = []
+    for kind, text in previews(record, now, draft_status, org).items():
+        logged = [c.at for c in record.communications if c.kind == kind]
+        out.append(
+            {
+                "kind": kind,
+                "label": table.label("message_kind", kind),
+                "text": text,
+                "due": message_due(record, kind) if kind in LOGGED_BY_LOG_MESSAGE else False,
+                "last_logged_at": max(logged) if logged else None,
+            }
+        )
+    return out
+
+
+def view(
+    record: Record,
+    now: str,
+    draft_status: str = "",
+    org: OrgConfig | None = None,
+    ticket_format: str = "markdown",
+) -> dict[str, Any]:
+    """Everything the page shows for this record at this moment."""
+    org = org or load_org()
+    runbook = load_runbook()
+    table = load_table()
+    done = _steps_done(record, runbook)
+    current = next((s.id for s in runbook.steps if not done[s.id]), "ticket")
+    answers = record.answers()
+    rec = recommendation_view(answers, runbook)
+    decision = record.decision
+    last = record.mitigations[-1] if record.mitigations else None
+    upcoming = next_mitigation(record)
+    due = next_update_due(record, org)
+    fmt = FORMATS.get(ticket_format, FORMATS["markdown"])
+    shown = asked(record, runbook)
+    messages = _messages(record, now, draft_status, org)
+    return {
+        "declared": bool(record.declared_at),
+        "incident_id": record.incident_id,
+        "summary": record.summary,
+        "ic": record.ic,
+        "phase": phase(record),
+        "status": status(record),
+        "severity": severity(record, runbook),
+        "current_step": current,
+        "steps": [{"id": s.id, "title": s.title, "done": done[s.id]} for s in runbook.steps],
+        "answers": answers,
+        "asked": [q.id for q in runbook.questions if q.id in shown],
+        "recommendation": rec,
+        "decision": None
+        if decision is None
+        else {
+            "at": decision.at,
+            "action": decision.action,
+            "label": runbook.action_labels[decision.action],
+            "fix_forward_permitted": decision.fix_forward_permitted,
+            "deviation_reason": decision.deviation_reason,
+            "stale": decision_stale(record),
+        },
+        # Choosing fix forward needs a written reason unless the runbook permits it.
+        "reason_needed": {"roll_back": False, "fix_forward": not rec["fix_forward_permitted"]},
+        "mitigation": {
+            "pending": last is not None and last.outcome == "pending",
+            "current": None
+            if last is None or last.outcome != "pending"
+            else {
+                "action": last.action,
+                "label": runbook.action_labels[last.action],
+                "started_at": last.started_at,
+            },
+            "next_action": upcoming,
+            "next_label": runbook.action_labels[upcoming],
+            "history": [
+                {
+                    "action": m.action,
+                    "label": runbook.action_labels[m.action],
+                    "outcome": m.outcome,
+                    "started_at": m.started_at,
+                    "ended_at": m.ended_at,
+                    "notes": m.notes,
+                }
+                for m in record.mitigations
+                if m.outcome != "pending"
+            ],
+            "succeeded": any(m.outcome == "succeeded" for m in record.mitigations),
+        },
+        "major_incident": major_incident(record),
+        "escalation": {
+            "required": escalation_required(record),
+            "contact": org.escalation_contact,
+            "mention": org.mention(),
+            "records": [
+                {
+                    "at": e.at,
+                    "to": e.to,
+                    "acknowledged_at": e.acknowledged_at,
+                    "acknowledged_by": e.acknowledged_by,
+                }
+                for e in record.escalations
+            ],
+            "awaiting_acknowledgement": any(e.acknowledged_at is None for e in record.escalations),
+        },
+        "resolved": record.resolution is not None,
+        "resolution": None
+        if record.resolution is None
+        else {
+            "at": record.resolution.at,
+            "details": record.resolution.details,
+            "data_lost": record.resolution.data_lost,
+            "data_lost_label": table.label("data_lost", record.resolution.data_lost),
+        },
+        "next_update_due": due,
+        "update_overdue": due is not None and parse_time(now) > parse_time(due),
+        "messages": messages,
+        "communications": [
+            {"at": c.at, "kind": c.kind, "label": table.label("message_kind", c.kind)}
+            for c in sorted(record.communications, key=lambda c: c.at)
+        ],
+        "follow_ups": [
+            {"index": i, "text": f.text, "owner": f.owner} for i, f in enumerate(record.follow_ups)
+        ],
+        "details": {
+            "release": record.release,
+            "rollback_target": record.rollback_target,
+            "slack_thread": record.slack_thread,
+            "detected_how": record.detected_how,
+            "detected_at": record.detected_at,
+            "impact_started_at": record.impact_started_at,
+            "services": list(record.services),
+            "responders": list(record.responders),
+        },
+        "timeline": _timeline(record),
+        "actions": allowed_now(record, now),
+        "ticket": render_ticket(record, org, runbook, format=fmt.name),
+        "ticket_format": fmt.name,
+        "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",
+    }

@@ -1,0 +1,69 @@
+"""Every generated file the tests compare against, written from the code: `make golden`.
+
+    python -m tests.golden          # rewrite them all, then review `git diff`
+    python -m tests.golden --check  # exit 1 and list the stale ones (what the tests also check)
+
+What it writes: the example records (docs/examples/<name>.json, replays of
+tests/data/scenarios.json), their tickets in every format and their Slack messages
+(tests/golden/), and the record's JSON Schema (runbook_core/data/record.schema.json). Run it after
+an intended change to the rules, texts, template, scenarios or an org file; the golden files are
+backed by independent assertions (tests/test_examples.py), so review what changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from runbook_core import all_messages, render_ticket
+from runbook_core.formats import FORMATS
+from runbook_core.schema import schema_json
+from tests.helpers import EXAMPLES, GOLDEN, ROOT, SCENARIOS, replay
+
+SCHEMA = ROOT / "runbook_core" / "data" / "record.schema.json"
+
+
+def ticket_path(name: str, fmt: str) -> Path:
+    return GOLDEN / f"{name}.ticket.{'md' if fmt == 'markdown' else fmt + '.txt'}"
+
+
+def generated() -> Iterator[tuple[Path, str]]:
+    """(path, the text the code produces now) for every golden file."""
+    yield SCHEMA, schema_json()
+    for name in sorted(SCENARIOS):
+        record = replay(name)
+        yield EXAMPLES / f"{name}.json", record.to_json()
+        for fmt in FORMATS:
+            yield ticket_path(name, fmt), render_ticket(record, format=fmt)
+        messages = all_messages(record)
+        yield GOLDEN / f"{name}.messages.json", json.dumps(messages, ensure_ascii=False, indent=2) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only list stale files")
+    args = parser.parse_args(argv)
+    stale = []
+    for path, text in generated():
+        if path.exists() and path.read_text("utf-8") == text:
+            continue
+        stale.append(path.relative_to(ROOT))
+        if not args.check:
+            path.write_text(text, "utf-8")
+    expected = {p for p, _ in generated()}
+    orphans = [p for p in (*GOLDEN.iterdir(), *EXAMPLES.glob("*.json")) if p not in expected]
+    for path in orphans:
+        stale.append(path.relative_to(ROOT))
+        if not args.check:
+            path.unlink()
+    verb = "stale" if args.check else "rewritten"
+    for path in stale:
+        print(f"{verb}: {path}")
+    return 1 if args.check and stale else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
