@@ -140,7 +140,7 @@ def guards_list() -> str:
     out = []
     for guard in load_table().guards.values():
         anchor = guard.id.replace("_", "-")
-        out.append(f"- [{_code(guard.id)}]{{ #guard-{anchor} }} ({guard.kind}): {md.inline(guard.doc)}")
+        out.append(f'- <span id="guard-{anchor}"></span>{_code(guard.id)} ({guard.kind}): {md.inline(guard.doc)}')
     return "\n".join(out)
 
 

@@ -9,13 +9,15 @@ why not. Effects live in actions.py.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from .decide import recommend
 from .derive import (
+    FUTURE_TOLERANCE,
     decision_stale,
     escalation_required,
     in_future,
@@ -25,7 +27,16 @@ from .derive import (
     phase,
 )
 from .errors import InvalidInput, RecordError
-from .record import INCIDENT_ID, MAX_TEXT, Record, check_text, choices, normalise_time
+from .record import (
+    INCIDENT_ID,
+    MAX_TEXT,
+    Record,
+    check_text,
+    choices,
+    normalise_time,
+    parse_time,
+    utc_iso,
+)
 from .rules import load_runbook
 from .table import ActionSpec, FieldSpec, load_table
 
@@ -74,15 +85,36 @@ def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
     return names
 
 
+WEB_LINK = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
+
+
 def _url(spec: FieldSpec, value: Any) -> str:
     text = _text(spec, value)
-    parts = urlsplit(text)
-    if text and (parts.scheme not in ("http", "https") or not parts.netloc or " " in text):
+    if text and not WEB_LINK.match(text):
         raise InvalidInput(spec.name, f"{text[:80]!r} is not an http(s) link; paste the thread's link")
     return text
 
 
+CLOCK_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+
+def _clock_time(text: str, now: str) -> str | None:
+    """"HH:MM" (UTC): the latest such moment that is not in the future (today, else yesterday)."""
+    match = CLOCK_TIME.match(text)
+    if not match:
+        return None
+    hours, minutes, seconds = (int(g or 0) for g in match.groups())
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    today = parse_time(now).replace(hour=hours, minute=minutes, second=seconds)
+    moment = today if today <= parse_time(now) + FUTURE_TOLERANCE else today - timedelta(days=1)
+    return utc_iso(moment)
+
+
 def _time(spec: FieldSpec, value: Any, now: str) -> str:
+    clock = _clock_time(value, now) if isinstance(value, str) else None
+    if clock is not None:
+        return clock
     try:
         at = normalise_time(value, spec.name)
     except RecordError as exc:

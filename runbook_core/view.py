@@ -25,13 +25,13 @@ from .derive import (
     severity,
     status,
 )
-from .formats import FORMATS
+from .formats import FORMAT_NAMES, FORMATS
 from .messages import previews
 from .record import Impact, Record, parse_time
 from .rules import Runbook, load_runbook
 from .table import load_table
 from .ticket import render_ticket
-from .transitions import allowed_now
+from .transitions import allowed_now, mitigation_follows_decision
 
 # Where the widget page sits in the docs, for links to runbook sections.
 WIDGET_PAGE = "walkthrough.md"
@@ -196,6 +196,9 @@ def view(
             },
             "next_action": upcoming,
             "next_label": runbook.action_labels[upcoming],
+            # Starting the next one needs a written reason (a hotfix against the default).
+            "next_needs_reason": mitigation_follows_decision(record, {"action": upcoming}, now)
+            is not None,
             "history": [
                 {
                     "action": m.action,
@@ -260,4 +263,62 @@ def view(
         "ticket": render_ticket(record, org, runbook, format=fmt.name),
         "ticket_format": fmt.name,
         "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",
+    }
+
+
+def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> dict[str, Any]:
+    """What the walkthrough's markup is drawn from at site build time (the Jinja partial
+    overrides/partials/walkthrough.html): the steps, questions, choices, limits and words, and
+    the view of an empty record, so the page works, and reads right, before its engine starts."""
+    org = org or load_org()
+    runbook = runbook or load_runbook()
+    table = load_table()
+
+    def section(sid: str | None) -> dict[str, str] | None:
+        if sid is None:
+            return None
+        s = runbook.sections[sid]
+        return {"id": s.id, "title": s.title, "page": s.page, "anchor": s.anchor}
+
+    def question(q: Any) -> dict[str, Any]:
+        return {
+            "id": q.id,
+            "prompt": q.prompt,
+            "group": q.group,
+            "answers": [{"value": a.value, "label": a.label} for a in q.answers],
+        }
+
+    empty = Record()
+    return {
+        "steps": [
+            {"id": s.id, "number": n, "title": s.title, "summary": s.summary, "section": section(s.section)}
+            for n, s in enumerate(runbook.steps, start=1)
+        ],
+        "sections": {sid: section(sid) for sid in runbook.sections},
+        "questions": {
+            group: [question(q) for q in runbook.group(group)] for group in ("impact", "fix_forward")
+        },
+        "mitigations": [{"value": a, "label": label} for a, label in runbook.action_labels.items()],
+        "labels": dict(runbook.action_labels),
+        "vocabulary": {
+            name: [{"value": v, "label": label} for v, label in words.items()]
+            for name, words in table.vocabulary.items()
+        },
+        "limits": {
+            kind: {f.name: f.max for f in spec.fields if f.max} for kind, spec in table.actions.items()
+        },
+        "org": {**org.as_dict(), "mention": org.mention()},
+        "texts": {
+            "ic_default": runbook.ic_default_reason.text,
+            "ic_unavailable": runbook.ic_unavailable_reason.text,
+            "rollback_fails": runbook.outcomes["roll_back_failed"].text.format(**org.as_dict()),
+            "hotfix_fails": runbook.outcomes["fix_forward_failed"].text,
+        },
+        "formats": [{"value": name, "label": label} for name, label in FORMAT_NAMES.items()],
+        "initial": {
+            "recommendation": recommendation_view({}, runbook),
+            "actions": allowed_now(empty, "2000-01-01T00:00:00Z"),
+            "ticket": render_ticket(empty, org, runbook),
+        },
+        "answer_order": [q.id for q in runbook.questions],
     }
