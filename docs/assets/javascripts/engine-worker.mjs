@@ -2,6 +2,7 @@
 //
 // Messages in:  {type: "init", pyodideURL, wheelURL}        (absolute URLs, once)
 //               {type: "call", id, method, args}            (args: strings or null)
+//               {type: "ping"}                              (answered with {type: "pong"})
 // Messages out: {type: "ready", info} | {type: "fatal", message}
 //               {type: "result", id, ok: true, value} | {type: "result", id, ok: false, message}
 //
@@ -191,6 +192,10 @@ self.onmessage = async ({ data }) => {
     } catch (error) {
       self.postMessage({ type: "fatal", message: describe(error) });
     }
+    return;
+  }
+  if (data.type === "ping") {
+    self.postMessage({ type: "pong" }); // the page's heartbeat: this worker is alive
     return;
   }
   if (data.type === "call") {

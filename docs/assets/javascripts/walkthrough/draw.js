@@ -1,0 +1,330 @@
+// Drawing: the view runbook_core returns, onto the server-rendered markup. Nothing here decides
+// anything: which forms show, what they say and why an action is unavailable all come from the
+// view (runbook_core.view.view). Each function takes the widget (its root, drafts, links).
+
+import { button, el, hhmm, localTime, nowISO, pick } from "./dom.js";
+
+const q = (root, selector) => root.querySelector(selector);
+const qa = (root, selector) => [...root.querySelectorAll(selector)];
+
+function setText(node, text) {
+  if (node && node.textContent !== text) node.textContent = text;
+}
+
+export function drawAll(w, view) {
+  const root = w.root;
+  root.dataset.currentStep = view.current_step;
+  root.dataset.declared = String(view.declared);
+  root.dataset.phase = view.phase;
+  root.dataset.incidentId = view.incident_id || "";
+  drawBar(w, view);
+  drawSteps(w, view);
+  drawForms(w, view);
+  drawMirrors(w, view);
+  drawQuestions(w, view);
+  drawRecommendation(w, view.recommendation);
+  drawDecision(w, view);
+  drawMitigation(w, view);
+  drawMessages(w, view);
+  drawCommunicate(w, view);
+  drawResolve(w, view);
+  drawTicket(w, view);
+  drawFollowUps(w, view);
+  drawTimeline(w, view);
+  drawDue(w, view);
+}
+
+export function drawBar(w, view) {
+  for (const node of qa(w.root, '[data-field="incident_id"]')) setText(node, view.incident_id || "new");
+  for (const node of qa(w.root, '[data-field="status"]')) setText(node, view.status);
+  for (const node of qa(w.root, '[data-field="ic"]')) setText(node, view.ic || "—");
+  for (const node of qa(w.root, '[data-field="severity"]')) setText(node, view.severity);
+}
+
+export function drawSteps(w, view) {
+  for (const step of view.steps) {
+    const section = q(w.root, `section[data-step="${step.id}"]`);
+    const link = q(w.root, `[data-step-link="${step.id}"]`);
+    const current = step.id === view.current_step && !view.resolved;
+    if (section) {
+      section.dataset.done = String(step.done);
+      section.classList.toggle("rb-current", current);
+      q(section, "[data-done-mark]").hidden = !step.done;
+    }
+    if (link) {
+      link.classList.toggle("rb-done", step.done);
+      if (current) link.setAttribute("aria-current", "step");
+      else link.removeAttribute("aria-current");
+    }
+  }
+}
+
+// Forms show when their action is allowed now; "show why" forms stay and say why not.
+export function drawForms(w, view) {
+  const due = Object.fromEntries(view.messages.map((m) => [m.kind, m.due]));
+  for (const form of qa(w.root, "form[data-form]")) {
+    const type = form.dataset.form;
+    const state = view.actions[type];
+    if (!state) continue; // a page-only form (timeline time corrections are drawn below)
+    let allowed = state.allowed;
+    if (type === "log_message") allowed = allowed && Boolean(due[q(form, '[name="kind"]').value]);
+    const why = q(form, "[data-why-not]");
+    if (form.hasAttribute("data-show-why")) {
+      form.hidden = false;
+      for (const submit of qa(form, 'button[type="submit"]')) {
+        submit.setAttribute("aria-disabled", String(!allowed));
+      }
+      if (why) {
+        why.hidden = allowed;
+        setText(why, allowed ? "" : `Not yet: ${state.why_not}.`);
+      }
+    } else {
+      form.hidden = !allowed;
+    }
+  }
+}
+
+// Controls that show the record's value (data-mirror) unless the IC typed something unsent.
+export function drawMirrors(w, view) {
+  for (const control of qa(w.root, "[data-mirror]")) {
+    const name = control.getAttribute("name") || control.querySelector("input")?.name;
+    const form = control.closest("form[data-form]");
+    const key = form ? `${form.dataset.form}.${name}` : name;
+    if (key in w.drafts) continue;
+    let value = pick(view, control.dataset.mirror);
+    if (Array.isArray(value)) value = value.join(", ");
+    if (control.matches("fieldset")) {
+      for (const radio of qa(control, 'input[type="radio"]')) radio.checked = radio.value === value;
+    } else if (control.value !== (value ?? "")) {
+      control.value = value ?? "";
+    }
+  }
+}
+
+export function drawQuestions(w, view) {
+  const show = new Set(view.asked);
+  for (const fieldset of qa(w.root, "fieldset[data-question]")) {
+    const id = fieldset.dataset.question;
+    if (fieldset.dataset.group === "fix_forward") fieldset.hidden = !show.has(id);
+    if (fieldset.dataset.pending) continue; // a keyboard choice not confirmed yet
+    const value = view.answers[id];
+    for (const radio of qa(fieldset, "input")) radio.checked = radio.value === value;
+  }
+  q(w.root, "[data-ask-fix-forward]").hidden =
+    !qa(w.root, 'fieldset[data-group="fix_forward"]').some((f) => !f.hidden);
+}
+
+export function drawRecommendation(w, rec, { provisional = false } = {}) {
+  setText(q(w.root, '[data-field="recommendation"]'), rec.label);
+  const fixForward = w.labels.fix_forward;
+  setText(q(w.root, '[data-field="fix-forward-permitted"]'),
+    `${fixForward}: ${rec.fix_forward_permitted ? "permitted: all three conditions hold" : "not permitted"}.`);
+  q(w.root, "[data-recommendation]").classList.toggle("rb-permitted-yes", rec.fix_forward_permitted);
+  q(w.root, "[data-recommendation-source]").hidden = !provisional;
+  q(w.root, "[data-reasons]").replaceChildren(...rec.reasons.map((reason) => el("li", {},
+    `${reason.text} `,
+    el("span", { className: "rb-cite" }, "(",
+      reason.href ? el("a", { href: w.linkFor(reason.href), text: reason.title })
+        : el("em", { text: reason.title }), ")"))));
+}
+
+export function drawDecision(w, view) {
+  const decision = view.decision;
+  q(w.root, "[data-decision-stale]").hidden = !decision?.stale;
+  const info = q(w.root, "[data-decision-info]");
+  info.hidden = !decision;
+  if (decision) {
+    const why = decision.deviation_reason ? ` A deviation from the runbook, because: ${decision.deviation_reason}` : "";
+    setText(info, `Decided at ${hhmm(decision.at)} UTC: ${decision.label}.${why}` +
+      (decision.stale ? " The answers changed since: decide again." : ""));
+  }
+  drawDeviation(w);
+}
+
+// The deviation reason shows when the chosen action needs one (fix forward not permitted).
+export function drawDeviation(w) {
+  const chosen = qa(w.root, 'form[data-form="decide"] input[name="action"]').find((c) => c.checked)?.value;
+  const needed = w.view?.reason_needed ?? { fix_forward: true };
+  q(w.root, "[data-deviation]").hidden = !(chosen && needed[chosen]);
+}
+
+export function drawMitigation(w, view) {
+  const m = view.mitigation;
+  const form = q(w.root, 'form[data-form="start_mitigation"]');
+  form.hidden = m.pending;
+  for (const start of qa(form, "[data-start]")) {
+    const next = start.dataset.start === m.next_action;
+    const alternative = !next && start.dataset.labelAlternative;
+    start.hidden = !next && !alternative;
+    start.classList.toggle("md-button--primary", next);
+    start.toggleAttribute("data-focus-first", next);
+    start.dataset.labelFirst ??= start.textContent;
+    setText(start, alternative ? start.dataset.labelAlternative : start.dataset.labelFirst);
+  }
+  q(form, "[data-hotfix-reason]").hidden = !m.next_needs_reason;
+  const current = q(w.root, "[data-mitigation-current]");
+  current.hidden = !m.current;
+  if (m.current) setText(current, `${m.current.label} in progress since ${hhmm(m.current.started_at)} UTC.`);
+  const history = q(w.root, "[data-mitigations]");
+  history.hidden = m.history.length === 0;
+  history.replaceChildren(...m.history.map((h) => el("li", {
+    className: `rb-outcome-${h.outcome}`,
+    text: `${h.label}: ${h.outcome}, ${hhmm(h.started_at)}–${hhmm(h.ended_at)} UTC${h.notes ? `. ${h.notes}` : ""}`,
+  })));
+  const esc = view.escalation;
+  const major = q(w.root, "[data-major]");
+  major.hidden = !view.major_incident && esc.records.length === 0;
+  major.classList.toggle("rb-major-active", esc.required);
+  setText(q(w.root, "[data-major-title]"), esc.required
+    ? "Major incident: escalation required now"
+    : view.major_incident ? "Major incident: escalated" : "Escalations");
+  const records = q(w.root, "[data-escalations]");
+  records.hidden = esc.records.length === 0;
+  records.replaceChildren(...esc.records.map((e) => el("li", {
+    text: `Escalated to ${e.to} at ${hhmm(e.at)} UTC; ` + (e.acknowledged_at
+      ? `acknowledged by ${e.acknowledged_by} at ${hhmm(e.acknowledged_at)} UTC.`
+      : "not acknowledged yet."),
+  })));
+}
+
+export function drawMessages(w, view, only = null) {
+  const byKind = Object.fromEntries(view.messages.map((m) => [m.kind, m]));
+  for (const box of qa(w.root, "[data-output-box]")) {
+    const name = box.dataset.outputBox;
+    if (name === "ticket") continue;
+    const kind = name.replace(/-message$/, "");
+    if (only && kind !== only) continue;
+    const message = byKind[kind];
+    box.hidden = !message;
+    setText(q(box, "[data-output]"), message ? message.text : "");
+    const posted = q(box, "[data-posted]");
+    if (posted && message) {
+      posted.hidden = !message.last_logged_at;
+      setText(posted, message.last_logged_at ? `Logged as posted at ${hhmm(message.last_logged_at)} UTC.` : "");
+    }
+  }
+}
+
+export function drawCommunicate(w, view) {
+  const updates = view.communications.filter((c) => c.kind === "status_update");
+  const info = q(w.root, "[data-updates-info]");
+  info.hidden = updates.length === 0;
+  if (updates.length) {
+    setText(info, `${updates.length} update${updates.length > 1 ? "s" : ""} logged; the last at ` +
+      `${hhmm(updates[updates.length - 1].at)} UTC.`);
+  }
+}
+
+export function drawResolve(w, view) {
+  q(w.root, "[data-without-mitigation]").hidden = view.mitigation.succeeded || view.resolved;
+  const info = q(w.root, "[data-declared-info]");
+  info.hidden = !view.declared;
+  if (view.declared) {
+    setText(info, `${view.incident_id}: declared. The declaration message is below; post it in the channel.`);
+  }
+  const ic = q(w.root, "[data-ic-info]");
+  ic.hidden = !view.ic;
+  if (view.ic) setText(ic, `Incident Commander: ${view.ic}.`);
+}
+
+export function drawTicket(w, view) {
+  setText(q(w.root, '[data-output="ticket"]'), view.ticket);
+  const select = q(w.root, "[data-ticket-format]");
+  if (select.value !== view.ticket_format) select.value = view.ticket_format;
+  const title = q(w.root, "#rb-out-ticket-title");
+  setText(title, `The incident ticket (${select.selectedOptions[0]?.textContent || view.ticket_format})`);
+}
+
+export function drawFollowUps(w, view) {
+  const list = q(w.root, "[data-follow-ups]");
+  q(w.root, "[data-follow-ups-empty]").hidden = view.follow_ups.length > 0;
+  const allowed = view.actions.remove_follow_up.allowed;
+  list.replaceChildren(...view.follow_ups.map((f) => el("li", {},
+    el("span", { text: f.text }), f.owner ? el("span", { className: "rb-who", text: ` — ${f.owner}` }) : null,
+    allowed ? button("Remove", `follow-up: ${f.text}`, { className: "rb-link-button",
+      dataAction: "remove_follow_up", dataIndex: f.index }) : null)));
+}
+
+export function drawTimeline(w, view) {
+  const list = q(w.root, "[data-timeline]");
+  const open = q(list, 'form[data-form="edit_timeline"]');
+  const typed = open && Number(open.dataset.index) === w.editing ? q(open, "input").value : undefined;
+  const entries = view.timeline;
+  q(w.root, "[data-timeline-empty]").hidden = entries.length > 0;
+  const today = nowISO().slice(0, 10);
+  const editable = view.actions.edit_timeline.allowed;
+  list.replaceChildren(...entries.map((entry) => {
+    const day = entry.at.slice(0, 10) === today ? "" : `${entry.at.slice(0, 10)} `;
+    const editing = w.editing === entry.index;
+    const fieldId = `rb-edit-at-${entry.index}`;
+    const errorId = `rb-err-edit-${entry.index}`;
+    return el("li", { className: "rb-entry", dataIndex: entry.index, dataKind: entry.kind },
+      el("div", { className: "rb-entry-main" },
+        el("time", { dateTime: entry.at, className: "rb-utc", title: entry.at,
+          text: `${day}${entry.at.slice(11, 16)} UTC` }),
+        el("span", { className: "rb-local", text: ` (${localTime(entry.at)} local) ` }),
+        el("span", { className: "rb-event", text: entry.event }),
+        entry.who ? el("span", { className: "rb-who", text: ` — ${entry.who}` }) : null,
+        entry.before_declaration
+          ? el("span", { className: "rb-flag", text: " (before the declaration)" }) : null),
+      editable ? el("div", { className: "rb-entry-tools" },
+        button("Correct time", `of: ${entry.event.slice(0, 80)}`, { className: "rb-link-button",
+          dataCommand: "edit-time", dataIndex: entry.index, ariaExpanded: String(editing) }),
+        entry.derived ? null : button("Remove", `note: ${entry.event.slice(0, 80)}`, {
+          className: "rb-link-button", dataAction: "remove_timeline", dataIndex: entry.index }))
+        : null,
+      editing ? el("form", { className: "rb-form rb-edit", dataForm: "edit_timeline",
+        dataIndex: entry.index, noValidate: true },
+      el("div", { className: "rb-field" },
+        el("label", { for: fieldId, text: `Correct time of: ${entry.event}` }),
+        el("span", { className: "rb-hint", id: `${fieldId}-hint`,
+          text: "HH:MM in UTC, or a full ISO time like 2026-11-28T21:40:00Z." }),
+        el("input", { type: "text", id: fieldId, name: "at", value: entry.at, autocomplete: "off",
+          ariaDescribedby: `${fieldId}-hint ${errorId}` }),
+        el("p", { className: "rb-error", id: errorId, dataErrorFor: "at", hidden: true })),
+      el("p", { className: "rb-error", dataErrorGeneral: "", hidden: true }),
+      el("div", { className: "rb-buttons" },
+        el("button", { type: "submit", className: "md-button md-button--primary", text: "Save the time" }),
+        button("Cancel", "the correction", { className: "md-button", dataCommand: "cancel-edit" })))
+        : null);
+  }));
+  const input = q(list, 'form[data-form="edit_timeline"] input');
+  if (input && typed !== undefined) input.value = typed;
+}
+
+export function drawDue(w, view) {
+  const due = view?.next_update_due;
+  for (const node of qa(w.root, "[data-due]")) {
+    node.hidden = !due;
+    if (!due) continue;
+    const left = Date.parse(due) - Date.now();
+    const minutes = left > 0 ? Math.ceil(left / 60000) : Math.floor(-left / 60000);
+    node.classList.toggle("rb-urgent", left <= 0);
+    node.classList.toggle("rb-soon", left > 0 && left <= 5 * 60000);
+    setText(node, left > 0
+      ? `Next update due ${hhmm(due)} UTC (in ${minutes} min)`
+      : `Update overdue: due ${hhmm(due)} UTC (${minutes} min ago)`);
+  }
+}
+
+export function drawIncidents(w, list, showArchived) {
+  const panel = q(w.root, "[data-panel='incidents']");
+  const items = list.incidents.filter((i) => showArchived || !i.meta.archived);
+  q(panel, "[data-incidents-empty]").hidden = list.incidents.length > 0;
+  q(panel, "[data-incident-list]").replaceChildren(...items.map((i) => {
+    const open = i.id === w.id;
+    const changed = i.meta.updated_at ? `${i.meta.updated_at.slice(0, 10)} ${hhmm(i.meta.updated_at)} UTC` : "";
+    return el("li", { className: `rb-incident${open ? " rb-incident-open" : ""}`, dataIncident: i.id },
+      el("div", { className: "rb-incident-main" },
+        el("strong", { text: i.id }), " ",
+        el("span", { text: i.meta.summary || "" }),
+        el("span", { className: "rb-who", text: ` — ${i.meta.status || ""}${i.meta.archived ? " (archived)" : ""}` }),
+        changed ? el("span", { className: "rb-local", text: `; last change ${changed}` }) : null),
+      el("div", { className: "rb-entry-tools" },
+        open ? el("span", { className: "rb-open-mark", text: "Open here" })
+          : button("Open", i.id, { className: "rb-link-button", dataCommand: "open-incident", dataId: i.id }),
+        button(i.meta.archived ? "Unarchive" : "Archive", i.id, { className: "rb-link-button",
+          dataCommand: i.meta.archived ? "unarchive-incident" : "archive-incident", dataId: i.id }),
+        button("Delete", i.id, { className: "rb-link-button rb-danger-link", dataCommand: "delete-incident", dataId: i.id })));
+  }));
+}

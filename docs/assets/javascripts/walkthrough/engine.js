@@ -1,0 +1,174 @@
+// The engine client: one module worker (../engine-worker.mjs) running runbook_core in Pyodide,
+// created once per page lifetime and reused across Material's instant navigation.
+//
+// Calls are JSON in, JSON out (runbook_core.widget). A call that gets no answer within
+// CALL_TIMEOUT_MS of a ready engine, or a worker that dies, restarts the worker once; the calls
+// in flight are kept and sent again to the new one, so the IC's pending action still lands, and
+// listeners hear "restarted". A second failure is an error the page shows with what to do.
+
+const START_TIMEOUT_MS = 15000; // then the page says it is slow; the start goes on
+const CALL_TIMEOUT_MS = 6000; // a ready engine answers in well under 100 ms
+const HEARTBEAT_MS = 10000; // while the page is visible, a dead worker is noticed this fast
+const MAX_RESTARTS = 1;
+
+export class EngineTimeout extends Error {}
+
+export class Engine {
+  constructor(urls, key) {
+    this.key = key;
+    this.urls = urls;
+    this.state = "loading"; // loading | ready | slow | error
+    this.readyMs = null; // ms from navigation start to ready (performance.now())
+    this.error = "";
+    this.info = null;
+    this.calls = new Map(); // id -> {method, args, resolve, reject, timer}
+    this.nextId = 1;
+    this.restarts = 0;
+    this.listeners = new Set();
+    this.heartbeat = null;
+    this.spawn();
+  }
+
+  subscribe(listener) {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  emit(event, detail) {
+    for (const listener of [...this.listeners]) listener(event, detail);
+  }
+
+  setState(state) {
+    this.state = state;
+    this.emit("state", state);
+  }
+
+  spawn() {
+    clearTimeout(this.startTimer);
+    this.startTimer = setTimeout(() => {
+      if (this.state === "loading") this.setState("slow");
+    }, START_TIMEOUT_MS);
+    try {
+      this.worker = new Worker(this.urls.worker, { type: "module", name: "runbook-engine" });
+    } catch (error) {
+      this.fail(`this browser cannot run it (${error.message})`);
+      return;
+    }
+    const worker = this.worker;
+    worker.addEventListener("message", (event) => {
+      if (worker === this.worker) this.onMessage(event.data);
+    });
+    worker.addEventListener("error", (event) => {
+      event.preventDefault();
+      if (worker !== this.worker) return;
+      const why = event.message ? `it crashed: ${event.message}` : "its script did not load";
+      if (this.state === "ready") this.restart(why);
+      else this.fail(why);
+    });
+    worker.postMessage({ type: "init", pyodideURL: this.urls.pyodide, wheelURL: this.urls.wheel });
+  }
+
+  onMessage(message) {
+    if (message.type === "ready") {
+      clearTimeout(this.startTimer);
+      this.info = message.info;
+      this.readyMs ??= Math.round(performance.now());
+      this.error = "";
+      this.setState("ready");
+      // Calls made while it started are queued in this worker: they now get their timers;
+      // calls the previous (restarted) worker never answered are sent again.
+      for (const [id, call] of this.calls) this.send(id, call, call.worker !== this.worker);
+      this.beat();
+    } else if (message.type === "fatal") {
+      this.fail(message.message);
+    } else if (message.type === "pong") {
+      this.lastPong = Date.now();
+    } else if (message.type === "result") {
+      const call = this.calls.get(message.id);
+      if (!call) return;
+      this.calls.delete(message.id);
+      clearTimeout(call.timer);
+      if (message.ok) call.resolve(message.value);
+      else call.reject(new Error(message.message));
+    }
+  }
+
+  // A ready engine that stops answering: replace the worker once, keep the calls.
+  restart(why) {
+    if (this.state === "error") return;
+    if (this.restarts >= MAX_RESTARTS) {
+      this.fail(`it stopped answering again (${why})`);
+      return;
+    }
+    this.restarts += 1;
+    clearInterval(this.heartbeat);
+    this.worker?.terminate();
+    for (const call of this.calls.values()) clearTimeout(call.timer);
+    this.setState("loading");
+    this.emit("restarted", why);
+    this.spawn();
+  }
+
+  // While the page is visible: a ping that goes unanswered means a dead or hung worker.
+  beat() {
+    clearInterval(this.heartbeat);
+    this.lastPong = Date.now();
+    this.heartbeat = setInterval(() => {
+      if (this.state !== "ready" || document.hidden) return;
+      if (Date.now() - this.lastPong > HEARTBEAT_MS + CALL_TIMEOUT_MS) {
+        this.restart("it did not answer a heartbeat");
+        return;
+      }
+      this.worker?.postMessage({ type: "ping" });
+    }, HEARTBEAT_MS);
+  }
+
+  fail(reason) {
+    if (this.state === "error") return;
+    clearTimeout(this.startTimer);
+    clearInterval(this.heartbeat);
+    this.error = reason;
+    for (const call of this.calls.values()) {
+      clearTimeout(call.timer);
+      call.reject(new Error(`the engine is not available: ${reason}`));
+    }
+    this.calls.clear();
+    this.worker?.terminate();
+    this.worker = null;
+    this.setState("error");
+  }
+
+  send(id, call, post = true) {
+    clearTimeout(call.timer);
+    if (this.state === "ready") {
+      call.timer = setTimeout(() => this.restart("a call got no answer"), CALL_TIMEOUT_MS);
+    }
+    if (!post) return;
+    call.worker = this.worker;
+    this.worker?.postMessage({ type: "call", id, method: call.method, args: call.args });
+  }
+
+  call(method, ...args) {
+    if (this.state === "error" || !this.worker) {
+      return Promise.reject(new Error(`the engine is not available: ${this.error}`));
+    }
+    return new Promise((resolve, reject) => {
+      const id = this.nextId++;
+      const call = { method, args, resolve, reject, timer: null };
+      this.calls.set(id, call);
+      this.send(id, call); // a starting worker queues it until Python is ready
+    });
+  }
+}
+
+// One engine per page lifetime; a new one only when the published files changed (a new
+// deploy) or the last one failed.
+export function engineFor(urls) {
+  const key = [urls.worker, urls.pyodide, urls.wheel].join(" ");
+  const existing = window.__runbookEngine;
+  if (existing && existing.key === key && existing.state !== "error") return existing;
+  existing?.fail("the site was updated; starting its new version");
+  const engine = new Engine(urls, key);
+  window.__runbookEngine = engine;
+  return engine;
+}

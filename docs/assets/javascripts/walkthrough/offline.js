@@ -1,0 +1,83 @@
+// The offline service worker (sw.js at the site root, written by the build) caches the whole
+// site, so that after one visit it works with the network cut. Registered once per page
+// lifetime, after the page has loaded and (on the walkthrough) the engine has started, so caching
+// never competes with it. Quiet: without service workers, outside http(s), under `mkdocs serve`'s
+// live reload, or if anything fails, the site just stays online-only. What the worker reports is
+// kept on window.__runbookOffline.
+
+const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
+  "pyodide-lock.json"];
+export const offline = { state: "off", version: null, done: 0, total: 0, reason: "" };
+window.__runbookOffline = offline;
+const listeners = new Set();
+
+export function onOfflineChange(listener) {
+  listeners.add(listener);
+  return () => listeners.delete(listener);
+}
+
+// The engine's files for this page (worker, Pyodide, wheel) are all in the offline cache.
+export async function engineCached(engine) {
+  if (offline.state !== "ready" || !window.caches) return false;
+  const { urls } = engine;
+  const files = [urls.worker, urls.wheel, ...ENGINE_FILES.map((name) => new URL(name, urls.pyodide).href)];
+  try {
+    return (await Promise.all(files.map((url) => caches.match(url)))).every(Boolean);
+  } catch {
+    return false;
+  }
+}
+
+function settled(engine) {
+  if (!engine || engine.state !== "loading") return Promise.resolve();
+  return new Promise((resolve) => {
+    const stop = engine.subscribe((event, state) => {
+      if (event === "state" && state !== "loading") {
+        stop();
+        resolve();
+      }
+    });
+  });
+}
+
+async function register(siteRoot) {
+  const workers = navigator.serviceWorker;
+  workers.addEventListener("message", ({ data }) => {
+    if (data?.type !== "runbook-offline") return;
+    // While a new version caches itself (or fails to), the cached one still works.
+    const keep = offline.state === "ready" && data.state !== "ready";
+    Object.assign(offline, {
+      state: keep ? "ready" : data.state,
+      version: keep ? offline.version : data.version ?? offline.version,
+      done: data.done ?? offline.done,
+      total: data.total ?? offline.total,
+      reason: data.reason ?? "",
+    });
+    for (const listener of [...listeners]) listener(offline);
+  });
+  workers.startMessages();
+  workers.controller?.postMessage({ type: "runbook-offline-state" }); // already cached?
+  if (document.readyState !== "complete") {
+    await new Promise((resolve) => window.addEventListener("load", resolve, { once: true }));
+  }
+  await settled(window.__runbookEngine);
+  await new Promise((resolve) =>
+    window.requestIdleCallback ? requestIdleCallback(resolve, { timeout: 2000 }) : setTimeout(resolve, 200));
+  if (offline.state === "off") offline.state = "registering";
+  const registration = await workers.register(new URL("sw.js", siteRoot).href);
+  // A page already cached: look for a new deploy now (installed in the background).
+  if (workers.controller && navigator.onLine) registration.update().catch(() => {});
+}
+
+export function registerOffline(siteRoot) {
+  if (!("serviceWorker" in navigator) || !/^https?:$/.test(window.location.protocol) ||
+      typeof window.livereload === "function") return;
+  if (!window.caches) {
+    Object.assign(offline, { state: "failed", reason: "this browser gives the site no Cache Storage" });
+    return;
+  }
+  register(siteRoot).catch((error) => {
+    offline.state = "failed";
+    offline.reason = `not registered: ${error?.message || error}`;
+  });
+}

@@ -1,0 +1,873 @@
+// The walkthrough widget: collects the IC's input, sends it to the engine as actions, keeps the
+// result safe in the store and draws the view. It holds no rule: what is allowed, what it means
+// and every text come back from runbook_core (through engine.js).
+//
+// The record in memory is the truth on screen. Each action is applied to it by the engine, then
+// saved on top of the revision this tab read; when another tab saved first, the tab's unsaved
+// actions are applied again to the newer record (or, where the engine refuses, the IC is told
+// and the newer record is shown). When storage fails the page says so until a save succeeds.
+
+import * as draw from "./draw.js";
+import { copyText, download, hhmm, nowISO } from "./dom.js";
+
+const PREVIEW_DELAY_MS = 150;
+const REFRESH_MS = 30000; // previews and "due" times follow the clock
+const RETRY_SAVE_MS = 4000;
+const MAX_REBASES = 3;
+const COPY_VALID_MS = 30 * 60000; // a message copied this recently is logged at its copy time
+const ID_HASH = /^#(INC-[0-9A-Z-]{1,40})$/;
+
+const SAVE_PROBLEMS = {
+  full: "Not saved: this browser's storage for this site is full. Everything is kept on this " +
+    "page only: Export JSON now, then free space (archive or delete old incidents).",
+  blocked: "Not saved: this browser does not let this site store anything (private mode or a " +
+    "policy). The walkthrough works for this visit only: Export JSON before closing the tab.",
+  unreadable: "Not saved: the copy of this incident in this browser cannot be read. Everything " +
+    "is kept on this page: Export JSON now.",
+  busy: "Not saved yet: another tab keeps changing this incident. Retrying.",
+};
+
+// Serialises everything that reads or writes the record, across instant navigations.
+let queue = Promise.resolve();
+let queued = 0;
+function enqueue(task) {
+  queued += 1;
+  const run = queue.then(task).finally(() => {
+    queued -= 1;
+  });
+  queue = run.catch(() => {});
+  return run;
+}
+
+const json = (value) => (value == null ? null : JSON.stringify(value));
+
+export class Widget {
+  constructor(root, engine, store) {
+    this.root = root;
+    this.engine = engine;
+    this.store = store;
+    this.id = null; // the open incident, null for a new one
+    this.record = null; // the record on screen: the truth, saved or not
+    this.revision = null; // the stored revision this.record builds on
+    this.pending = []; // actions applied to this.record but not saved yet: [{action, now}]
+    this.view = null;
+    this.saveProblem = null;
+    this.editing = null; // timeline index whose time is being corrected
+    this.copied = {}; // output name -> {at, text}
+    this.links = JSON.parse(root.dataset.links || "{}");
+    this.labels = {};
+    for (const radio of root.querySelectorAll('form[data-form="decide"] input[name="action"]')) {
+      this.labels[radio.value] = radio.parentElement.textContent.trim();
+    }
+    this.live = root.querySelector("[data-live]");
+    this.format = store.ticketFormat;
+    this.bind();
+    this.adoptLegacy();
+    if (store.health() === "blocked") this.setSaveProblem({ kind: "blocked" });
+    this.unsubscribe = engine.subscribe((event, detail) => this.onEngine(event, detail));
+    this.showEngineState();
+    this.open(this.idFromHash() ?? this.mostRecent(), { focus: true });
+    this.clock = setInterval(() => {
+      if (!this.root.isConnected) return this.destroy();
+      draw.drawDue(this, this.view);
+      if (this.record && this.engine.state === "ready" && !document.hidden) this.refresh();
+    }, REFRESH_MS);
+    this.onHash = () => this.open(this.idFromHash());
+    this.onStorage = (event) => this.storageChanged(event);
+    window.addEventListener("hashchange", this.onHash);
+    window.addEventListener("storage", this.onStorage);
+  }
+
+  destroy() {
+    this.unsubscribe?.();
+    clearInterval(this.clock);
+    clearTimeout(this.retryTimer);
+    clearTimeout(this.previewTimer);
+    window.removeEventListener("hashchange", this.onHash);
+    window.removeEventListener("storage", this.onStorage);
+  }
+
+  q(selector, scope = this.root) {
+    return scope.querySelector(selector);
+  }
+
+  qa(selector, scope = this.root) {
+    return [...scope.querySelectorAll(selector)];
+  }
+
+  linkFor(href) {
+    const [path, anchor] = href.split("#");
+    const url = this.links[path] ?? path;
+    return anchor ? `${url}#${anchor}` : url;
+  }
+
+  options() {
+    return JSON.stringify({ draft_status: this.draftStatus(), ticket_format: this.format });
+  }
+
+  draftStatus() {
+    return this.q('form[data-form="status_update"] [name="text"]')?.value || "";
+  }
+
+  // ------------------------------------------------------------------ incidents
+
+  idFromHash() {
+    const match = ID_HASH.exec(window.location.hash);
+    return match ? match[1] : null;
+  }
+
+  mostRecent() {
+    return this.store.list().incidents.find((i) => !i.meta.archived)?.id ?? null;
+  }
+
+  setHash(id) {
+    const hash = id ? `#${id}` : "";
+    if (window.location.hash === hash) return;
+    // replaceState: no scroll jump, no history entry, no hashchange
+    history.replaceState(history.state, "", `${window.location.pathname}${window.location.search}${hash}`);
+  }
+
+  // Show an incident (or a new one): its record from the store, this tab's drafts for it.
+  open(id, { focus = false } = {}) {
+    if (id && id === this.id && this.record) return;
+    this.clearNotice();
+    let entry = null;
+    if (id) {
+      try {
+        entry = this.store.read(id);
+      } catch (error) {
+        this.notice(`${id} is saved in this browser but cannot be read (${error.message}); it is ` +
+          "kept as it is. Import an exported copy, or start a new incident.");
+      }
+      if (!entry && !this.record) this.notice(`${id} is not in this browser. Import its exported JSON to continue it here.`);
+    }
+    this.id = entry ? id : null;
+    this.record = entry?.record ?? null;
+    this.revision = entry?.revision ?? null;
+    this.pending = [];
+    this.editing = null;
+    this.setHash(this.id);
+    this.resetControls();
+    this.drafts = this.store.drafts(this.id);
+    this.restoreDrafts();
+    this.root.dataset.incidentId = this.id || "";
+    this.drawIncidents();
+    if (this.engine.state !== "error") this.refresh();
+    if (!this.record) this.drawProvisionalBar(null);
+    else this.drawProvisionalBar(entry.meta);
+    if (focus && !this.record) this.q('form[data-form="declare"] [name="summary"]')?.focus({ preventScroll: true });
+  }
+
+  drawProvisionalBar(meta) {
+    if (this.view) return;
+    for (const node of this.qa('[data-summary-bar] [data-field="incident_id"]')) node.textContent = this.id || "new";
+    for (const node of this.qa('[data-summary-bar] [data-field="status"]')) node.textContent = meta?.status || "Not declared";
+  }
+
+  drawIncidents() {
+    draw.drawIncidents(this, this.store.list(), this.q("[data-show-archived]").checked);
+  }
+
+  adoptLegacy() {
+    const legacy = this.store.legacy("runbook:");
+    if (!legacy) return;
+    this.legacyText = legacy.text;
+    this.forgetLegacy = legacy.forget;
+  }
+
+  // Move a record saved by the single-incident page under its own ID (the engine upgrades it).
+  async importLegacy() {
+    if (!this.legacyText) return;
+    const text = this.legacyText;
+    this.legacyText = null;
+    const reply = JSON.parse(await this.engine.call("import_record", text, nowISO(), this.options()));
+    if (!reply.ok || !reply.record.incident_id) return;
+    const id = reply.record.incident_id;
+    const result = await this.store.commit(id, null, reply.record, this.meta(reply.view));
+    if (result.ok || result.conflict) this.forgetLegacy();
+    this.drawIncidents();
+    if (!this.id && !this.idFromHash()) this.open(id);
+  }
+
+  meta(view) {
+    return { summary: view.summary, status: view.status, updated_at: nowISO() };
+  }
+
+  // ------------------------------------------------------------------ engine
+
+  onEngine(event, detail) {
+    if (!this.root.isConnected) return this.destroy();
+    if (event === "restarted") {
+      this.notice(`The walkthrough engine stopped answering (${detail}) and was restarted; ` +
+        "anything you had just sent is sent again.");
+      this.announce("The engine was restarted; your last action is being sent again.");
+    }
+    this.showEngineState();
+    if (event === "state" && detail === "ready") {
+      this.importLegacy().catch(() => {});
+      this.refresh();
+    }
+  }
+
+  showEngineState() {
+    const state = this.engine.state;
+    const ready = state === "ready" && this.view !== null;
+    this.root.dataset.state = state === "error" ? "error" : ready ? "ready" : "loading";
+    const status = this.q("[data-engine-status]");
+    const message = this.q("[data-engine-message]");
+    status.classList.toggle("rb-engine-error", state === "error");
+    if (state === "error") {
+      status.hidden = false;
+      message.textContent = `The walkthrough engine could not start: ${this.engine.error}. ` +
+        "What you typed is kept in this browser. Reload the page to try again.";
+      this.q("[data-engine-fallback]").hidden = false;
+      this.root.dataset.lastError = this.engine.error;
+    } else if (state === "slow") {
+      status.hidden = false;
+      message.textContent = "The runbook engine is taking longer than usual to start (a slow " +
+        "network?). Keep going: what you submit is applied as soon as it is ready.";
+    } else if (ready) {
+      status.hidden = true;
+      this.root.dataset.engineReadyMs = String(this.engine.readyMs);
+    } else {
+      status.hidden = false;
+    }
+  }
+
+  // Draw the record on screen as the engine sees it now.
+  refresh() {
+    return enqueue(async () => {
+      let reply;
+      try {
+        reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
+      } catch (error) {
+        if (this.engine.state !== "error") this.notice(`The walkthrough could not be drawn: ${error.message}.`);
+        return;
+      }
+      if (!this.root.isConnected) return;
+      if (!reply.ok) {
+        // A saved record this version cannot read: kept in storage as is; start a new one.
+        this.notice(`The incident saved in this browser could not be read (${reply.error.message}). ` +
+          "It is kept in this browser's storage unchanged; import an exported JSON file or start a new incident.");
+        this.root.dataset.lastError = reply.error.message;
+        this.record = null;
+        this.id = null;
+        reply = JSON.parse(await this.engine.call("render", null, nowISO(), this.options()));
+      }
+      this.show(reply);
+    });
+  }
+
+  show(reply) {
+    this.record = reply.record?.declared_at ? reply.record : null;
+    this.view = reply.view;
+    draw.drawAll(this, reply.view);
+    this.showEngineState();
+  }
+
+  // ------------------------------------------------------------------ actions
+
+  // One action. `now` is taken at the click, even if the engine is still starting.
+  act(action, scope, sent = {}) {
+    const now = nowISO();
+    this.clearErrors(scope);
+    scope?.setAttribute("aria-busy", "true");
+    if (this.engine.state !== "ready" && this.engine.state !== "error") {
+      this.note(scope, "Waiting for the engine: this is applied as soon as it is ready.");
+    }
+    return enqueue(async () => {
+      let reply;
+      try {
+        reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
+      } catch (error) {
+        reply = { ok: false, error: { field: "", message: `Not recorded: ${error.message}. What you typed is kept.` } };
+      } finally {
+        scope?.removeAttribute("aria-busy");
+      }
+      if (!this.root.isConnected) return false;
+      this.clearErrors(scope);
+      if (!reply.ok) {
+        this.showError(scope?.isConnected ? scope : null, reply.error);
+        if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
+        return false;
+      }
+      const applied = await this.persist(reply, [{ action, now }]);
+      if (applied) {
+        this.clearSent(scope, sent);
+        this.announce(this.doneMessage(action, this.view));
+        this.focusNext(action, scope);
+      }
+      return applied;
+    });
+  }
+
+  // Save a reply's record on top of this tab's revision; on a conflict apply this tab's unsaved
+  // actions to the newer record. Returns whether the action stands (saved or kept unsaved).
+  async persist(reply, steps) {
+    const all = [...this.pending, ...steps];
+    for (let attempt = 0; ; attempt += 1) {
+      const id = reply.record.incident_id;
+      const fresh = id !== this.id;
+      const result = await this.store.commit(id, fresh ? null : this.revision, reply.record, this.meta(reply.view));
+      if (result.ok) {
+        if (fresh) this.adopt(id);
+        this.revision = result.revision;
+        this.pending = [];
+        this.setSaveProblem(null);
+        this.show(reply);
+        this.drawIncidents();
+        return true;
+      }
+      if ("conflict" in result && attempt < MAX_REBASES) {
+        const newer = result.conflict;
+        let rebased = { ok: true, record: newer?.record ?? null };
+        for (const step of all) {
+          rebased = JSON.parse(await this.engine.call("dispatch", json(rebased.record), JSON.stringify(step.action), step.now, this.options()));
+          if (!rebased.ok) break;
+        }
+        if (!rebased.ok) {
+          this.record = newer?.record ?? null;
+          this.revision = newer?.revision ?? null;
+          this.pending = [];
+          if (!newer) this.open(null);
+          else await this.refreshNow();
+          this.notice(`Another tab changed ${id} at the same time, and your change could not be ` +
+            `applied to its newer version: ${rebased.error.message} The newer version is shown.`);
+          return false;
+        }
+        this.revision = newer?.revision ?? null;
+        this.id = id;
+        reply = rebased;
+        continue;
+      }
+      // Not saved: keep it on screen, say so, retry.
+      if (fresh) this.adopt(id);
+      this.pending = all;
+      this.setSaveProblem(result.error ?? { kind: "busy" });
+      this.show(reply);
+      return true;
+    }
+  }
+
+  // A new incident got its ID: it becomes the open one (in the URL too), with this tab's drafts.
+  adopt(id) {
+    this.store.saveDrafts(id, this.drafts);
+    this.store.saveDrafts(null, {});
+    this.id = id;
+    this.revision = null;
+    this.setHash(id);
+    this.root.dataset.incidentId = id;
+  }
+
+  async refreshNow() {
+    const reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
+    if (reply.ok) this.show(reply);
+  }
+
+  setSaveProblem(problem) {
+    clearTimeout(this.retryTimer);
+    this.saveProblem = problem;
+    this.root.dataset.saveState = problem ? "unsaved" : "saved";
+    const message = this.q("[data-save-message]");
+    message.hidden = !problem;
+    message.textContent = problem ? SAVE_PROBLEMS[problem.kind] || `Not saved: ${problem.message}. Export JSON now.` : "";
+    if (problem && this.pending.length) {
+      this.retryTimer = setTimeout(() => this.retrySave(), RETRY_SAVE_MS);
+    }
+  }
+
+  // Try again to save what is on screen; persist() applies the unsaved actions to another tab's
+  // newer version when there is one.
+  retrySave() {
+    if (!this.pending.length || !this.record || !this.id) {
+      if (this.store.health() === "ok") this.setSaveProblem(null);
+      return;
+    }
+    enqueue(async () => {
+      const saved = await this.persist({ ok: true, record: this.record, view: this.view }, []);
+      if (saved && !this.saveProblem) this.announce(`Saved: ${this.id} is stored in this browser again.`);
+    });
+  }
+
+  storageChanged(event) {
+    if (!this.root.isConnected) return this.destroy();
+    if (event.key === null || event.key?.startsWith(this.store.incidentPrefix)) this.drawIncidents();
+    if (!this.id || event.key !== this.store.key(this.id) || this.pending.length) return;
+    // Another tab saved this incident: show its version (after what this tab is doing).
+    enqueue(async () => {
+      let entry;
+      try {
+        entry = this.store.read(this.id);
+      } catch {
+        return;
+      }
+      if (!entry) {
+        this.notice(`${this.id} was deleted in another tab.`);
+        this.open(null);
+        return;
+      }
+      if (entry.revision === this.revision) return;
+      this.record = entry.record;
+      this.revision = entry.revision;
+      await this.refreshNow();
+      this.announce(`${this.id} was updated in another tab.`);
+    });
+  }
+
+  // ------------------------------------------------------------------ events
+
+  bind() {
+    const root = this.root;
+    root.addEventListener("submit", (event) => {
+      event.preventDefault();
+      const form = event.target.closest("form[data-form]");
+      const submitter = event.submitter;
+      if (submitter?.getAttribute("aria-disabled") === "true") {
+        const why = this.q("[data-why-not]", form);
+        if (why && !why.hidden) this.announce(why.textContent);
+        return;
+      }
+      this.submit(form, submitter);
+    });
+    root.addEventListener("click", (event) => {
+      const target = event.target.closest("button, a");
+      if (!target || !root.contains(target)) return;
+      if (target.matches("a[href^='#']")) return this.jump(event, target);
+      if (target.dataset.command) this.command(target);
+      else if (target.dataset.action && target.type === "button") {
+        this.act({ type: target.dataset.action, index: Number(target.dataset.index) }, target.closest("li") || target);
+      }
+    });
+    root.addEventListener("input", (event) => {
+      if (event.target.matches("[data-draft]")) this.saveDraft(event.target);
+      if (event.target.closest('form[data-form="status_update"]') && event.target.name === "text") this.schedulePreview();
+    });
+    root.addEventListener("change", (event) => {
+      const target = event.target;
+      const fieldset = target.closest("fieldset[data-question]");
+      if (fieldset && target.type === "radio") return this.answerChanged(fieldset, target);
+      if (target.matches("[data-draft]")) this.saveDraft(target);
+      if (target.name === "oncall_available") this.drawFirstResponder();
+      if (target.closest('form[data-form="decide"]') && target.name === "action") draw.drawDeviation(this);
+      if (target.matches("[data-ticket-format]")) {
+        this.format = target.value;
+        this.store.ticketFormat = target.value;
+        this.refresh();
+      }
+      if (target.matches("[data-show-archived]")) this.drawIncidents();
+      if (target.matches("[data-import-file]") && target.files.length) {
+        this.importFile(target.files[0]);
+        target.value = "";
+      }
+    });
+    root.addEventListener("keydown", (event) => {
+      const fieldset = event.target.closest?.("fieldset[data-question]");
+      if (fieldset) this.answerKey(fieldset, event);
+      // Ctrl/Cmd+Enter in a text area submits its form.
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey) && event.target.matches("textarea")) {
+        event.preventDefault();
+        event.target.form?.requestSubmit();
+      }
+    });
+    root.addEventListener("focusout", (event) => {
+      const fieldset = event.target.closest?.("fieldset[data-question]");
+      if (fieldset?.dataset.pending && !fieldset.contains(event.relatedTarget)) this.confirmAnswer(fieldset);
+    });
+  }
+
+  // In-page links move to their step without touching the URL (it names the open incident).
+  jump(event, link) {
+    const target = document.getElementById(link.getAttribute("href").slice(1));
+    if (!target) return;
+    event.preventDefault();
+    target.scrollIntoView({ block: "start" });
+    const heading = target.querySelector("[tabindex='-1']") || target;
+    heading.focus({ preventScroll: true });
+  }
+
+  // A radio chosen with the mouse, touch or Space is an answer; one reached with the arrow keys
+  // is only a choice until Enter (or leaving the question) confirms it.
+  answerKey(fieldset, event) {
+    if (event.key.startsWith("Arrow")) fieldset.dataset.arrowed = "true";
+    else if (event.key === "Enter" && fieldset.dataset.pending) {
+      event.preventDefault();
+      this.confirmAnswer(fieldset);
+    } else if (event.key === " ") delete fieldset.dataset.arrowed;
+  }
+
+  answerChanged(fieldset, radio) {
+    if (fieldset.dataset.arrowed) {
+      delete fieldset.dataset.arrowed;
+      fieldset.dataset.pending = radio.value;
+      this.note(fieldset, "Press Enter to record this answer.");
+      return;
+    }
+    delete fieldset.dataset.pending;
+    this.act({ type: "answer", question: fieldset.dataset.question, value: radio.value }, fieldset);
+  }
+
+  confirmAnswer(fieldset) {
+    const value = fieldset.dataset.pending;
+    delete fieldset.dataset.pending;
+    if (value) this.act({ type: "answer", question: fieldset.dataset.question, value }, fieldset);
+  }
+
+  // The action a form sends: its type, and the value of every named control in it.
+  submit(form, submitter) {
+    if (!form || form.getAttribute("aria-busy") === "true") return; // no double submits
+    const action = { type: form.dataset.form };
+    const sent = {};
+    for (const control of form.elements) {
+      const name = control.name;
+      if (!name || control.type === "submit" || control.hasAttribute("data-ui-only")) continue;
+      if (control.closest("[hidden]") && control.type !== "hidden") continue; // not asked now
+      let value;
+      if (control.type === "radio") {
+        if (!control.checked) {
+          if (!(name in action)) action[name] = null;
+          continue;
+        }
+        value = control.value;
+      } else if (control.type === "checkbox") {
+        value = control.hasAttribute("data-invert") ? !control.checked : control.checked;
+      } else {
+        value = control.value;
+        if (value === "" && !control.hasAttribute("data-mirror")) continue; // not given
+      }
+      action[name] = value;
+      sent[name] = control.type === "checkbox" ? control.checked : value;
+    }
+    if (submitter?.name) action[submitter.name] = submitter.value;
+    if (form.dataset.index !== undefined) action.index = Number(form.dataset.index);
+    // A message is logged as posted at the time it was copied (it said that time).
+    const copied = this.copied[form.dataset.copiedFrom];
+    if (copied && !action.at && Date.now() - Date.parse(copied.at) < COPY_VALID_MS) action.at = copied.at;
+    this.act(action, form, sent);
+  }
+
+  command(button) {
+    const name = button.dataset.command;
+    const id = button.dataset.id;
+    if (name === "copy") this.copy(button);
+    else if (name === "download-ticket") {
+      download(this.view?.ticket_filename || "incident.md", this.q('[data-output="ticket"]').textContent,
+        "text/plain;charset=utf-8");
+      this.announce("Ticket downloaded.");
+    } else if (name === "export") this.exportRecord();
+    else if (name === "import") this.q("[data-import-file]").click();
+    else if (name === "new-incident") {
+      this.open(null, { focus: true });
+      this.announce("New incident: the form is empty. The others stay in the list.");
+    } else if (name === "open-incident") {
+      this.open(id);
+      this.q("#walkthrough")?.focus?.();
+      this.announce(`Opened ${id}.`);
+    } else if (name === "archive-incident" || name === "unarchive-incident") {
+      enqueue(async () => {
+        const result = await this.store.setMeta(id, { archived: name === "archive-incident" });
+        this.drawIncidents();
+        this.announce(result.ok ? `${id} ${name === "archive-incident" ? "archived" : "restored"}.` : `Not changed: ${result.error.message}.`);
+      });
+    } else if (name === "delete-incident") this.deleteIncident(id);
+    else if (name === "edit-time") {
+      this.editing = Number(button.dataset.index);
+      draw.drawTimeline(this, this.view);
+      this.q('form[data-form="edit_timeline"] input')?.focus();
+    } else if (name === "cancel-edit") {
+      const index = this.editing;
+      this.editing = null;
+      draw.drawTimeline(this, this.view);
+      this.qa("[data-command='edit-time']").find((b) => Number(b.dataset.index) === index)?.focus();
+    }
+  }
+
+  deleteIncident(id) {
+    if (!window.confirm(`Delete ${id} from this browser? Its record is gone for good unless you ` +
+      "exported it. Export it first if you still need it.")) return;
+    enqueue(async () => {
+      this.store.remove(id);
+      if (id === this.id) this.open(null);
+      this.drawIncidents();
+      this.announce(`${id} deleted from this browser.`);
+    });
+  }
+
+  async copy(button) {
+    const name = button.dataset.target;
+    const target = this.q(`[data-output="${name}"]`);
+    const text = target.textContent;
+    const copied = await copyText(text, target, button);
+    if (copied) this.copied[name] = { at: nowISO(), text };
+    const label = button.dataset.label || button.innerHTML;
+    button.dataset.label = label;
+    button.textContent = copied ? "Copied ✓" : "Selected: press Ctrl+C";
+    button.classList.toggle("rb-copied", copied);
+    this.announce(copied ? "Copied to the clipboard." : "The text is selected: press Ctrl+C to copy.");
+    clearTimeout(button.copyTimer);
+    button.copyTimer = setTimeout(() => {
+      button.innerHTML = label;
+      button.classList.remove("rb-copied");
+    }, 2000);
+  }
+
+  schedulePreview() {
+    clearTimeout(this.previewTimer);
+    this.previewTimer = setTimeout(() => {
+      if (!this.record || this.previewQueued) return;
+      this.previewQueued = true;
+      enqueue(async () => {
+        this.previewQueued = false;
+        const reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
+        if (reply.ok && this.root.isConnected) draw.drawMessages(this, reply.view, "status_update");
+      }).catch(() => {});
+    }, PREVIEW_DELAY_MS);
+  }
+
+  exportRecord() {
+    if (!this.record) {
+      this.showError(this.q("[data-step=ticket]"), { field: "record", message: "Nothing to export yet: declare the incident first." });
+      return;
+    }
+    enqueue(async () => {
+      try {
+        const text = await this.engine.call("export_record", json(this.record));
+        download(`${this.id || "incident"}.json`, text, "application/json");
+        this.announce(`Exported ${this.id}.json`);
+      } catch (error) {
+        this.showError(this.q("[data-step=ticket]"), { field: "record", message: error.message });
+      }
+    });
+  }
+
+  // An import never touches another incident, and asks before it replaces newer local work.
+  importFile(file) {
+    const scope = this.q("[data-step=ticket]");
+    this.clearErrors(scope);
+    enqueue(async () => {
+      let reply;
+      try {
+        reply = JSON.parse(await this.engine.call("import_record", await file.text(), nowISO(), this.options()));
+      } catch (error) {
+        reply = { ok: false, error: { field: "record", message: error.message } };
+      }
+      if (!reply.ok || !reply.record?.incident_id) {
+        const why = reply.ok ? "it has no incident ID (it was never declared)" : reply.error.message;
+        this.showError(scope, { field: "record", message: `${file.name} was not imported; nothing changed: ${why}` });
+        return;
+      }
+      const id = reply.record.incident_id;
+      let local = null;
+      try {
+        local = this.store.read(id);
+      } catch {
+        local = null;
+      }
+      if (local) {
+        const lost = newerEntries(local.record, reply.record);
+        if (JSON.stringify(local.record) === JSON.stringify(reply.record)) {
+          this.open(id);
+          this.announce(`${id} is already here, identical.`);
+          return;
+        }
+        const question = lost.length
+          ? `${id} in this browser has ${lost.length} timeline entr${lost.length > 1 ? "ies" : "y"} ` +
+            `the file does not (newest: "${lost[lost.length - 1].event}" at ${hhmm(lost[lost.length - 1].at)} UTC). ` +
+            "Replace it with the file and lose them?"
+          : `Replace ${id} in this browser with the file's version?`;
+        if (!window.confirm(question)) {
+          this.announce("Import cancelled: nothing changed.");
+          return;
+        }
+      }
+      const result = await this.store.commit(id, local ? local.revision : null, reply.record, this.meta(reply.view));
+      if (!result.ok) {
+        this.showError(scope, { field: "record", message: `${file.name} was not imported: ` +
+          ("conflict" in result ? "another tab changed it just now; try again" : SAVE_PROBLEMS[result.error.kind] || result.error.message) });
+        return;
+      }
+      this.id = null;
+      this.open(id);
+      this.announce(`Imported ${id}.`);
+    });
+  }
+
+  // ------------------------------------------------------------------ drafts and controls
+
+  controlKey(control) {
+    const form = control.closest("form[data-form]");
+    return form ? `${form.dataset.form}.${control.name}` : control.name;
+  }
+
+  saveDraft(control) {
+    const key = this.controlKey(control);
+    if (control.type === "radio") {
+      if (control.checked) this.drafts[key] = control.value;
+    } else if (control.type === "checkbox") this.drafts[key] = control.checked;
+    else this.drafts[key] = control.value;
+    this.store.saveDrafts(this.id, this.drafts);
+  }
+
+  // Drafts are matched to controls by walking the controls (never by building a selector from a
+  // stored key, which could be anything).
+  restoreDrafts() {
+    for (const control of this.qa("[data-draft]")) {
+      const key = this.controlKey(control);
+      if (!(key in this.drafts)) continue;
+      const value = this.drafts[key];
+      if (control.type === "radio") control.checked = control.value === value;
+      else if (control.type === "checkbox") control.checked = Boolean(value);
+      else if (typeof value === "string") control.value = value;
+    }
+    this.drawFirstResponder();
+  }
+
+  // After success: forget what was sent, unless it was edited again meanwhile.
+  clearSent(form, sent) {
+    if (!form || form.tagName !== "FORM") return;
+    let changed = false;
+    for (const control of form.querySelectorAll("[data-clear-after]")) {
+      const key = this.controlKey(control);
+      const now = control.type === "checkbox" ? control.checked : control.type === "radio"
+        ? (control.checked ? control.value : undefined) : control.value;
+      if (control.name in sent && control.type !== "radio" && now !== sent[control.name]) continue;
+      if (control.type === "radio" || control.type === "checkbox") control.checked = false;
+      else control.value = "";
+      delete this.drafts[key];
+      changed = true;
+    }
+    if (changed) this.store.saveDrafts(this.id, this.drafts);
+    this.drawFirstResponder();
+  }
+
+  resetControls() {
+    for (const form of this.qa("form")) form.reset();
+    for (const fieldset of this.qa("fieldset[data-question]")) {
+      delete fieldset.dataset.pending;
+      for (const radio of this.qa("input", fieldset)) radio.checked = false;
+    }
+    this.view = null;
+    this.clearErrors(this.root);
+  }
+
+  drawFirstResponder() {
+    const unavailable = this.q('[name="oncall_available"]')?.checked;
+    const box = this.q('[data-show-if="oncall_available"]');
+    if (box) box.hidden = !unavailable;
+  }
+
+  // ------------------------------------------------------------------ focus and messages
+
+  // After a step: focus the next thing to do. The escalation when one is required; a message to
+  // post from the step just done; else the current step's first control.
+  focusNext(action, scope) {
+    const view = this.view;
+    if (!view) return;
+    const visible = (node) => node && !node.closest("[hidden]") && node.getAttribute("aria-disabled") !== "true";
+    const first = (container) => container && [...container.querySelectorAll("[data-focus-first]")].find(visible);
+    let target = null;
+    if (view.escalation.required) target = first(this.q("[data-major]"));
+    const due = view.messages.find((m) => m.due);
+    const section = scope?.closest?.("section[data-step]");
+    if (!target && due && section) target = first(this.q(`[data-output-box="${due.kind}-message"]`, section));
+    if (!target && scope?.isConnected && visible(scope) && action.type === "answer") return; // keep answering
+    if (!target) target = first(this.q(`section[data-step="${view.current_step}"]`));
+    if (!target) target = this.q(`#step-${view.current_step}-title`);
+    target?.focus({ preventScroll: false });
+  }
+
+  doneMessage(action, view) {
+    switch (action.type) {
+      case "declare":
+        return `Declared ${view.incident_id}. Copy the declaration message and post it in the channel.`;
+      case "answer":
+        return `Answer recorded. The runbook recommends: ${view.recommendation.label}; fix forward ` +
+          `${view.recommendation.fix_forward_permitted ? "is permitted" : "is not permitted"}.`;
+      case "decide":
+        return `Decision recorded: ${view.decision?.label}.`;
+      case "mitigation_outcome":
+        return view.escalation.required
+          ? "The rollback failed: a major incident. Escalate now with the message shown, then record it."
+          : "Outcome recorded.";
+      case "status_update":
+        return `Status update logged. Next one due ${hhmm(view.next_update_due)} UTC.`;
+      case "resolve":
+        return "Incident resolved. Post the resolution message; the ticket is complete.";
+      default:
+        return `${this.view.status}: recorded.`;
+    }
+  }
+
+  // Announced to screen readers and shown in the status bar (never over the controls).
+  announce(text) {
+    const live = this.live;
+    live.textContent = "";
+    clearTimeout(live.clearTimer);
+    setTimeout(() => {
+      live.textContent = text;
+      live.clearTimer = setTimeout(() => {
+        live.textContent = "";
+      }, 8000);
+    }, 50);
+  }
+
+  notice(text) {
+    const slot = this.q("[data-notice]");
+    slot.textContent = text;
+    slot.hidden = false;
+    this.root.dataset.lastError = text;
+  }
+
+  clearNotice() {
+    const slot = this.q("[data-notice]");
+    slot.hidden = true;
+    slot.textContent = "";
+  }
+
+  note(scope, text) {
+    const slot = scope && this.q("[data-error-general]", scope);
+    if (!slot) return this.announce(text);
+    slot.textContent = text;
+    slot.classList.add("rb-pending");
+    slot.hidden = false;
+  }
+
+  clearErrors(scope) {
+    if (!scope) return;
+    for (const slot of this.qa("[data-error-for], [data-error-general], [data-widget-error]", scope)) {
+      slot.hidden = true;
+      slot.textContent = "";
+      slot.classList.remove("rb-pending");
+    }
+    for (const invalid of this.qa("[aria-invalid]", scope)) invalid.removeAttribute("aria-invalid");
+  }
+
+  showError(scope, error) {
+    const field = error.field || "";
+    const full = error.message || "unknown error";
+    const short = field && full.startsWith(`${field}: `) ? full.slice(field.length + 2) : full;
+    this.root.dataset.lastError = full;
+    scope = scope || this.root;
+    const slots = this.qa("[data-error-for]", scope);
+    let slot = slots.find((s) => s.dataset.errorFor === field);
+    if (!slot && scope === this.root) slot = this.q("[data-widget-error]");
+    if (!slot) slot = this.q("[data-error-general]", scope) || slots[0];
+    if (slot) {
+      slot.textContent = short;
+      slot.classList.remove("rb-pending");
+      slot.hidden = false;
+    }
+    const control = [...scope.querySelectorAll("[name]")].find((c) => c.name === field && !c.closest("[hidden]"));
+    if (control) {
+      control.setAttribute("aria-invalid", "true");
+      control.focus({ preventScroll: false });
+    }
+    this.announce(short.startsWith("Not ") ? short : `Not recorded: ${short}`);
+  }
+}
+
+// Timeline entries of `local` that `imported` does not have: what replacing would lose.
+function newerEntries(local, imported) {
+  const seen = new Set((imported.timeline || []).map((e) => `${e.at}\u0000${e.event}`));
+  return (local.timeline || []).filter((e) => !seen.has(`${e.at}\u0000${e.event}`))
+    .sort((a, b) => a.at.localeCompare(b.at));
+}
