@@ -284,8 +284,8 @@ def wait_ready(page: Page) -> None:
         ) from None
 
 
-# The widget keeps the record here (docs/assets/javascripts/walkthrough.js, KEYS.record).
-RECORD_KEY = "runbook:incident:v1"
+def incident_id(page: Page) -> str:
+    return widget(page).get_attribute("data-incident-id") or ""
 
 
 def settle(page: Page) -> None:
@@ -293,19 +293,32 @@ def settle(page: Page) -> None:
     expect(widget(page).locator('[aria-busy="true"]')).to_have_count(0)
 
 
-def control(page: Page, name: str, value: str | None = None) -> Locator:
+def form(page: Page, action: str) -> Locator:
+    return widget(page).locator(f'form[data-form="{action}"]')
+
+
+def control(page: Page, action: str, name: str, value: str | None = None) -> Locator:
+    """The control `name` of the form that sends `action` (a radio with `value`)."""
     selector = f'[name="{name}"]' + (f'[value="{value}"]' if value is not None else "")
-    return widget(page).locator(selector)
+    return form(page, action).locator(selector)
 
 
 def submit(page: Page, action: str) -> None:
-    widget(page).locator(f'button[data-action="{action}"]').click()
+    form(page, action).locator('button[type="submit"]').first.click()
     settle(page)
 
 
-def stored_record(page: Page) -> dict | None:
-    text = page.evaluate("key => localStorage.getItem(key)", RECORD_KEY)
-    return None if text is None else json.loads(text)
+# The widget keeps each incident under "<namespace>incident:<ID>" (walkthrough/store.js).
+STORED = """id => {
+  const key = Object.keys(localStorage).find(k => k.endsWith(`incident:${id}`));
+  return key ? localStorage.getItem(key) : null;
+}"""
+
+
+def stored_record(page: Page, incident: str | None = None) -> dict | None:
+    """The record saved for the open incident (or `incident`), as the store keeps it."""
+    text = page.evaluate(STORED, incident or incident_id(page))
+    return None if text is None else json.loads(text)["record"]
 
 
 def bar(page: Page, name: str) -> Locator:
@@ -316,68 +329,98 @@ def bar(page: Page, name: str) -> Locator:
 
 
 def declare(page: Page, summary: str, by: str = "Priya Shah") -> None:
-    control(page, "summary").fill(summary)
-    control(page, "by").fill(by)
+    control(page, "declare", "summary").fill(summary)
+    control(page, "declare", "by").fill(by)
     submit(page, "declare")
     expect(widget(page)).to_have_attribute("data-declared", "true")
-    expect(output(page, "declare-message")).to_be_visible()
+    expect(output(page, "declaration-message")).to_be_visible()
 
 
 def take_command(
     page: Page, oncall: str, *, unavailable: bool = False, first_responder: str = ""
 ) -> None:
-    control(page, "oncall").fill(oncall)
+    control(page, "take_command", "oncall").fill(oncall)
     if unavailable:
-        control(page, "oncall_unavailable").check()
-        control(page, "first_responder").fill(first_responder)
+        control(page, "take_command", "oncall_available").check()
+        control(page, "take_command", "first_responder").fill(first_responder)
     submit(page, "take_command")
     expect(bar(page, "ic")).to_have_text(first_responder if unavailable else oncall)
 
 
 def answer(page: Page, **answers: str) -> None:
-    """Choose answers to the impact (and fix-forward) questions; each is sent on change."""
+    """Choose answers to the impact (and fix-forward) questions; each is sent when chosen."""
     for question, value in answers.items():
         page.locator(f'fieldset[data-question="{question}"] input[value="{value}"]').check()
         settle(page)
     record = stored_record(page) or {}
     for question, value in answers.items():
-        group = (
-            record.get("impact", {})
-            if question in record.get("impact", {})
-            else record.get("fix_forward", {})
-        )
+        group = record.get("impact", {}) if question in record.get("impact", {}) else record.get("fix_forward", {})
         assert group.get(question) == value, f"answer {question}={value} not recorded"
 
 
 def decide(page: Page, action: str, deviation_reason: str | None = None) -> None:
-    control(page, "action", action).check()
+    control(page, "decide", "action", action).check()
     if deviation_reason is not None:
-        control(page, "deviation_reason").fill(deviation_reason)
+        control(page, "decide", "deviation_reason").fill(deviation_reason)
     submit(page, "decide")
 
 
-def mitigate(page: Page, outcome: str, notes: str = "") -> None:
+def start_mitigation(page: Page, action: str | None = None) -> None:
+    """Click the start button of `action` (default: the one the page offers first)."""
+    buttons = form(page, "start_mitigation").locator("button[data-start]:visible")
+    button = form(page, "start_mitigation").locator(f'button[data-start="{action}"]') if action else buttons.first
+    button.click()
+    settle(page)
+
+
+def mitigate(page: Page, outcome: str, notes: str = "", action: str | None = None) -> None:
     """Start the next mitigation, then record its outcome."""
-    submit(page, "start_mitigation")
-    outcome_form = page.locator('form[data-form="mitigation_outcome"]')
+    start_mitigation(page, action)
+    outcome_form = form(page, "mitigation_outcome")
     expect(outcome_form).to_be_visible()
-    control(page, "outcome", outcome).check()
-    control(page, "notes").fill(notes)
+    control(page, "mitigation_outcome", "outcome", outcome).check()
+    control(page, "mitigation_outcome", "notes").fill(notes)
     submit(page, "mitigation_outcome")
     expect(outcome_form).to_be_hidden()
 
 
+def escalate(page: Page, doing: str = "", to: str = "") -> None:
+    if to:
+        control(page, "escalate", "to").fill(to)
+    if doing:
+        control(page, "escalate", "doing").fill(doing)
+    submit(page, "escalate")
+
+
+def log_message(page: Page, kind: str) -> None:
+    """Copy the message of `kind`, then log it as posted (what the IC does)."""
+    copy(page, f"{kind}-message")
+    box = widget(page).locator(f'[data-output-box="{kind}-message"]')
+    box.locator('form[data-form="log_message"] button[type="submit"]').click()
+    settle(page)
+    expect(box.locator(f'[data-posted="{kind}"]')).to_be_visible()
+
+
 def post_status(page: Page, text: str) -> None:
-    control(page, "status_text").fill(text)
+    control(page, "status_update", "text").fill(text)
     submit(page, "status_update")
     expect(page.locator("[data-updates-info]")).to_be_visible()
 
 
-def resolve(page: Page, details: str, data_lost: str) -> None:
-    control(page, "details").fill(details)
-    control(page, "data_lost", data_lost).check()
+def resolve(page: Page, details: str, data_lost: str, without_mitigation: str = "") -> None:
+    control(page, "resolve", "details").fill(details)
+    control(page, "resolve", "data_lost", data_lost).check()
+    if without_mitigation:
+        control(page, "resolve", "without_mitigation").fill(without_mitigation)
     submit(page, "resolve")
     expect(output(page, "resolution-message")).to_be_visible()
+
+
+def add_follow_up(page: Page, text: str, owner: str = "") -> None:
+    control(page, "add_follow_up", "text").fill(text)
+    control(page, "add_follow_up", "owner").fill(owner)
+    submit(page, "add_follow_up")
+    expect(widget(page).locator("[data-follow-ups] li").filter(has_text=text)).to_have_count(1)
 
 
 # ------------------------------------------------------------------ copy, export, the CLI

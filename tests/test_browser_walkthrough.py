@@ -1,7 +1,8 @@
 """The walkthrough in headless Chromium, one full incident per branch of the runbook.
 
 Each test ends with the copied ticket compared to what `runbook ticket --state` prints for the
-exported record: the browser and the CLI never disagree.
+exported record: the browser and the CLI never disagree. The organisation's words (channel,
+escalation contact) are read from the active org config, never typed here.
 """
 
 from __future__ import annotations
@@ -16,7 +17,10 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from runbook_core import load_org  # noqa: E402
+from runbook_core.table import load_table  # noqa: E402
 from tests.browser_support import (  # noqa: E402
+    add_follow_up,
     answer,
     assert_browser_and_cli_agree,
     bar,
@@ -25,11 +29,16 @@ from tests.browser_support import (  # noqa: E402
     decide,
     declare,
     error_for,
+    escalate,
+    form,
+    incident_id,
+    log_message,
     mitigate,
     open_walkthrough,
     output,
     post_status,
     resolve,
+    start_mitigation,
     step,
     stored_record,
     submit,
@@ -40,10 +49,15 @@ from tests.browser_support import (  # noqa: E402
 pytestmark = pytest.mark.browser
 
 SUMMARY = "Checkout returns HTTP 500 after release 2026.11.28-1"
+ORG = load_org()
 
 
 def recommendation(page: Page):
     return page.locator('[data-field="recommendation"]')
+
+
+def permitted(page: Page):
+    return page.locator('[data-field="fix-forward-permitted"]')
 
 
 def reasons(page: Page):
@@ -54,16 +68,23 @@ def fix_forward_questions(page: Page):
     return page.locator("[data-ask-fix-forward]")
 
 
-def test_rollback_succeeded(page: Page, tmp_path) -> None:
-    """Declare, command, critical impact, roll back, success, status update, resolve."""
+def test_rollback_succeeded_with_every_message_logged(page: Page, tmp_path) -> None:
+    """Declare, command, critical impact, roll back, success, updates, resolve: every message
+    the IC logged is in the ticket's Communications, each with the incident ID."""
     open_walkthrough(page)
     declare(page, SUMMARY)
-    expect(output(page, "declare-message")).to_have_text(f"🚨 INCIDENT DECLARED: {SUMMARY} 🚨")
-    assert copy(page, "declare-message") == f"🚨 INCIDENT DECLARED: {SUMMARY} 🚨"
+    inc = incident_id(page)
+    assert inc.startswith("INC-") and page.url.endswith(f"#{inc}")
+    declaration = output(page, "declaration-message")
+    expect(declaration).to_contain_text(f"🚨 INCIDENT DECLARED: {SUMMARY} 🚨")
+    expect(declaration).to_contain_text(inc)
+    log_message(page, "declaration")
     take_command(page, "Sam Okafor")
+    expect(widget(page).locator('[data-output-box="handover-message"]')).to_be_hidden()
     answer(page, scope="all", data_loss="no", degradation="critical")
     expect(bar(page, "severity")).to_have_text("SEV1: critical degradation for all users")
     expect(recommendation(page)).to_have_text("Roll back")
+    expect(permitted(page)).to_contain_text("not permitted")
     expect(fix_forward_questions(page)).to_be_hidden()  # asked only where they matter
     decide(page, "roll_back")
     expect(page.locator("[data-decision-info]")).to_contain_text("Roll back")
@@ -72,116 +93,125 @@ def test_rollback_succeeded(page: Page, tmp_path) -> None:
     expect(bar(page, "status")).to_have_text("Mitigated, monitoring")
 
     post_status(page, "Rolled back; checkout error rate is back to normal.")
-    status = output(page, "status-message")
+    status = output(page, "status_update-message")
     expect(status).to_contain_text("Status: Mitigated, monitoring")
-    expect(status).to_contain_text("Next update by")
+    expect(status).to_contain_text(inc)
     expect(page.locator("[data-due]").first).to_contain_text("Next update due")
 
-    control(page, "timeline_event").fill("Payments team confirmed no failed charges")
-    control(page, "timeline_who").fill("Lee")
+    control(page, "add_timeline", "event").fill("Payments team confirmed no failed charges")
+    control(page, "add_timeline", "who").fill("Lee")
     submit(page, "add_timeline")
     expect(
-        page.locator("[data-timeline] li").filter(
-            has_text="Payments team confirmed no failed charges"
-        )
+        page.locator("[data-timeline] li").filter(has_text="Payments team confirmed no failed charges")
     ).to_have_count(1)
 
     resolve(page, "Rollback restored checkout; the faulty release is reverted.", "no")
     expect(output(page, "resolution-message")).to_contain_text("INCIDENT RESOLVED")
-    expect(output(page, "resolution-message")).to_contain_text("Data loss or corruption: No")
+    expect(output(page, "resolution-message")).to_contain_text(inc)
+    log_message(page, "resolution")
     expect(bar(page, "status")).to_have_text("Resolved")
-    expect(widget(page).locator("section[data-step][data-done='false']")).to_have_count(0)
+    add_follow_up(page, "Add a canary stage to checkout releases", "Riley Chen")
 
     ticket = assert_browser_and_cli_agree(page, tmp_path)
     assert ticket.startswith(f"# Incident: {SUMMARY}\n")
     assert "**Decision:** Roll back" in ticket
     assert "Rolled back to 2026.11.27-3" in ticket
     assert "Payments team confirmed no failed charges" in ticket
+    assert "- [ ] Add a canary stage to checkout releases (owner: Riley Chen)" in ticket
+    communications = ticket.split("## Communications", 1)[1].split("##", 1)[0]
+    labels = load_table().vocabulary["message_kind"]
+    for kind in ("declaration", "status_update", "resolution"):
+        assert f"| {labels[kind]} |" in communications, kind
+    assert communications.count(inc) >= 3
 
 
-def test_rollback_failed_escalates(page: Page, tmp_path) -> None:
-    """A failed rollback is a major incident: the escalation names the Head of Engineering."""
-    open_walkthrough(page)
-    declare(page, SUMMARY)
-    take_command(page, "Sam Okafor")
-    answer(page, scope="all", data_loss="yes", degradation="critical")
-    expect(bar(page, "severity")).to_have_text("SEV1: data loss or corruption")
-    decide(page, "roll_back")
-    major = page.locator("[data-major]")
-    expect(major).to_be_hidden()
-    mitigate(page, "failed", "The down-migration of orders fails")
-
-    expect(major).to_be_visible()
-    expect(major).to_contain_text("Major incident: escalate now")
-    escalation = output(page, "escalation-message")
-    expect(escalation).to_contain_text("@Head of Engineering MAJOR INCIDENT")
-    expect(escalation).to_contain_text(SUMMARY)
-    expect(bar(page, "status")).to_contain_text("Major incident")
-    assert copy(page, "escalation-message") == escalation.text_content()
-    record = stored_record(page)
-    assert [e["to"] for e in record["escalations"]] == ["Head of Engineering"]
-
-    ticket = assert_browser_and_cli_agree(page, tmp_path)
-    assert "| Head of Engineering |" in ticket
-    assert "The down-migration of orders fails" in ticket
-
-    # The next mitigation is a rollback again; once it works the incident is no longer major.
-    expect(page.locator('[data-action="start_mitigation"]')).to_have_text("Start the rollback")
-    mitigate(page, "succeeded", "Restored from the 14:00 snapshot")
-    expect(major).to_contain_text("Escalated")
-    expect(bar(page, "status")).to_have_text("Mitigated, monitoring")
-
-
-def test_fix_forward_accepted(page: Page, tmp_path) -> None:
-    """Minor, no data loss, fix understood, hotfix faster: the runbook allows fixing forward."""
+def test_roll_back_with_fix_forward_permitted_needs_no_reason(page: Page, tmp_path) -> None:
+    """All three conditions hold: fix forward is permitted, roll back stays the recommendation
+    and choosing it asks for no reason (the runbook's default)."""
     open_walkthrough(page)
     declare(page, "Typo in the order confirmation e-mail")
     take_command(page, "Sam Okafor")
     expect(page.locator('fieldset[data-question="fix_understood"]')).to_be_hidden()
     answer(page, scope="subset", data_loss="no", degradation="minor")
     expect(fix_forward_questions(page)).to_be_visible()
-    expect(bar(page, "severity")).to_have_text("SEV3: minor issue")
-    expect(recommendation(page)).to_have_text("Roll back")  # until both conditions hold
     answer(page, fix_understood="yes", hotfix_faster="yes")
-    expect(recommendation(page)).to_have_text("Fix forward")
+    expect(recommendation(page)).to_have_text("Roll back")
+    expect(permitted(page)).to_contain_text("permitted: all three conditions hold")
+    control(page, "decide", "action", "roll_back").check()
+    expect(page.locator("[data-deviation]")).to_be_hidden()
+    submit(page, "decide")
+    decision = stored_record(page)["decision"]
+    assert decision["action"] == "roll_back" and decision["deviation_reason"] == ""
+    assert decision["fix_forward_permitted"] is True
+    ticket = assert_browser_and_cli_agree(page, tmp_path)
+    assert "**Deviation from the runbook:** None" in ticket
+
+
+def test_fix_forward_permitted_then_hotfix(page: Page, tmp_path) -> None:
+    """Minor, no data loss, fix understood, hotfix faster: fixing forward needs no reason."""
+    open_walkthrough(page)
+    declare(page, "Typo in the order confirmation e-mail")
+    take_command(page, "Sam Okafor")
+    answer(page, scope="subset", data_loss="no", degradation="minor")
+    expect(permitted(page)).to_contain_text("not permitted")  # until both conditions hold
+    answer(page, fix_understood="yes", hotfix_faster="yes")
     expect(reasons(page).filter(has_text="The fix is well understood.")).to_have_count(1)
-
-    control(page, "action", "fix_forward").check()
-    expect(page.locator("[data-deviation]")).to_be_hidden()  # no reason needed: recommended
-    decide(page, "fix_forward")
+    control(page, "decide", "action", "fix_forward").check()
+    expect(page.locator("[data-deviation]")).to_be_hidden()
+    submit(page, "decide")
     expect(page.locator("[data-decision-info]")).to_contain_text("Fix forward")
-    expect(page.locator('[data-action="start_mitigation"]')).to_have_text(
-        "Start the hotfix deployment"
-    )
-    mitigate(page, "succeeded", "Hotfix 2026.11.28-2 deployed")
+    hotfix = form(page, "start_mitigation").locator('button[data-start="fix_forward"]')
+    expect(hotfix).to_be_visible()
+    expect(form(page, "start_mitigation").locator('button[data-start="roll_back"]')).to_have_text("Roll back instead")
+    mitigate(page, "succeeded", "Hotfix 2026.11.28-2 deployed", action="fix_forward")
     resolve(page, "Hotfix deployed; e-mails are correct again.", "no")
-
     ticket = assert_browser_and_cli_agree(page, tmp_path)
     assert "**Decision:** Fix forward" in ticket
-    assert "**Runbook recommendation:** Fix forward" in ticket
+    assert "**Runbook recommendation:** Roll back (the default). Fix forward: permitted." in ticket
     assert "Hotfix 2026.11.28-2 deployed" in ticket
 
 
-def test_fix_forward_refused_needs_a_written_reason(page: Page, tmp_path) -> None:
-    """One unmet condition: roll back; fixing forward anyway needs a reason, kept in the ticket."""
+def test_stale_decision_blocks_mitigation_until_decided_again(page: Page) -> None:
+    """An answer changed after the decision: the start is refused with why, until re-decided."""
+    open_walkthrough(page)
+    declare(page, "Search results are sorted wrongly")
+    take_command(page, "Sam Okafor")
+    answer(page, scope="subset", data_loss="no", degradation="minor")
+    answer(page, fix_understood="yes", hotfix_faster="yes")
+    decide(page, "fix_forward")
+    answer(page, data_loss="yes")  # it turns out data is being corrupted
+    stale = page.locator("[data-decision-stale]")
+    expect(stale).to_be_visible()
+    start = form(page, "start_mitigation")
+    why = start.locator("[data-why-not]")
+    expect(why).to_contain_text("decide again")
+    expect(start.locator("button[data-start]:visible").first).to_have_attribute("aria-disabled", "true")
+    start.locator("button[data-start]:visible").first.click(force=True)  # aria-disabled
+    assert stored_record(page)["mitigations"] == []
+    expect(permitted(page)).to_contain_text("not permitted")
+    decide(page, "roll_back")
+    expect(stale).to_be_hidden()
+    start_mitigation(page, "roll_back")
+    assert [m["action"] for m in stored_record(page)["mitigations"]] == ["roll_back"]
+
+
+def test_fix_forward_not_permitted_is_a_deviation_with_a_reason(page: Page, tmp_path) -> None:
+    """One unmet condition: fixing forward anyway needs a reason, kept in the ticket."""
     open_walkthrough(page)
     declare(page, "Search results are sorted wrongly")
     take_command(page, "Sam Okafor")
     answer(page, scope="subset", data_loss="no", degradation="minor")
     answer(page, fix_understood="yes", hotfix_faster="no")
-    expect(recommendation(page)).to_have_text("Roll back")
     expect(
         reasons(page).filter(has_text="A hotfix is not confirmed to be faster than a rollback.")
     ).to_have_count(1)
-
-    control(page, "action", "fix_forward").check()
-    deviation = page.locator("[data-deviation]")
-    expect(deviation).to_be_visible()
+    control(page, "decide", "action", "fix_forward").check()
+    expect(page.locator("[data-deviation]")).to_be_visible()
     submit(page, "decide")
     error = error_for(step(page, "decide"), "deviation_reason")
     expect(error).to_be_visible()
-    expect(error).to_contain_text("needs a written reason")
-    expect(control(page, "deviation_reason")).to_have_attribute("aria-invalid", "true")
+    expect(error).to_contain_text("write why you deviate")
+    expect(control(page, "decide", "deviation_reason")).to_have_attribute("aria-invalid", "true")
     assert stored_record(page)["decision"] is None
 
     reason = "The rollback would also revert the tax-rate change that is legally due today"
@@ -190,11 +220,53 @@ def test_fix_forward_refused_needs_a_written_reason(page: Page, tmp_path) -> Non
     expect(page.locator("[data-decision-info]")).to_contain_text(reason)
     decision = stored_record(page)["decision"]
     assert (decision["action"], decision["deviation_reason"]) == ("fix_forward", reason)
-
     ticket = assert_browser_and_cli_agree(page, tmp_path)
     assert "**Decision:** Fix forward" in ticket
-    assert "**Runbook recommendation:** Roll back" in ticket
-    assert reason in ticket
+    assert f"**Deviation from the runbook:** {reason}" in ticket
+
+
+def test_rollback_failed_requires_escalation_then_records_it(page: Page, tmp_path) -> None:
+    """A failed rollback is a major incident: escalation is required (banner, status) until
+    the IC records it; the message names the ID, the IC, what failed and the contact."""
+    open_walkthrough(page)
+    declare(page, SUMMARY)
+    inc = incident_id(page)
+    take_command(page, "Sam Okafor")
+    answer(page, scope="all", data_loss="yes", degradation="critical")
+    decide(page, "roll_back")
+    major = page.locator("[data-major]")
+    expect(major).to_be_hidden()
+    mitigate(page, "failed", "The down-migration of orders fails")
+
+    expect(major).to_be_visible()
+    expect(major).to_contain_text("escalation required")
+    expect(bar(page, "status")).to_contain_text("escalation required")
+    assert stored_record(page)["escalations"] == []  # not done until recorded
+    expect(page.locator(":focus")).to_have_text("Escalation sent: record it")
+    message = output(page, "escalation-message")
+    for words in (inc, "Sam Okafor", "The down-migration of orders fails", ORG.mention(), SUMMARY):
+        expect(message).to_contain_text(words)
+    expect(message).not_to_contain_text("escalate immediately to")
+
+    resolve_form = form(page, "resolve")
+    expect(resolve_form.locator("[data-why-not]")).to_contain_text("escalate")
+    copy(page, "escalation-message")
+    escalate(page, doing="Restoring the orders table from the 14:00 snapshot")
+    expect(bar(page, "status")).to_contain_text("Major incident, escalated")
+    record = stored_record(page)
+    assert [e["to"] for e in record["escalations"]] == [ORG.escalation_contact]
+    assert record["communications"][-1]["kind"] == "escalation"
+
+    control(page, "acknowledge_escalation", "by").fill("Alex Rivera")
+    submit(page, "acknowledge_escalation")
+    assert stored_record(page)["escalations"][0]["acknowledged_by"] == "Alex Rivera"
+
+    expect(form(page, "start_mitigation").locator('button[data-start="roll_back"]')).to_have_text("Start the rollback")
+    mitigate(page, "succeeded", "Restored from the 14:00 snapshot")
+    expect(bar(page, "status")).to_have_text("Mitigated, monitoring")
+    ticket = assert_browser_and_cli_agree(page, tmp_path)
+    assert f"| {ORG.escalation_contact} | The down-migration of orders fails |" in ticket
+    assert "by Alex Rivera" in ticket
 
 
 def test_impact_unknown_means_roll_back(page: Page, tmp_path) -> None:
@@ -210,36 +282,67 @@ def test_impact_unknown_means_roll_back(page: Page, tmp_path) -> None:
     expect(why).to_have_count(1)
     link = why.get_by_role("link", name="5. Failure Modes")
     expect(link).to_have_attribute("href", "../runbook/INCIDENT_RESPONSE/#failure-modes")
-
     decide(page, "roll_back")
     mitigate(page, "succeeded")
     ticket = assert_browser_and_cli_agree(page, tmp_path)
     assert "**Decision:** Roll back" in ticket
     assert "Impact cannot be determined" in ticket
-    assert "(runbook 5. Failure Modes)" in ticket
+    assert "Not asked: it could not change whether fix forward is permitted" in ticket
 
 
 def test_oncall_unavailable_first_responder_takes_command(page: Page, tmp_path) -> None:
-    """The first responder assumes IC (section 5), and the ticket says why."""
+    """The first responder assumes IC (section 5); a later handover is a message to post."""
     open_walkthrough(page)
     declare(page, SUMMARY)
-    control(page, "oncall").fill("Sam Okafor")
-    responder = control(page, "first_responder")
+    control(page, "take_command", "oncall").fill("Sam Okafor")
+    responder = control(page, "take_command", "first_responder")
     expect(responder).to_be_hidden()
-    control(page, "oncall_unavailable").check()
+    control(page, "take_command", "oncall_available").check()
     expect(responder).to_be_visible()
     submit(page, "take_command")
     expect(error_for(step(page, "command"), "first_responder")).to_be_visible()
     assert stored_record(page)["ic"] == ""
-
     take_command(page, "Sam Okafor", unavailable=True, first_responder="Riley Chen")
     record = stored_record(page)
     assert (record["ic"], record["oncall"]) == ("Riley Chen", "Sam Okafor")
-    expect(page.locator("[data-ic-info]")).to_contain_text("Riley Chen")
+    expect(widget(page).locator('[data-output-box="handover-message"]')).to_be_hidden()
 
-    answer(page, scope="all", data_loss="no", degradation="critical")
-    decide(page, "roll_back")
+    control(page, "change_ic", "to").fill("Sam Okafor")
+    control(page, "change_ic", "reason").fill("Sam is back online")
+    submit(page, "change_ic")
+    handover = output(page, "handover-message")
+    expect(handover).to_contain_text("taking over from Riley Chen")
+    log_message(page, "handover")
     ticket = assert_browser_and_cli_agree(page, tmp_path)
-    assert "| Incident Commander | Riley Chen |" in ticket
-    assert "| On-call engineer | Sam Okafor |" in ticket
+    assert "| Incident Commander | Sam Okafor |" in ticket
     assert "Sam Okafor (on-call) is unavailable" in ticket
+    assert f"| {load_table().vocabulary['message_kind']['handover']} |" in ticket
+
+
+def test_details_and_follow_ups_reach_the_ticket(page: Page, tmp_path) -> None:
+    """Release, rollback target, thread, detection, services and follow-ups with owners."""
+    open_walkthrough(page)
+    declare(page, SUMMARY)
+    page.locator("[data-details-panel] summary").click()
+    for name, value in {
+        "release": "v2026.11.28-1",
+        "rollback_target": "v2026.11.27-3",
+        "slack_thread": "https://example.slack.com/archives/C0/p1",
+        "detected_how": "Error-rate alert",
+        "services": "checkout, payments",
+    }.items():
+        control(page, "update_details", name).fill(value)
+    submit(page, "update_details")
+    record = stored_record(page)
+    assert record["release"] == "v2026.11.28-1" and record["services"] == ["checkout", "payments"]
+    control(page, "update_details", "slack_thread").fill("javascript:alert(1)")
+    submit(page, "update_details")
+    expect(error_for(form(page, "update_details"), "slack_thread")).to_be_visible()
+    add_follow_up(page, "Expand/contract migrations", "Sam Okafor")
+    add_follow_up(page, "Alert on checkout 5xx within 1 minute")
+    ticket = assert_browser_and_cli_agree(page, tmp_path)
+    for words in ("| Release (the bad one) | v2026.11.28-1 |", "| Rolled back to | v2026.11.27-3 |",
+                  "https://example.slack.com/archives/C0/p1", "checkout, payments",
+                  "- [ ] Expand/contract migrations (owner: Sam Okafor)",
+                  "- [ ] Alert on checkout 5xx within 1 minute"):
+        assert words in ticket, words
