@@ -1,7 +1,8 @@
 """Organisation-specific words (channel, escalation contact, update interval), in one place.
 
-The packaged data/org.toml holds every key; an adopting team's file (RUNBOOK_ORG, `--org`) holds
-only what it changes and is merged over it. Every key is checked when the file is read.
+The packaged data/org.toml holds every word; an adopting team's file (RUNBOOK_ORG, `--org`) holds
+only what it changes and is merged over it. It may also name the team's own incident template
+and relabel the severities. Every key is checked when the file is read.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,16 @@ ORG_ENV = "RUNBOOK_ORG"  # path of a team's org file, for the site build and the
 MENTION = re.compile(r"^(@[\w.\-]+|<[!@#][\w^|.\- ]+>)$")
 
 
+# The words texts may use as {placeholders} (runbook.toml's failure modes and outcomes).
+WORDS = (
+    "organisation",
+    "channel",
+    "escalation_contact",
+    "escalation_mention",
+    "status_update_interval_minutes",
+)
+
+
 @dataclass(frozen=True)
 class OrgConfig:
     organisation: str
@@ -29,9 +40,15 @@ class OrgConfig:
     escalation_contact: str
     escalation_mention: str
     status_update_interval_minutes: int
+    # A team's own incident template (a path; "" for the packaged one): it may reword, reorder
+    # and add sections, keeping the placeholders' names.
+    template: str = ""
+    # The team's names for the severity classes, by id (runbook.toml [[severity]]).
+    severity_labels: dict[str, str] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, object]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        """The words, for str.format (what texts may use as placeholders)."""
+        return {name: getattr(self, name) for name in WORDS}
 
     def mention(self) -> str:
         """How a message addresses the escalation contact: the mention, else the name."""
@@ -41,7 +58,15 @@ class OrgConfig:
 
 
 def _check(key: str, value: Any, source: str) -> None:
-    if key == "status_update_interval_minutes":
+    if key == "severity_labels":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and v.strip() for v in value.values()
+        ):
+            raise DataFileError(source, key, 'a table of severity id = "label"')
+    elif key == "template":
+        if not isinstance(value, str):
+            raise DataFileError(source, key, "the path of a markdown template, or \"\"")
+    elif key == "status_update_interval_minutes":
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 240:
             raise DataFileError(source, key, "a whole number of minutes from 1 to 240")
     elif key == "escalation_mention":
@@ -67,12 +92,20 @@ def parse_org(text: str, source: str, base: OrgConfig | None = None) -> OrgConfi
         if key not in known:
             raise DataFileError(source, key, f"one of the known keys {known}")
         _check(key, value, source)
+    if raw.get("template"):
+        # Relative to the org file, checked now: a typo fails here, not mid-incident.
+        path = Path(source).parent / raw["template"]
+        if not path.is_file():
+            raise DataFileError(source, "template", f"an existing file ({path} is not one)")
+        raw["template"] = str(path)
     if base is None:
-        missing = [key for key in known if key not in raw]
+        missing = [key for key in WORDS if key not in raw]
         if missing:
             raise DataFileError(source, missing[0], "this key to be present")
         return OrgConfig(**raw)
-    return OrgConfig(**{**base.as_dict(), **raw})
+    merged = {f.name: getattr(base, f.name) for f in fields(OrgConfig)}
+    labels = {**base.severity_labels, **raw.pop("severity_labels", {})}
+    return OrgConfig(**{**merged, **raw, "severity_labels": labels})
 
 
 def packaged_org() -> OrgConfig:
@@ -92,4 +125,14 @@ def load_org(path: str | Path | None = None) -> OrgConfig:
         raise DataFileError(str(path), "(file)", "an existing org file (no such file)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(str(path), "(file)", f"a readable UTF-8 file ({exc})") from None
-    return parse_org(text, str(path), base)
+    return check_severity_labels(parse_org(text, str(path), base), str(path))
+
+
+def check_severity_labels(org: OrgConfig, source: str) -> OrgConfig:
+    from .rules import load_runbook  # the rules read WORDS from here: imported when used
+
+    known = {rule.id for rule in load_runbook().severity}
+    for key in org.severity_labels:
+        if key not in known:
+            raise DataFileError(source, f"severity_labels.{key}", f"a severity id, one of {sorted(known)}")
+    return org

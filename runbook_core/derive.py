@@ -18,16 +18,18 @@ def _holds(rule: dict[str, tuple[str, ...]], answers: dict[str, str | None], any
     return any(checks) if any_ else all(checks)
 
 
-def severity(record: Record, runbook: Runbook | None = None) -> str:
+def severity(record: Record, runbook: Runbook | None = None, org: OrgConfig | None = None) -> str:
+    """The impact class, in the organisation's words where it renamed them."""
     runbook = runbook or load_runbook()
     answers = record.answers()
     if any(answers.get(q.id) is None for q in runbook.group("impact")):
         return "Not assessed yet"
+    labels = org.severity_labels if org else {}
     for rule in runbook.severity:
         if (rule.when_any and _holds(rule.when_any, answers, True)) or (
             rule.when_all and _holds(rule.when_all, answers, False)
         ):
-            return rule.label
+            return labels.get(rule.id, rule.label)
     return "Unclassified"
 
 

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import string
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from .config import OrgConfig
+from .config import WORDS
 from .errors import DataFileError
 
 RUNBOOK_FILE = "data/runbook.toml"
@@ -229,7 +229,7 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         """A section id, or None where the runbook is silent (then no section is cited)."""
         return section_ref(table, path) if "section" in table else None
 
-    org_keys = {f.name for f in fields(OrgConfig)}
+    org_keys = set(WORDS)
 
     def cited(table: Any, path: str, allowed: frozenset[str] = frozenset()) -> Cited:
         table = r.table(table, path)

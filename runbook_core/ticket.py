@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
+from pathlib import Path
 
 from .config import OrgConfig, load_org
 from .decide import section_title
@@ -165,13 +166,21 @@ def parse_template(template: str, source: str = TEMPLATE_FILE) -> tuple[Part, ..
 
 
 @cache
-def load_template() -> str:
-    return files("runbook_core").joinpath(TEMPLATE_FILE).read_text("utf-8")
+def load_template(path: str = "") -> str:
+    """The packaged template, or a team's own (OrgConfig.template, checked when read)."""
+    if not path:
+        return files("runbook_core").joinpath(TEMPLATE_FILE).read_text("utf-8")
+    try:
+        text = Path(path).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFileError(path, "(file)", f"a readable UTF-8 template ({exc})") from None
+    parse_template(text, path)
+    return text
 
 
 @cache
-def _parsed(template: str) -> tuple[Part, ...]:
-    return parse_template(template)
+def _parsed(template: str, source: str = TEMPLATE_FILE) -> tuple[Part, ...]:
+    return parse_template(template, source)
 
 
 def template_placeholders(template: str | None = None) -> list[str]:
@@ -220,7 +229,8 @@ def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str,
         "summary": record.summary or "(not declared yet)",
         "incident_id": record.incident_id or "—",
         "status": status(record),
-        "severity": severity(record, runbook),
+        "severity": severity(record, runbook, org),
+        "organisation": org.organisation,
         "ic": record.ic or "—",
         "oncall": record.oncall or "—",
         "declared_by": record.declared_by or "—",
@@ -319,7 +329,7 @@ def _inline(parts: tuple[Span, ...], values: dict[str, Value], fmt: Format, cell
 
 def fill_template(template: str, values: dict[str, Value], fmt: Format, source: str = TEMPLATE_FILE) -> str:
     blocks: list[str] = []
-    for part in _parsed(template):
+    for part in _parsed(template, source):
         if isinstance(part, Heading):
             blocks.append(fmt.heading(part.level, _inline(part.spans, values, fmt, False, source)))
         elif isinstance(part, Paragraph):
@@ -365,7 +375,8 @@ def render_ticket(
     org = org or load_org()
     runbook = runbook or load_runbook()
     return fill_template(
-        template if template is not None else load_template(),
+        template if template is not None else load_template(org.template),
         ticket_values(record, org, runbook),
         FORMATS[format],
+        org.template or TEMPLATE_FILE,
     )

@@ -39,7 +39,9 @@ WIDGET_PAGE = "walkthrough.md"
 LOGGED_BY_LOG_MESSAGE = ("declaration", "handover", "resolution")
 
 
-def recommendation_view(answers: Mapping[str, str | None], runbook: Runbook | None = None) -> dict[str, Any]:
+def recommendation_view(
+    answers: Mapping[str, str | None], runbook: Runbook | None = None, org: OrgConfig | None = None
+) -> dict[str, Any]:
     """The recommendation, its reasons (with links), whether fix forward is permitted, the
     impact class and which fix-forward questions to ask: a function of the answers only."""
     runbook = runbook or load_runbook()
@@ -61,7 +63,7 @@ def recommendation_view(answers: Mapping[str, str | None], runbook: Runbook | No
         "fix_forward_permitted": rec.fix_forward_permitted,
         "rule": rec.rule,
         "reasons": reasons,
-        "severity": severity(Record(impact=_impact(answers, runbook)), runbook),
+        "severity": severity(Record(impact=_impact(answers, runbook)), runbook, org),
         "ask_fix_forward": list(relevant_fix_forward_questions(answers, runbook)),
     }
 
@@ -76,7 +78,9 @@ def answer_key(answers: Mapping[str, str | None], runbook: Runbook | None = None
     return "|".join(answers.get(q.id) or "-" for q in runbook.questions)
 
 
-def recommendation_table(runbook: Runbook | None = None) -> dict[str, dict[str, Any]]:
+def recommendation_table(
+    runbook: Runbook | None = None, org: OrgConfig | None = None
+) -> dict[str, dict[str, Any]]:
     """recommendation_view for every combination of answers, unanswered included, by
     answer_key: what the page shows before its engine is ready."""
     runbook = runbook or load_runbook()
@@ -84,7 +88,7 @@ def recommendation_table(runbook: Runbook | None = None) -> dict[str, dict[str, 
     table = {}
     for combo in itertools.product(*((None, *q.values) for q in runbook.questions)):
         answers = dict(zip(ids, combo, strict=True))
-        table[answer_key(answers, runbook)] = recommendation_view(answers, runbook)
+        table[answer_key(answers, runbook)] = recommendation_view(answers, runbook, org)
     return table
 
 
@@ -152,7 +156,7 @@ def view(
     done = _steps_done(record, runbook)
     current = next((s.id for s in runbook.steps if not done[s.id]), "ticket")
     answers = record.answers()
-    rec = recommendation_view(answers, runbook)
+    rec = recommendation_view(answers, runbook, org)
     decision = record.decision
     last = record.mitigations[-1] if record.mitigations else None
     upcoming = next_mitigation(record)
@@ -167,7 +171,7 @@ def view(
         "ic": record.ic,
         "phase": phase(record),
         "status": status(record),
-        "severity": severity(record, runbook),
+        "severity": severity(record, runbook, org),
         "current_step": current,
         "steps": [{"id": s.id, "title": s.title, "done": done[s.id]} for s in runbook.steps],
         "answers": answers,
@@ -316,7 +320,7 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
         },
         "formats": [{"value": name, "label": label} for name, label in FORMAT_NAMES.items()],
         "initial": {
-            "recommendation": recommendation_view({}, runbook),
+            "recommendation": recommendation_view({}, runbook, org),
             "actions": allowed_now(empty, "2000-01-01T00:00:00Z"),
             "ticket": render_ticket(empty, org, runbook),
         },
