@@ -98,7 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("messages", parents=[org], help="print the Slack messages for a record")
     p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--format",
+        choices=["text", "json", "slack"],
+        default="text",
+        help="text and json: as the IC copies them into Slack; slack: JSON payloads for Slack's "
+        "API (chat.postMessage), with &, < and > escaped and the organisation's mention kept",
+    )
     p.add_argument("--at", metavar="TIME", help="the moment to compute them for (default now)")
 
     p = sub.add_parser(
@@ -244,8 +250,10 @@ def cmd_ticket(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], No
 def cmd_messages(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
     record = read_record(args.state)
     at = _action_time(args.at) if args.at else None
-    messages = all_messages(record, now=at, org=org)
-    if args.format == "json":
+    messages = all_messages(record, now=at, org=org, api=args.format == "slack")
+    if args.format == "slack":
+        out(json_safe({name: {"text": text} for name, text in messages.items()}))
+    elif args.format == "json":
         out(json_safe(messages))
     else:
         out(terminal_safe("\n\n".join(f"## {name}\n{text}" for name, text in messages.items())))

@@ -83,6 +83,16 @@ _BROADCAST = re.compile(r"@(?=(channel|here|everyone)\b)", re.IGNORECASE)
 _SLACK_MARKUP = re.compile(r"<(?=[!@#]|[a-z][a-z0-9+.-]*:)", re.IGNORECASE)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
 WORD_JOINER = "\u2060"
+# Where the organisation's own mention goes while a message is escaped for Slack's API: free text
+# can never contain it (safe() removes private-use characters), so only the intended mention
+# survives unescaped.
+MENTION = "\ue000"
+_PRIVATE_USE = re.compile(r"[\ue000-\uf8ff]")
+
+
+def slack_escape(text: str) -> str:
+    """Slack's text rules for the API (chat.postMessage): &, < and > as entities."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 @dataclass(frozen=True)
@@ -135,7 +145,7 @@ def load_messages() -> Messages:
 
 def safe(text: str) -> str:
     """Free text for a Slack message: no control characters, no accidental mentions."""
-    text = _CONTROL.sub(" ", text)
+    text = _PRIVATE_USE.sub("", _CONTROL.sub(" ", text))
     text = _BROADCAST.sub("@" + WORD_JOINER, text)
     return _SLACK_MARKUP.sub("<" + WORD_JOINER, text)
 
@@ -186,28 +196,35 @@ def doing_now(record: Record) -> str:
 
 
 def escalation_message(
-    record: Record, org: OrgConfig | None = None, doing: str = "", for_failure: bool | None = None
+    record: Record,
+    org: OrgConfig | None = None,
+    doing: str = "",
+    for_failure: bool | None = None,
+    api: bool = False,
 ) -> str:
-    """The escalation message: for the latest failed rollback (section 5), or another one."""
+    """The escalation message: for the latest failed rollback (section 5), or another one. With
+    `api`, escaped for Slack's API with the organisation's mention kept as a mention."""
     org = org or load_org()
     failed = latest_failed_rollback(record)
     if for_failure is None:
         for_failure = failed is not None
     values = {
         **_common(record),
-        "mention": org.mention(),
+        "mention": MENTION,
         "impact": impact_summary(record),
         "doing": one_line(doing) or doing_now(record),
         "declared": hhmm(record.declared_at),
         "thread": one_line(record.slack_thread) or "not recorded",
     }
     if not for_failure or failed is None:
-        return load_messages().escalation_other.format(**values)
-    notes = one_line(record.mitigations[failed].notes)
-    failure = f"the rollback at {hhmm(record.mitigations[failed].started_at)} UTC"
-    return load_messages().escalation.format(
-        **values, failure=f"{failure}: {notes}" if notes else f"{failure} (no notes recorded)"
-    )
+        text = load_messages().escalation_other.format(**values)
+    else:
+        notes = one_line(record.mitigations[failed].notes)
+        failure = f"the rollback at {hhmm(record.mitigations[failed].started_at)} UTC"
+        text = load_messages().escalation.format(
+            **values, failure=f"{failure}: {notes}" if notes else f"{failure} (no notes recorded)"
+        )
+    return (slack_escape(text) if api else text).replace(MENTION, org.mention())
 
 
 def handover_message(record: Record, now: str | None = None) -> str:
@@ -243,49 +260,73 @@ def resolution_message(record: Record) -> str:
 
 
 def message_for(
-    kind: str, record: Record, now: str, org: OrgConfig | None = None, text: str = ""
+    kind: str,
+    record: Record,
+    now: str,
+    org: OrgConfig | None = None,
+    text: str = "",
+    api: bool = False,
 ) -> str:
-    """The message of this kind for the record at `now` (what a preview shows, what is logged)."""
+    """The message of this kind for the record at `now` (what a preview shows, what is logged);
+    with `api`, escaped for Slack's API."""
     org = org or load_org()
-    if kind == "declaration":
-        return declaration_message(record)
-    if kind == "status_update":
-        return status_message(record, text, now, org)
-    if kind == "handover":
-        return handover_message(record, now)
     if kind == "escalation":
-        return escalation_message(record, org, doing=text)
-    if kind == "resolution":
-        return resolution_message(record)
-    raise ValueError(kind)
+        return escalation_message(record, org, doing=text, api=api)
+    if kind == "declaration":
+        message = declaration_message(record)
+    elif kind == "status_update":
+        message = status_message(record, text, now, org)
+    elif kind == "handover":
+        message = handover_message(record, now)
+    elif kind == "resolution":
+        message = resolution_message(record)
+    else:
+        raise ValueError(kind)
+    return slack_escape(message) if api else message
+
+
+def available(record: Record) -> list[str]:
+    """The kinds of message that exist for this record now."""
+    if not record.declared_at:
+        return []
+    kinds = ["declaration"]
+    if not record.resolution:
+        kinds += ["status_update", "escalation"]
+    if len(record.ic_changes) > 1:
+        kinds.append("handover")
+    if record.resolution:
+        kinds.append("resolution")
+    return kinds
 
 
 def previews(
-    record: Record, now: str, draft_status: str = "", org: OrgConfig | None = None
+    record: Record,
+    now: str,
+    draft_status: str = "",
+    org: OrgConfig | None = None,
+    api: bool = False,
 ) -> dict[str, str]:
     """The messages that exist for this record now, by kind, computed for `now`."""
     org = org or load_org()
-    if not record.declared_at:
-        return {}
-    out = {"declaration": declaration_message(record)}
-    if not record.resolution:
-        out["status_update"] = status_message(record, draft_status, now, org)
-        out["escalation"] = escalation_message(record, org)
-    if len(record.ic_changes) > 1:
-        out["handover"] = handover_message(record, now)
-    if record.resolution:
-        out["resolution"] = resolution_message(record)
-    return out
+    return {
+        kind: message_for(kind, record, now, org, draft_status if kind == "status_update" else "", api)
+        for kind in available(record)
+    }
 
 
 def all_messages(
-    record: Record, draft_status: str = "", now: str | None = None, org: OrgConfig | None = None
+    record: Record,
+    draft_status: str = "",
+    now: str | None = None,
+    org: OrgConfig | None = None,
+    api: bool = False,
 ) -> dict[str, str]:
     """Every message for the record, keyed by the page's data-output names (kind-message)."""
     now = now or (record.timeline[-1].at if record.timeline else record.declared_at)
     if not now:
         return {}
     return {
-        f"{kind}-message": text for kind, text in previews(record, now, draft_status, org).items()
+        f"{kind}-message": text
+        for kind, text in previews(record, now, draft_status, org, api).items()
     }
 
