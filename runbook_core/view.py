@@ -7,6 +7,7 @@ of the answers), which the site also computes at build time for every answer com
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -90,6 +91,28 @@ def recommendation_table(
         answers = dict(zip(ids, combo, strict=True))
         table[answer_key(answers, runbook)] = recommendation_view(answers, runbook, org)
     return table
+
+
+def decision_table(runbook: Runbook | None = None, org: OrgConfig | None = None) -> dict[str, Any]:
+    """recommendation_table, compact, for shipping with the page: the distinct views, and for
+    every combination of answers (in `questions` order, each question's values preceded by
+    null, the last question varying fastest) the index of its view."""
+    runbook = runbook or load_runbook()
+    views: list[dict[str, Any]] = []
+    seen: dict[str, int] = {}
+    index = []
+    for view_ in recommendation_table(runbook, org).values():
+        key = json.dumps(view_, sort_keys=True)
+        if key not in seen:
+            seen[key] = len(views)
+            views.append(view_)
+        index.append(seen[key])
+    return {
+        "questions": [q.id for q in runbook.questions],
+        "values": [[None, *q.values] for q in runbook.questions],
+        "views": views,
+        "index": index,
+    }
 
 
 def _steps_done(record: Record, runbook: Runbook) -> dict[str, bool]:
@@ -325,4 +348,5 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "ticket": render_ticket(empty, org, runbook),
         },
         "answer_order": [q.id for q in runbook.questions],
+        "decisions": decision_table(runbook, org),
     }
