@@ -318,13 +318,16 @@ def build(cls: type, data: Any, path: str) -> Any:
 
 def time_paths(record: Record) -> dict[str, str | None]:
     """Every time in the record by dotted path ("mitigations.0.ended_at"): what a timeline `ref`
-    may name."""
+    may name. The timeline's own times are not among them: an entry mirrors a time of the
+    incident, never another entry (whose index changes when a note is removed)."""
     out: dict[str, str | None] = {}
 
     def walk(obj: Any, prefix: str) -> None:
         for f in fields(obj):
             value = getattr(obj, f.name)
             path = f"{prefix}{f.name}"
+            if obj is record and f.name == "timeline":
+                continue
             if f.metadata.get("kind") == "time":
                 out[path] = value
             elif is_dataclass(value):

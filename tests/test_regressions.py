@@ -1,0 +1,30 @@
+"""Regressions: one test per defect found in runbook_core, each failing on the code that had it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from runbook_core import Record, RecordError, apply, record_from_json
+
+T0 = "2026-11-28T21:40:00Z"
+
+
+def at(minute: int) -> str:
+    return f"2026-11-28T{21 + (40 + minute) // 60}:{(40 + minute) % 60:02d}:00Z"
+
+
+def declared() -> Record:
+    return apply(Record(), {"type": "declare", "summary": "API down", "by": "Dana"}, T0)
+
+
+def test_a_ref_may_not_name_a_timeline_time() -> None:
+    """A ref naming another entry's time ("timeline.1.at") is refused at load: removing that
+    note would otherwise leave a ref to nothing, and the saved incident would not load again."""
+    record = apply(declared(), {"type": "add_timeline", "event": "Paged DBA"}, at(1))
+    data = json.loads(record.to_json())
+    data["timeline"][0]["ref"] = "timeline.1.at"
+    with pytest.raises(RecordError) as err:
+        record_from_json(json.dumps(data))
+    assert err.value.field == "record.timeline[0].ref"
