@@ -184,11 +184,16 @@ def answer(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     return _log(record, now, event, "impact")
 
 
-def _decision(record: Record, action: str, now: str, reason: str = "") -> Decision:
+def _decision(
+    record: Record, action: str, now: str, reason: str = "", against_decision: bool = False
+) -> Decision:
     """A decision on the current answers; a reason is kept only where it is a deviation: fix
-    forward that the runbook does not permit, or another hotfix after a failed one."""
+    forward that the runbook does not permit, another hotfix after a failed one, or a hotfix
+    started against the decision (the guard asked the IC to write why)."""
     permitted = recommend(record.answers()).fix_forward_permitted
-    deviates = action == "fix_forward" and (not permitted or _after_failed_hotfix(record))
+    deviates = action == "fix_forward" and (
+        not permitted or _after_failed_hotfix(record) or against_decision
+    )
     basis = Basis(record.impact, record.fix_forward)
     return Decision(now, action, permitted, basis, reason if deviates else "")
 
@@ -232,7 +237,9 @@ def start_mitigation(record: Record, v: Values, now: str, org: OrgConfig) -> Rec
             note = ": roll back is the runbook's default"
         else:
             note = ""
-        record = _record_decision(record, _decision(record, chosen, now, reason), now, note)
+        against = chosen != record.decision.action
+        decision = _decision(record, chosen, now, reason, against_decision=against)
+        record = _record_decision(record, decision, now, note)
     index = len(record.mitigations)
     record = record.evolve(mitigations=(*record.mitigations, Mitigation(now, chosen)))
     verb = "Rollback started" if chosen == "roll_back" else "Hotfix deployment started"

@@ -28,3 +28,29 @@ def test_a_ref_may_not_name_a_timeline_time() -> None:
     with pytest.raises(RecordError) as err:
         record_from_json(json.dumps(data))
     assert err.value.field == "record.timeline[0].ref"
+
+
+def _permitted(record: Record) -> Record:
+    for minute, (question, value) in enumerate(
+        (
+            ("scope", "subset"),
+            ("data_loss", "no"),
+            ("degradation", "minor"),
+            ("fix_understood", "yes"),
+            ("hotfix_faster", "yes"),
+        ),
+        start=1,
+    ):
+        record = apply(record, {"type": "answer", "question": question, "value": value}, at(minute))
+    return record
+
+
+def test_a_hotfix_started_against_the_decision_keeps_the_reason_it_asked_for() -> None:
+    """Roll back decided (fix forward permitted), then a hotfix started: the guard asks why,
+    and the reason is recorded on the decision the hotfix now follows, not thrown away."""
+    record = apply(_permitted(declared()), {"type": "decide", "action": "roll_back"}, at(10))
+    action = {"type": "start_mitigation", "action": "fix_forward", "deviation_reason": "Sign-off"}
+    record = apply(record, action, at(11))
+    assert record.decision.action == "fix_forward"
+    assert record.decision.deviation_reason == "Sign-off"
+    assert "Sign-off" in record.timeline[-2].event
