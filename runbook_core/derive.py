@@ -93,18 +93,24 @@ def next_mitigation(record: Record) -> str:
 
 
 def status(record: Record) -> str:
-    """The phase in words, with the major-incident state first when a rollback failed."""
+    """The phase in words, with the major-incident state first when a rollback failed, and
+    "escalation required" for as long as a failed rollback waits for its escalation."""
     current = phase(record)
     label = load_table().phase(current).label
     last = last_mitigation(record)
     if last is not None and current in ("mitigating", "failed"):
         name = "rollback" if last.action == "roll_back" else "hotfix"
         label = f"Mitigating ({name} in progress)" if current == "mitigating" else f"{name.capitalize()} failed"
-    if current == "resolved" or not major_incident(record):
+    if current == "resolved":
         return label
     if escalation_required(record):
-        return f"Major incident: escalation required; {label}"
-    return f"Major incident, escalated; {label}"
+        # Required until recorded, even once a later mitigation succeeded (resolve waits for it).
+        if major_incident(record):
+            return f"Major incident: escalation required; {label}"
+        return f"A rollback failed: escalation required; {label}"
+    if major_incident(record):
+        return f"Major incident, escalated; {label}"
+    return label
 
 
 def current_recommendation(record: Record, runbook: Runbook | None = None) -> Recommendation:

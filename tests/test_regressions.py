@@ -54,3 +54,29 @@ def test_a_hotfix_started_against_the_decision_keeps_the_reason_it_asked_for() -
     assert record.decision.action == "fix_forward"
     assert record.decision.deviation_reason == "Sign-off"
     assert "Sign-off" in record.timeline[-2].event
+
+
+def test_the_status_says_escalation_required_while_resolve_waits_for_it() -> None:
+    """A failed rollback, then a second one that succeeds: resolve is still refused until the
+    escalation is recorded, so the status must still say it is required."""
+    from runbook_core import InvalidInput
+    from runbook_core.derive import escalation_required, status
+
+    record = declared()
+    for minute, action in enumerate(
+        (
+            {"type": "decide", "action": "roll_back"},
+            {"type": "start_mitigation"},
+            {"type": "mitigation_outcome", "outcome": "failed", "notes": "db"},
+            {"type": "start_mitigation"},
+            {"type": "mitigation_outcome", "outcome": "succeeded"},
+        ),
+        start=1,
+    ):
+        record = apply(record, action, at(minute))
+    assert escalation_required(record)
+    assert "escalation required" in status(record)
+    with pytest.raises(InvalidInput):
+        apply(record, {"type": "resolve", "details": "ok", "data_lost": "no"}, at(9))
+    record = apply(record, {"type": "escalate"}, at(10))
+    assert "escalation required" not in status(record)
