@@ -249,7 +249,7 @@ def _json_type(value: Any) -> str:
         int: "a number",
         float: "a number",
         type(None): "null",
-    }.get(type(value), type(value).__name__)
+    }.get(type(value), repr(value) if isinstance(value, Unusable) else type(value).__name__)
 
 
 def _scalar(value: Any, kind: type, meta: Any, path: str) -> Any:
@@ -376,37 +376,53 @@ def record_from_dict(data: Any) -> Record:
     return record
 
 
-def _depth(value: Any, limit: int = MAX_DEPTH) -> None:
+def _depth(value: Any, what: str = "record", limit: int = MAX_DEPTH) -> None:
     """Refuse data nested deeper than `limit` (iteratively: no recursion to exhaust)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
         if depth > limit:
-            raise RecordError("record", f"is nested more than {limit} levels deep")
+            raise RecordError(what, f"is nested more than {limit} levels deep")
         if isinstance(item, dict):
             stack.extend((v, depth + 1) for v in item.values())
         elif isinstance(item, list):
             stack.extend((v, depth + 1) for v in item)
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not allowed in a record")
+MAX_NUMBER_DIGITS = 100  # no field holds more; longer numbers are not converted at all
+
+
+class Unusable:
+    """A JSON value no field can hold (NaN, Infinity, a number of thousands of digits), kept in
+    its place so that the field it was given for is named when it is refused."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __repr__(self) -> str:
+        return self.what
+
+
+def _number(text: str) -> int | Unusable:
+    digits = len(text.lstrip("-"))
+    return int(text) if digits <= MAX_NUMBER_DIGITS else Unusable(f"a {digits}-digit number")
 
 
 def load_json(text: str, what: str = "record") -> Any:
-    """JSON from untrusted text: errors name what was read, never a traceback."""
+    """JSON from untrusted text: errors name what was read (and, for a value no field can
+    hold, the field it was given for, when it is read), never a traceback."""
     if not isinstance(text, str):
         raise RecordError(what, "expected JSON text")
     try:
-        data = json.loads(text, parse_constant=_no_constant)
+        data = json.loads(text, parse_int=_number, parse_constant=Unusable)
     except json.JSONDecodeError as exc:
         raise RecordError(
             what, f"not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
         ) from None
-    except (ValueError, RecursionError) as exc:  # huge numbers, NaN, deep nesting
+    except (ValueError, RecursionError) as exc:  # deep nesting (and anything json refuses)
         reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
         raise RecordError(what, f"not usable JSON ({reason})") from None
-    _depth(data)
+    _depth(data, what)
     return data
 
 
@@ -424,21 +440,26 @@ def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
     data["schema_version"] = SCHEMA_VERSION
     refs: dict[str, str] = {}
     updates = data.pop("status_updates", [])
-    if isinstance(updates, list):
-        data["communications"] = [
-            {"at": u.get("at"), "kind": "status_update", "message": u.get("message", ""), "text": u.get("text", "")}
-            if isinstance(u, dict)
-            else u
-            for u in updates
-        ]
-        refs.update({f"status_updates.{i}.at": f"communications.{i}.at" for i in range(len(updates))})
+    if not isinstance(updates, list):
+        raise RecordError("record.status_updates", f"expected a list, got {_json_type(updates)}")
+    # Each keeps its own keys, so a missing or unknown one is named when it is read.
+    data["communications"] = [
+        {**u, "kind": "status_update"} if isinstance(u, dict) else u for u in updates
+    ]
+    refs.update({f"status_updates.{i}.at": f"communications.{i}.at" for i in range(len(updates))})
     follow_ups = data.get("follow_ups")
     if isinstance(follow_ups, list):
         data["follow_ups"] = [{"text": f} if isinstance(f, str) else f for f in follow_ups]
     decision = data.get("decision")
     if isinstance(decision, dict) and "recommended" in decision:
         decision = dict(decision)
-        decision["fix_forward_permitted"] = decision.pop("recommended") == "fix_forward"
+        recommended = decision.pop("recommended")
+        if recommended not in choices("actions"):
+            raise RecordError(
+                "record.decision.recommended",
+                f"{str(recommended)[:60]!r} is not one of {list(choices('actions'))}",
+            )
+        decision["fix_forward_permitted"] = recommended == "fix_forward"
         basis = {k: data[k] for k in ("impact", "fix_forward") if isinstance(data.get(k), dict)}
         decision["basis"] = basis
         data["decision"] = decision
@@ -468,8 +489,9 @@ def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
                 entry = dict(entry)
                 if entry.get("kind") == "status_update":
                     entry["kind"] = "message"
-                if entry.get("ref") in refs:
-                    entry["ref"] = refs[entry["ref"]]
+                ref = entry.get("ref")
+                if isinstance(ref, str) and ref in refs:
+                    entry["ref"] = refs[ref]
             entries.append(entry)
         data["timeline"] = entries
     return data

@@ -80,3 +80,47 @@ def test_the_status_says_escalation_required_while_resolve_waits_for_it() -> Non
         apply(record, {"type": "resolve", "details": "ok", "data_lost": "no"}, at(9))
     record = apply(record, {"type": "escalate"}, at(10))
     assert "escalation required" not in status(record)
+
+
+V2 = '{"schema_version": 2, "summary": "x", "timeline": [], %s}'
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (V2 % ('"escalations": [{"at": "2026-11-28T21:40:00Z", "to": "x", "for_mitigation": %s}]' % ("9" * 5000)), "record.escalations[0].for_mitigation"),
+        ('{"schema_version": %s, "summary": "x", "timeline": []}' % ("1" * 5000), "record.schema_version"),
+        (V2 % '"incident_id": NaN', "record.incident_id"),
+        (V2 % '"declared_at": Infinity', "record.declared_at"),
+        (V2 % '"services": [-Infinity]', "record.services[0]"),
+    ],
+    ids=["5000-digits", "5000-digit-version", "nan", "infinity", "minus-infinity-in-list"],
+)
+def test_a_value_no_field_can_hold_names_its_field(text: str, field: str) -> None:
+    """Huge numbers and NaN are refused where they stand, naming the field (not just "record")."""
+    with pytest.raises(RecordError) as err:
+        record_from_json(text)
+    assert err.value.field == field
+
+
+V1 = '{"schema_version": 1, "summary": "x", "timeline": [%s], %s}'
+
+
+@pytest.mark.parametrize(
+    ("text", "field"),
+    [
+        (V1 % ('{"at": "2026-11-28T21:40:00Z", "event": "e", "ref": ["x"]}', '"ic": ""'), "record.timeline[0].ref"),
+        (V1 % ("", '"status_updates": {"at": 1}'), "record.status_updates"),
+        (V1 % ("", '"status_updates": [{"text": "x", "message": "m"}]'), "record.communications[0].at"),
+        (
+            V1 % ("", '"decision": {"at": "2026-11-28T21:40:00Z", "action": "roll_back", "recommended": ["x"], "deviation_reason": ""}'),
+            "record.decision.recommended",
+        ),
+    ],
+    ids=["unhashable-ref", "status-updates-not-a-list", "status-update-without-time", "bad-recommended"],
+)
+def test_a_malformed_version_1_record_is_refused_naming_the_field(text: str, field: str) -> None:
+    """The v1 upgrade never raises TypeError, never drops a malformed part silently."""
+    with pytest.raises(RecordError) as err:
+        record_from_json(text)
+    assert err.value.field == field
