@@ -15,6 +15,7 @@ import types
 import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from .errors import NewerSchemaError, RecordError
@@ -215,8 +216,11 @@ def choices(vocabulary: str) -> tuple[str, ...]:
     return load_table().values(vocabulary)
 
 
+@cache
 @typing.no_type_check
 def type_hints(cls: type) -> dict[str, Any]:
+    """The resolved annotations of a record dataclass (resolved once per class: loading a
+    record asks for them for every nested object)."""
     return typing.get_type_hints(cls)
 
 
