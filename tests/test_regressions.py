@@ -124,3 +124,12 @@ def test_a_malformed_version_1_record_is_refused_naming_the_field(text: str, fie
     with pytest.raises(RecordError) as err:
         record_from_json(text)
     assert err.value.field == field
+
+
+def test_removing_from_an_empty_list_says_what_is_empty() -> None:
+    """"there are no follow-ups yet", not "follow-upss"."""
+    from runbook_core import InvalidInput
+
+    with pytest.raises(InvalidInput) as err:
+        apply(declared(), {"type": "remove_follow_up", "index": 0}, at(1))
+    assert err.value.problem == "there are no follow-ups yet"
