@@ -98,17 +98,17 @@ test-pyodide: setup
 	$(call section,[2/3] the same unit tests inside Pyodide under Node - on the built wheel)
 	@node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/pyodide.xml
 	$(call section,[2/3] the browser engine under Node: full, and the trimmed precompiled stdlib the site publishes)
-	@$(PY) overrides/stdlib_trim.py . $(CACHE)/python_stdlib.published.zip
+	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
 	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl
 	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
 
 # The modules the engine imports, for the trimmed standard library the site publishes.
 stdlib-keep: setup
 	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
-	@echo "Merge $(CACHE)/stdlib-modules.txt into overrides/stdlib-keep.txt (keep the hand-added lines), then run make test."
+	@echo "Merge $(CACHE)/stdlib-modules.txt into sitebuild/stdlib-keep.txt (keep the hand-added lines), then run make test."
 
-# The browser fixtures (tests/browser_support.py) build and serve the site themselves, on
-# 127.0.0.1:8000, so stop `make serve` first.
+# The browser fixtures (tests/browser_support.py) build and serve the site themselves, on a
+# free port, so they run beside `make serve` or another site.
 # TODO(browser tests): exit 5 ("no tests collected") is tolerated only until the first
 # @pytest.mark.browser test lands; then remove the tolerance so a lost browser suite fails CI.
 test-browser: setup
