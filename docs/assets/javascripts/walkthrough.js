@@ -8,11 +8,19 @@
 // created once per page lifetime and kept on window.__runbookEngine. Also registers the
 // offline service worker (sw.js) on every page.
 
+// [deployment] Storage keys are this deployment's own (deployment.mjs): another copy of the
+// site on the same origin keeps its incident apart.
+import { deploymentName } from "./deployment.mjs";
+
 const KEYS = {
-  record: "runbook:incident:v1", // the record JSON, as runbook_core.widget returns it
-  view: "runbook:view:v1", // the last view, to draw at once on resume (refreshed when ready)
-  drafts: "runbook:drafts:v1", // unsent form input, by control name
-  unreadable: "runbook:incident:unreadable", // a saved record this version could not read
+  // the record JSON, as runbook_core.widget returns it
+  record: deploymentName("runbook:incident:v1"),
+  // the last view, to draw at once on resume (refreshed when ready)
+  view: deploymentName("runbook:view:v1"),
+  // unsent form input, by control name
+  drafts: deploymentName("runbook:drafts:v1"),
+  // a saved record this version could not read
+  unreadable: deploymentName("runbook:incident:unreadable"),
 };
 const START_TIMEOUT_MS = 15000;
 const CALL_TIMEOUT_MS = 15000;
@@ -165,6 +173,20 @@ function enqueue(task) {
 
 class EngineTimeout extends Error {}
 
+// [csp] What the site's Content-Security-Policy lacks for the engine to run, from a
+// securitypolicyviolation event ({blocked: blockedURI, directive: effectiveDirective}).
+function cspProblem({ blocked, directive }) {
+  let source = blocked || "the blocked source";
+  if (blocked === "wasm-eval") source = "'wasm-unsafe-eval'";
+  else if (blocked === "eval") source = "'unsafe-eval'";
+  else if (blocked === "inline") source = "the inline script's hash";
+  else if (/^https?:/.test(blocked) && new URL(blocked).origin === location.origin) {
+    source = `'self' (${new URL(blocked).pathname})`;
+  }
+  return `the site's Content-Security-Policy blocks it: ${directive} must allow ${source} ` +
+    "(see the Deploy page)";
+}
+
 class Engine {
   constructor(urls, key) {
     this.key = key;
@@ -214,6 +236,8 @@ class Engine {
       this.setState("ready");
     } else if (message.type === "fatal") {
       this.fail(message.message);
+    } else if (message.type === "csp" && this.state !== "ready") {
+      this.blocked(message); // [csp]
     } else if (message.type === "result") {
       const call = this.pending.get(message.id);
       if (!call) return;
@@ -235,6 +259,16 @@ class Engine {
     }
     this.pending.clear();
     if (!recoverable) this.terminate();
+    this.setState("error");
+  }
+
+  // [csp] The policy blocked the engine (reported by the worker, or by the page for the
+  // worker's own script): name what it lacks, even over an error already shown, since the
+  // violation is often reported after the failure it caused.
+  blocked(violation) {
+    const reason = cspProblem(violation);
+    if (this.state !== "error") return this.fail(reason);
+    this.error = reason;
     this.setState("error");
   }
 
@@ -1081,7 +1115,7 @@ function doneMessage(type, view) {
 
 // --------------------------------------------------------------------------------- offline
 
-// The service worker at the site root (sw.js, from overrides/sw.js and overrides/offline.py)
+// The service worker at the site root (sw.js, from sitebuild/sw.js and sitebuild/offline.py)
 // caches the whole site, so that after one visit it works with the network cut. Registered once
 // per page lifetime, once the page has loaded and (on the walkthrough) the engine has started,
 // so caching never competes with it. Quiet: without service workers, outside http(s), under
@@ -1169,6 +1203,15 @@ function mount() {
   mounted?.destroy();
   root.runbookWidget = mounted = new Widget(root, engine);
 }
+
+// [csp] The page's own violations that stop the engine: its worker's script refused (the
+// worker reports its own from inside, see engine-worker.mjs).
+document.addEventListener("securitypolicyviolation", (event) => {
+  const engine = window.__runbookEngine;
+  if (engine && engine.state !== "ready" && event.blockedURI === engine.urls.worker) {
+    engine.blocked({ blocked: event.blockedURI, directive: event.effectiveDirective });
+  }
+});
 
 // Another tab changed the incident: show it.
 window.addEventListener("storage", (event) => {
