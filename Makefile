@@ -1,8 +1,8 @@
 # One command per job. `make help` lists them.
 #   make setup  - venv + pinned Python deps, npm ci (Pyodide), Debian chromium, Pyodide test wheels
 #   make test   - unit tests in CPython, the same tests inside Pyodide, then browser tests
-#   make serve  - live-reloading site on http://127.0.0.1:8000
-#   make build  - the site, strictly, into site/
+#   make serve  - live-reloading site on http://127.0.0.1:8000 (PORT=8001 for another port)
+#   make build  - the site, strictly, into site/, for SITE_URL (needs Python and Node only)
 #   make bench  - the load benchmark (bench/run.py): prints a table, writes bench/results.json
 
 SHELL := /bin/bash
@@ -23,6 +23,15 @@ PYODIDE_REQUIREMENTS := tests/pyodide/requirements.txt
 REPORTS := $(CACHE)/reports
 # Unit tests: everything under tests/ except browser tests and the Pyodide harness.
 UNIT_ARGS := --ignore=tests/pyodide -m "not browser"
+# `make serve` listens here; the site is built for SITE_URL (mkdocs.yml reads it), by default
+# this local address: set it to where the site is deployed, e.g.
+# `make build SITE_URL=https://example.org/runbook/`.
+PORT ?= 8000
+SITE_URL ?= http://127.0.0.1:$(PORT)/
+export SITE_URL
+SITE_DIR ?= site
+# deploy/nginx.conf is written for a build at this address (make nginx-conf).
+NGINX_EXAMPLE_URL := https://example.org/runbook/
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -31,14 +40,16 @@ PIP_NOISE := grep -v --line-buffered "is ignored: it is neither a file nor a dir
 
 section = @printf '\n==== %s ====\n' "$(1)"
 
-.PHONY: stdlib-keep help setup python-env node-env chromium pyodide-wheels \
-	test clean-reports test-cpython test-pyodide test-browser serve build bench golden lint clean
+.PHONY: stdlib-keep help setup site-tools python-env node-env chromium pyodide-wheels \
+	test clean-reports test-cpython test-pyodide test-browser serve build nginx-conf bench golden \
+	lint clean
 
 help:
 	@echo "make setup   install everything (idempotent; fast when done)"
 	@echo "make test    setup, then unit tests in CPython, the same in Pyodide, then browser tests"
-	@echo "make serve   setup, then the site with live reload on http://127.0.0.1:8000"
-	@echo "make build   setup, then the site with --strict into site/"
+	@echo "make serve   the site with live reload on http://127.0.0.1:PORT (PORT=8000)"
+	@echo "make build   the site with --strict into site/, for SITE_URL (see the Deploy page)"
+	@echo "make nginx-conf  write deploy/nginx.conf from a build for $(NGINX_EXAMPLE_URL)"
 	@echo "make bench   setup, then the load benchmark (BENCH_ARGS=\"--runs 3\" to pass options)"
 	@echo "make golden  rewrite the golden files from the code (then review git diff)"
 	@echo "make lint    ruff check + ruff format --check"
@@ -46,7 +57,9 @@ help:
 
 # ---------------------------------------------------------------- set-up
 
-setup: python-env node-env chromium pyodide-wheels
+# Everything, for the tests; building or serving the site needs Python and Node only.
+setup: site-tools chromium pyodide-wheels
+site-tools: python-env node-env
 
 python-env: $(VENV)/.installed
 node-env: node_modules/.installed
@@ -99,17 +112,17 @@ test-pyodide: setup
 	$(call section,[2/3] the same unit tests inside Pyodide under Node - on the built wheel)
 	@node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/pyodide.xml
 	$(call section,[2/3] the browser engine under Node: full, and the trimmed precompiled stdlib the site publishes)
-	@$(PY) overrides/stdlib_trim.py . $(CACHE)/python_stdlib.published.zip
+	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
 	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl
 	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
 
 # The modules the engine imports, for the trimmed standard library the site publishes.
 stdlib-keep: setup
 	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
-	@echo "Merge $(CACHE)/stdlib-modules.txt into overrides/stdlib-keep.txt (keep the hand-added lines), then run make test."
+	@echo "Merge $(CACHE)/stdlib-modules.txt into sitebuild/stdlib-keep.txt (keep the hand-added lines), then run make test."
 
-# The browser fixtures (tests/browser_support.py) build and serve the site themselves, on
-# 127.0.0.1:8000, so stop `make serve` first.
+# The browser fixtures (tests/browser_support.py) build and serve the site themselves, on a
+# free port, so they run beside `make serve` or another site.
 # TODO(browser tests): exit 5 ("no tests collected") is tolerated only until the first
 # @pytest.mark.browser test lands; then remove the tolerance so a lost browser suite fails CI.
 test-browser: setup
@@ -118,11 +131,21 @@ test-browser: setup
 
 # ---------------------------------------------------------------- site
 
-serve: setup
-	$(PY) -m mkdocs serve -a 127.0.0.1:8000 --livereload --watch runbook_core --watch overrides
+# Material's instant navigation engages only at the site_url's origin: SITE_URL follows PORT.
+serve: site-tools
+	$(PY) -m mkdocs serve -a 127.0.0.1:$(PORT) --livereload --watch runbook_core --watch overrides
 
-build: setup
-	$(PY) -m mkdocs build --strict -d site
+build: site-tools
+	@case "$(SITE_URL)" in http://127.0.0.1:*) echo "note: building for $(SITE_URL) (local); \
+	for a deploy: make build SITE_URL=https://your.host/path/" ;; esac
+	$(PY) -m mkdocs build --strict -d $(SITE_DIR)
+
+# The example nginx recipe, from a build for NGINX_EXAMPLE_URL (its Content-Security-Policy);
+# tests/test_site_build.py fails when deploy/nginx.conf is older than the build's policy.
+nginx-conf: site-tools
+	$(MAKE) build SITE_URL=$(NGINX_EXAMPLE_URL) SITE_DIR=$(CACHE)/site-nginx-example
+	$(PY) -m sitebuild nginx $(CACHE)/site-nginx-example > deploy/nginx.conf.tmp
+	mv deploy/nginx.conf.tmp deploy/nginx.conf
 
 # Builds and serves the site itself (a free port), headless Chromium; a benchmark, not a test:
 # exits 0 whatever the numbers unless BENCH_ARGS=--check.
@@ -132,11 +155,11 @@ bench: setup
 
 # Rewrites every golden file (example records, tickets in each format, messages, the record's
 # JSON Schema) from the code; review `git diff` after. Run it after an intended change to the
-# rules, texts, template, scenarios or org.toml.
+# rules, texts, template, scenarios or the org file (RUNBOOK_ORG).
 golden: python-env
 	$(PY) -m tests.golden
 
-lint: setup
+lint: python-env
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 

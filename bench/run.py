@@ -23,6 +23,7 @@ import shutil
 import statistics
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from html import unescape
@@ -34,7 +35,7 @@ from playwright.sync_api import Browser, BrowserContext, Error, Page, Playwright
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(HERE))
-from server import StaticServer, brotli, serve  # noqa: E402 - bench/ is not a package
+from server import StaticServer, brotli, load_files  # noqa: E402 - bench/ is not a package
 
 sys.path.insert(0, str(HERE.parent))
 from tests.serve_site import build_site as build_site_into  # noqa: E402
@@ -175,8 +176,8 @@ try {
 # ---------------------------------------------------------------------------- site and server
 
 
-def build_site(out: Path) -> None:
-    failure = build_site_into(out)
+def build_site(out: Path, site_url: str) -> None:
+    failure = build_site_into(out, site_url)
     if failure:
         sys.exit(failure[:3000])
 
@@ -668,14 +669,18 @@ def main() -> int:
         )
     with tempfile.TemporaryDirectory(prefix="runbook-bench-") as tmp:
         site = Path(tmp) / "site"
+        # A free port first: the site is built for its origin (site_url), as deployed.
+        server = StaticServer(("127.0.0.1", 0), {})
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
         if args.site:
             shutil.copytree(args.site, site)
         else:
             print("building the site (mkdocs build --strict)...", flush=True)
-            build_site(site)
+            build_site(site, origin + "/")
         add_bench_pages(site)
-        server, thread = serve(site, 0)
-        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        server.files = load_files(site)
+        thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
+        thread.start()
         print(
             f"serving it on {origin} (gzip{', br' if brotli else ''}); "
             f"{args.runs} run(s) of each measurement, interleaved...",

@@ -4,9 +4,9 @@
 - gzip (brotli if the `brotli` module is installed) for text, JS, JSON, wasm and zip when the
   client accepts it, compressed once at start-up;
 - Content-Length, keep-alive (HTTP/1.1), ETag + Last-Modified, 304 on revalidation;
-- Cache-Control: `public, max-age=31536000, immutable` for versioned or content-hashed paths
-  (pyodide/vX.Y.Z/, assets/wheels/<hash>/, Material's `*.<hash>.min.*`), else
-  `max-age=0, must-revalidate`;
+- Cache-Control as the deploy recipes set it (sitebuild/headers.py, the one declaration):
+  `public, max-age=31536000, immutable` for versioned or content-hashed paths (pyodide/vX.Y.Z/,
+  assets/wheels/<hash>/, Material's `*.<hash>.min.*`), else `no-cache` (revalidated);
 - counts the bytes it writes (headers + bodies), in total and per path, for `bytes_cold`.
 
     python bench/server.py DIRECTORY [--port 8000]
@@ -29,6 +29,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sitebuild.headers import CONTENT_TYPES, cache_control  # noqa: E402
+
 try:  # optional: not a dependency of the project
     import brotli
 except ImportError:
@@ -38,10 +41,8 @@ TYPES = {
     ".html": "text/html; charset=utf-8",
     ".css": "text/css; charset=utf-8",
     ".js": "text/javascript; charset=utf-8",
-    ".mjs": "text/javascript; charset=utf-8",
     ".json": "application/json",
     ".map": "application/json",
-    ".wasm": "application/wasm",
     ".zip": "application/zip",
     ".whl": "application/zip",
     ".xml": "application/xml",
@@ -52,16 +53,10 @@ TYPES = {
     ".png": "image/png",
     ".ico": "image/x-icon",
     ".woff2": "font/woff2",
+    **CONTENT_TYPES,  # what the site insists on (.wasm, .mjs)
 }
 COMPRESSIBLE = re.compile(r"^(text/|application/(javascript|json|wasm|zip|xml)|image/svg)")
 MIN_SAVING = 0.05  # keep a compressed copy only if it saves at least 5%
-# Versioned or content-hashed: Pyodide's versioned folder, the wheel's hash folder, Material's
-# bundle.<hash>.min.js-style names.
-IMMUTABLE = re.compile(
-    r"^/(pyodide/v[^/]+/|assets/wheels/[0-9a-f]{8,}/)|\.[0-9a-f]{8}\.min\.(js|css)$"
-)
-CACHE_IMMUTABLE = "public, max-age=31536000, immutable"
-CACHE_REVALIDATE = "max-age=0, must-revalidate"
 
 
 @dataclass
@@ -92,7 +87,7 @@ class Stats:
             self.t0 = time.perf_counter()
 
 
-def load(directory: Path) -> dict[str, Entry]:
+def load_files(directory: Path) -> dict[str, Entry]:
     """Every file under `directory`, keyed by URL path, compressed once where it pays."""
     files: dict[str, Entry] = {}
     for path in sorted(directory.rglob("*")):
@@ -170,7 +165,7 @@ class Handler(BaseHTTPRequestHandler):
         if entry is None:
             entry = files.get("/404.html")
             return self.send(404, entry, head, "no-store") if entry else self.simple(404)
-        self.send(200, entry, head, CACHE_IMMUTABLE if IMMUTABLE.search(path) else CACHE_REVALIDATE)
+        self.send(200, entry, head, cache_control(path.lstrip("/")))
 
     def send(self, status: int, entry: Entry, head: bool, cache: str) -> None:
         accepted = {
@@ -268,7 +263,7 @@ def serve(
     directory: str | Path, port: int = 0, host: str = "127.0.0.1"
 ) -> tuple[StaticServer, threading.Thread]:
     """Load `directory` into memory and serve it in a daemon thread; returns (server, thread)."""
-    server = StaticServer((host, port), load(Path(directory)))
+    server = StaticServer((host, port), load_files(Path(directory)))
     thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
     thread.start()
     return server, thread

@@ -1,5 +1,8 @@
-"""mkdocs-macros glue: thin; everything it renders comes from runbook_core. Imports nothing from
-MkDocs (its successor reads the same `define_env`)."""
+"""mkdocs-macros glue: thin; everything it renders comes from runbook_core.
+
+Standard `define_env(env)` and nothing from MkDocs itself, so that another builder that keeps
+mkdocs-macros' interface (Zensical) can use it as it is.
+"""
 
 import json
 import posixpath
@@ -8,45 +11,53 @@ import jinja2
 
 from runbook_core import config, reference, view
 
-# Published by the build (wheel, Pyodide) or copied from docs/assets (the worker).
+# Published by the build (sitebuild.publish: wheel, Pyodide) or copied from docs/assets.
 ENGINE_WORKER = "assets/javascripts/engine-worker.mjs"
 TEMPLATE_PAGE = "runbook/INCIDENT_TEMPLATE.md"
 WALKTHROUGH_PARTIAL = "partials/walkthrough.html"
 
 
-def relative_url(url: str, from_url: str) -> str:
-    """`url` (site-relative, like "assets/x.js" or "runbook/") as seen from the page `from_url`."""
-    folder = from_url if from_url.endswith("/") or not from_url else posixpath.dirname(from_url) + "/"
-    rel = posixpath.relpath(url or ".", folder.rstrip("/") or ".")
-    if (url == "" or url.endswith("/")) and not rel.endswith("/"):
-        rel += "/"
-    return "./" if rel in (".", "./") else rel
+def relative_url(target: str, page: str) -> str:
+    """`target` as a link from `page`; both relative to the site root, folders ending in "/"
+    ("" is the root). relative_url("assets/x.js", "runbook/ROLLBACK/") == "../../assets/x.js";
+    a folder keeps its "/", the page's own folder is "./"."""
+    folder = page.rsplit("/", 1)[0] if "/" in page else ""  # "a/b/" -> "a/b", "a/x.html" -> "a"
+    relative = posixpath.relpath("/" + target, "/" + folder)
+    if (target == "" or target.endswith("/")) and not relative.endswith("/"):
+        relative += "/"
+    return relative
 
 
 def define_env(env):
     env.variables["org"] = config.load_org()
 
-    # Decision reference tables: rendered from the rules, never typed by hand.
-    for table in (reference.impact_table, reference.fix_forward_table,
-                  reference.failure_modes_table, reference.questions_list,
-                  reference.phases_table, reference.transitions_table, reference.guards_list,
-                  reference.actions_reference):
+    # Reference tables: rendered from the rules and the state machine, never typed by hand.
+    for table in (
+        reference.impact_table,
+        reference.fix_forward_table,
+        reference.failure_modes_table,
+        reference.questions_list,
+        reference.phases_table,
+        reference.transitions_table,
+        reference.guards_list,
+        reference.actions_reference,
+    ):
         env.macro(table)
 
     @env.macro
     def walkthrough():
         """The interactive walkthrough; its URLs are relative to the page it is on."""
         published = env.conf["extra"]["runbook_widget"]  # set by the build hook's on_files
-        here = env.page.url
 
         def rel(url):
-            return relative_url(url, here)
+            return relative_url(url, env.page.url)
 
         pages = {src: rel(url) for src, url in published["pages"].items()}
-        # The view's links are relative to the walkthrough's docs file; the page maps them.
-        links = {src: pages[src] for src in pages}
+        # Autoescaped, with the theme's templates (overrides/ first): markup lives there.
         jinja = jinja2.Environment(
-            loader=env.conf["theme"].get_env().loader, autoescape=True, undefined=jinja2.StrictUndefined
+            loader=env.conf["theme"].get_env().loader,
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
         )
         return jinja.get_template(WALKTHROUGH_PARTIAL).render(
             m=view.page_model(),
@@ -57,5 +68,6 @@ def define_env(env):
                 "worker": rel(ENGINE_WORKER),
                 "template": pages[TEMPLATE_PAGE],
             },
-            links=json.dumps(links, sort_keys=True),
+            # The view's links are relative to the walkthrough's docs file; the page maps them.
+            links=json.dumps(pages, sort_keys=True),
         )

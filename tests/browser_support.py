@@ -1,10 +1,12 @@
 """Fixtures and helpers for the browser tests (loaded by them through `pytest_plugins`).
 
-The site is built once per session (`mkdocs build --strict`) and served once on
-http://127.0.0.1:8000/ (the site_url: Material's instant navigation only engages there); one
-headless Chromium per session, a fresh context (so fresh localStorage) per test. Every test is
-guarded: a request to another origin is aborted and fails it, and so does a console error, an
-uncaught page error or an unexpected dialog.
+The site is built once per session (`mkdocs build --strict`) for, and served at, a free port of
+127.0.0.1 (the server binds first; the site is built with that origin as its site_url: Material's
+instant navigation only engages there), with the headers of the `_headers` file it ships,
+Content-Security-Policy included; one headless Chromium per session, a fresh context (so fresh
+localStorage) per test. Every test is guarded: a request to another origin is aborted and fails
+it, and so does a console error, an uncaught page error, a Content-Security-Policy violation or
+an unexpected dialog.
 
 Chromium: $RUNBOOK_CHROMIUM if set, else Playwright's own browser if installed, else `chromium`
 on PATH (Debian's, installed by `make setup`).
@@ -12,12 +14,10 @@ on PATH (Debian's, installed by `make setup`).
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -42,17 +42,10 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from tests.serve_site import (  # the MIME types Pyodide needs
-    SiteHandler,
-    SiteServer,
-    build_site,
-    serve,
-)
+from tests.serve_site import SiteServer, build_site, serve
 
 ROOT = Path(__file__).resolve().parents[1]
-HOST, PORT = "127.0.0.1", 8000
-ORIGIN = f"http://{HOST}:{PORT}"
-WALKTHROUGH = "/walkthrough/"
+WALKTHROUGH = "/walkthrough/"  # from the site root
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = [
@@ -74,35 +67,10 @@ TIMEOUT = 15_000  # ms: anything else
 
 
 @pytest.fixture(scope="session")
-def built_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The site, built once, strictly, from the working tree (wheel and Pyodide included)."""
-    out = tmp_path_factory.mktemp("site")
-    failure = build_site(out)
-    if failure:
-        pytest.fail(failure, pytrace=False)
-    return out
-
-
-@pytest.fixture(scope="session")
-def site(site_server: SiteServer) -> str:
-    """The built site served on the site_url origin: that origin."""
-    return ORIGIN
-
-
-@pytest.fixture(scope="session")
-def site_server(built_site: Path) -> Iterator[SiteServer]:
-    """The server behind `site` (a test may serve another directory with `serving`)."""
-
-    deadline = time.monotonic() + 30  # another server may be just stopping
-    while _port_in_use() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    if _port_in_use():
-        pytest.fail(
-            f"{ORIGIN} is already in use (a `make serve`?): the browser tests serve "
-            "the built site there, the site_url, where instant navigation works",
-            pytrace=False,
-        )
-    server, thread = serve(built_site, PORT)
+def site_server() -> Iterator[SiteServer]:
+    """The test server, on a free port of 127.0.0.1; sites are mounted on it by path (the built
+    site at "/" by `built_site`, others by tests: `mount_site`)."""
+    server, thread = serve({}, port=0)
     try:
         yield server
     finally:
@@ -111,20 +79,40 @@ def site_server(built_site: Path) -> Iterator[SiteServer]:
         thread.join(timeout=5)
 
 
+def mount_site(server: SiteServer, path: str, out: Path) -> str:
+    """Build the site for `path` on the server's origin into `out`, serve it there: its URL."""
+    url = f"{server.origin}{path}"
+    failure = build_site(out, site_url=url)
+    if failure:
+        pytest.fail(failure, pytrace=False)
+    server.mounts[path] = out
+    return url
+
+
+@pytest.fixture(scope="session")
+def built_site(site_server: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site, built once, strictly, from the working tree (wheel and Pyodide included), for
+    and served at the test server's root."""
+    out = tmp_path_factory.mktemp("site")
+    mount_site(site_server, "/", out)
+    return out
+
+
+@pytest.fixture(scope="session")
+def site(site_server: SiteServer, built_site: Path) -> str:
+    """The built site's URL (its site_url), "http://127.0.0.1:<port>/"."""
+    return f"{site_server.origin}/"
+
+
 @contextmanager
-def serving(server: SiteServer, directory: Path) -> Iterator[None]:
-    """Serve `directory` instead, at the same origin (a new deploy), for the duration."""
-    previous = server.RequestHandlerClass
-    server.RequestHandlerClass = functools.partial(SiteHandler, directory=str(directory))
+def serving(server: SiteServer, directory: Path, path: str = "/") -> Iterator[None]:
+    """Serve `directory` at `path` instead, at the same origin (a new deploy), for the duration."""
+    previous = server.mounts[path]
+    server.mounts[path] = directory
     try:
         yield
     finally:
-        server.RequestHandlerClass = previous
-
-
-def _port_in_use() -> bool:
-    with socket.socket() as probe:
-        return probe.connect_ex((HOST, PORT)) == 0
+        server.mounts[path] = previous
 
 
 def _launch(playwright: Playwright) -> Browser:
@@ -166,8 +154,13 @@ class Guard:
     console_errors: list[str] = field(default_factory=list)
     page_errors: list[str] = field(default_factory=list)
     dialogs: list[str] = field(default_factory=list)
+    # securitypolicyviolation events in the pages (the engine worker reports its own to the page,
+    # which then fails to start): {directive, blocked, source}.
+    csp_violations: list[dict] = field(default_factory=list)
     # Console errors a test provokes on purpose (regexes), e.g. the 404 of a missing wasm.
     allowed_console: list[str] = field(default_factory=list)
+    # Policy violations a test provokes on purpose (regexes on "directive blocked-URI").
+    allowed_csp: list[str] = field(default_factory=list)
     # A test that expects a dialog installs its handler here; others fail on any dialog.
     on_dialog: Callable[[Dialog], None] | None = None
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, url), all of them
@@ -204,6 +197,13 @@ class Guard:
             "console errors": self.console_errors,
             "uncaught page errors": self.page_errors,
             "unexpected dialogs": self.dialogs,
+            "Content-Security-Policy violations": [
+                v
+                for v in self.csp_violations
+                if not any(
+                    re.search(p, f"{v['directive']} {v['blocked']}") for p in self.allowed_csp
+                )
+            ],
         }
         found = {k: v for k, v in problems.items() if v}
         assert not found, json.dumps(found, indent=2, ensure_ascii=False)[:4000]
@@ -214,16 +214,27 @@ def guard() -> Guard:
     return Guard()
 
 
-def new_context(browser: Browser, guard: Guard, **options) -> BrowserContext:
-    """A guarded context on the site origin: clipboard granted, other origins refused. The
-    offline service worker is blocked (routes would not see what it answers) unless the test
-    passes service_workers="allow" (tests/test_browser_offline.py)."""
+# Every page reports its Content-Security-Policy violations to the test (Guard.csp_violations).
+REPORT_CSP_VIOLATIONS = """
+document.addEventListener("securitypolicyviolation", (event) => window.__runbookCspViolation({
+  directive: event.effectiveDirective, blocked: event.blockedURI,
+  source: `${event.sourceFile}:${event.lineNumber}`, page: location.pathname }));
+"""
+
+
+def new_context(browser: Browser, guard: Guard, site: str, **options) -> BrowserContext:
+    """A guarded context for the site at URL `site` (its root; relative paths resolve there):
+    clipboard granted, other origins refused. The offline service worker is blocked (routes
+    would not see what it answers) unless the test passes service_workers="allow"."""
     options.setdefault("viewport", DESKTOP)
     options.setdefault("service_workers", "block")
-    context = browser.new_context(base_url=ORIGIN, accept_downloads=True, **options)
+    context = browser.new_context(base_url=site, accept_downloads=True, **options)
     context.set_default_timeout(TIMEOUT)
-    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=ORIGIN)
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(site))
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=origin)
     context.route("**/*", guard.route)
+    context.expose_function("__runbookCspViolation", lambda v: guard.csp_violations.append(v))
+    context.add_init_script(REPORT_CSP_VIOLATIONS)
     context.on("page", guard.watch)
     context.on("request", lambda request: guard.requests.append((request.method, request.url)))
     return context
@@ -231,7 +242,7 @@ def new_context(browser: Browser, guard: Guard, **options) -> BrowserContext:
 
 @pytest.fixture
 def context(browser: Browser, site: str, guard: Guard) -> Iterator[BrowserContext]:
-    context = new_context(browser, guard)
+    context = new_context(browser, guard, site)
     try:
         yield context
     finally:
@@ -263,10 +274,16 @@ def error_for(scope: Page | Locator, field_name: str) -> Locator:
     return scope.locator(f'[data-error-for="{field_name}"]')
 
 
+def in_site(path: str) -> str:
+    """A path from the site root ("/walkthrough/") as a URL relative to the context's base URL,
+    the site root wherever the site is deployed ("./walkthrough/")."""
+    return "." + path
+
+
 def open_walkthrough(page: Page, *, ready: bool = True) -> float:
     """Go to the walkthrough; with ready, wait for the engine. Returns seconds to ready."""
     start = time.monotonic()
-    page.goto(WALKTHROUGH)
+    page.goto(in_site(WALKTHROUGH))
     if ready:
         wait_ready(page)
     return time.monotonic() - start
@@ -286,6 +303,16 @@ def wait_ready(page: Page) -> None:
 
 def incident_id(page: Page) -> str:
     return widget(page).get_attribute("data-incident-id") or ""
+
+
+def deployment_name(page: Page, name: str) -> str:
+    """`name` as the page's deployment stores it (docs/assets/javascripts/deployment.mjs, asked
+    in the page: "/runbook/" + name for a site at /runbook/)."""
+    return page.evaluate(
+        """async (name) => (await import(new URL("assets/javascripts/deployment.mjs",
+             __md_scope).href)).deploymentName(name)""",
+        name,
+    )
 
 
 def settle(page: Page) -> None:
@@ -308,16 +335,16 @@ def submit(page: Page, action: str) -> None:
     settle(page)
 
 
-# The widget keeps each incident under "<namespace>incident:<ID>" (walkthrough/store.js).
-STORED = """id => {
-  const key = Object.keys(localStorage).find(k => k.endsWith(`incident:${id}`));
-  return key ? localStorage.getItem(key) : null;
-}"""
+# The widget keeps each incident under this name, made this deployment's own
+# (docs/assets/javascripts/walkthrough/store.js).
+def incident_key(page: Page, incident: str) -> str:
+    return deployment_name(page, f"runbook:incident:{incident}")
 
 
 def stored_record(page: Page, incident: str | None = None) -> dict | None:
     """The record saved for the open incident (or `incident`), as the store keeps it."""
-    text = page.evaluate(STORED, incident or incident_id(page))
+    key = incident_key(page, incident or incident_id(page))
+    text = page.evaluate("key => localStorage.getItem(key)", key)
     return None if text is None else json.loads(text)["record"]
 
 
@@ -423,6 +450,20 @@ def add_follow_up(page: Page, text: str, owner: str = "") -> None:
     expect(widget(page).locator("[data-follow-ups] li").filter(has_text=text)).to_have_count(1)
 
 
+def whole_incident(page: Page, summary: str) -> str:
+    """On the walkthrough with the engine ready: one incident from declaration to resolution,
+    the runbook's usual path (declare, take command, three impact answers, roll back, the
+    rollback succeeds, a status update, resolve). Returns the copied ticket."""
+    declare(page, summary)
+    take_command(page, "Sam Okafor")
+    answer(page, scope="subset", data_loss="no", degradation="critical")
+    decide(page, "roll_back")
+    mitigate(page, "succeeded", "Rolled back to the previous release.")
+    post_status(page, "Rolled back; watching error rates.")
+    resolve(page, "Rolled back; checkout works again.", "no")
+    return copy(page, "ticket")
+
+
 # ------------------------------------------------------------------ copy, export, the CLI
 
 
@@ -465,3 +506,21 @@ def assert_browser_and_cli_agree(page: Page, tmp_path: Path) -> str:
     assert json.loads(state.read_text("utf-8")) == stored_record(page)
     assert copied == cli_ticket(state)
     return copied
+
+
+# ------------------------------------------------------------------ offline (sw.js)
+
+# The offline caches' names, after this deployment's root path (sitebuild/sw.js).
+OFFLINE_CACHE = "runbook-offline-"
+
+
+def wait_offline_ready(page: Page, version: str | None = None) -> str:
+    """Until the service worker controls the page and has cached the whole build; its version."""
+    page.wait_for_function(
+        """(version) => navigator.serviceWorker.controller
+             && window.__runbookOffline.state === "ready"
+             && (!version || window.__runbookOffline.version === version)""",
+        arg=version,
+        timeout=60_000,
+    )
+    return page.evaluate("window.__runbookOffline.version")

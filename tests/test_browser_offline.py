@@ -1,11 +1,10 @@
 """Offline: after one visit the whole site works with the network cut (the service worker
-sw.js, overrides/sw.js + overrides/offline.py), and a new deploy replaces it cleanly."""
+sw.js, sitebuild/sw.js + sitebuild/offline.py), and a new deploy replaces it cleanly."""
 
 from __future__ import annotations
 
 import base64
 import hashlib
-import importlib.util
 import io
 import re
 import shutil
@@ -22,8 +21,9 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect  # noqa: E402
 
+from sitebuild import finish  # noqa: E402
 from tests.browser_support import (  # noqa: E402
-    ROOT,
+    OFFLINE_CACHE,
     TIMEOUT,
     WALKTHROUGH,
     Guard,
@@ -32,25 +32,26 @@ from tests.browser_support import (  # noqa: E402
     assert_browser_and_cli_agree,
     decide,
     declare,
+    deployment_name,
     mitigate,
     new_context,
     resolve,
     serving,
     take_command,
+    wait_offline_ready,
     wait_ready,
     widget,
 )
 
 pytestmark = pytest.mark.browser
 
-CACHE_PREFIX = "runbook-offline-"  # overrides/sw.js
 UPDATED_ORG = "Updated team"
 
 
 @pytest.fixture
 def sw_context(browser: Browser, site: str, guard: Guard) -> Iterator[BrowserContext]:
     """A guarded context with service workers allowed."""
-    context = new_context(browser, guard, service_workers="allow")
+    context = new_context(browser, guard, site, service_workers="allow")
     try:
         yield context
     finally:
@@ -58,21 +59,10 @@ def sw_context(browser: Browser, site: str, guard: Guard) -> Iterator[BrowserCon
     guard.check()
 
 
-def wait_offline_ready(page: Page, version: str | None = None) -> str:
-    """Until the service worker controls the page and has cached the whole build; its version."""
-    page.wait_for_function(
-        """(version) => navigator.serviceWorker.controller
-             && window.__runbookOffline.state === "ready"
-             && (!version || window.__runbookOffline.version === version)""",
-        arg=version,
-        timeout=60_000,
-    )
-    return page.evaluate("window.__runbookOffline.version")
-
-
 def cache_names(page: Page) -> list[str]:
     """The offline caches (the engine's memory snapshot has its own, see engine-worker.mjs)."""
-    return [name for name in page.evaluate("caches.keys()") if name.startswith(CACHE_PREFIX)]
+    prefix = deployment_name(page, OFFLINE_CACHE)
+    return [name for name in page.evaluate("caches.keys()") if name.startswith(prefix)]
 
 
 def nav_pages(page: Page) -> list[str]:
@@ -103,7 +93,7 @@ def test_whole_site_works_offline_after_one_visit(
     page.goto(WALKTHROUGH)
     wait_ready(page)
     version = wait_offline_ready(page)
-    assert cache_names(page) == [CACHE_PREFIX + version]
+    assert cache_names(page) == [deployment_name(page, OFFLINE_CACHE) + version]
     expect(widget(page).locator("[data-offline-note]")).to_be_visible()
 
     from_worker: dict[str, bool] = {}
@@ -163,13 +153,6 @@ def test_whole_site_works_offline_after_one_visit(
 # ------------------------------------------------------------------------------------ update
 
 
-def _load_offline_module():
-    spec = importlib.util.spec_from_file_location("offline", ROOT / "overrides" / "offline.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def redeploy_with_new_wheel(site: Path, out: Path) -> str:
     """A copy of the built site whose wheel differs (org.toml's organisation), as a deploy
     would publish it: a new hash folder, the page pointing at it, a new sw.js. The new wheel's
@@ -206,7 +189,7 @@ def redeploy_with_new_wheel(site: Path, out: Path) -> str:
         text = html.read_text("utf-8")
         if old_folder in text:
             html.write_text(text.replace(old_folder, new_folder), "utf-8")
-    _load_offline_module().write_service_worker(out)
+    finish(out)  # the build's last steps: the policy and _headers, then sw.js
     return f"/{new_folder}/{old.name}"
 
 
@@ -235,10 +218,11 @@ def test_new_deploy_replaces_the_cache_and_never_mixes_versions(
             timeout=60_000,
         )
         new_version = wait_offline_ready(page)
+        prefix = deployment_name(page, OFFLINE_CACHE)
         page.wait_for_function(
-            "(name) => caches.keys().then((k) => k.filter((n) => n.startsWith('runbook-offline-'))"
+            "([prefix, name]) => caches.keys().then((k) => k.filter((n) => n.startsWith(prefix))"
             ".join() === name)",
-            arg=CACHE_PREFIX + new_version,
+            arg=[prefix, prefix + new_version],
             timeout=TIMEOUT,
         )
         cached = page.evaluate(

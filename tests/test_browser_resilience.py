@@ -14,7 +14,7 @@ if sys.platform == "emscripten":
     pytest.skip("browser tests drive Chromium from CPython", allow_module_level=True)
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import BrowserContext, Dialog, Page, Route, expect  # noqa: E402
+from playwright.sync_api import BrowserContext, Dialog, Error, Page, Route, expect  # noqa: E402
 
 from runbook_core import Record, render_ticket  # noqa: E402
 from tests.browser_support import (  # noqa: E402
@@ -79,17 +79,25 @@ def wasm_downloads(guard: Guard) -> list[str]:
 
 
 def test_guard_catches_other_origins_and_console_errors(page: Page, guard: Guard) -> None:
-    """The guard every test relies on: a request elsewhere is aborted and recorded, as are
-    console errors (then forgotten here, so this test itself passes)."""
+    """The guard every test relies on: a load from elsewhere is refused by the site's policy
+    (a violation) or, where no policy applies, aborted (a request), and recorded, as are console
+    errors (then forgotten here, so this test itself passes)."""
     page.goto("/")
     failed = page.evaluate("""() => fetch("https://example.com/tracker.js")
                                 .then(() => "loaded", () => "blocked")""")
     assert failed == "blocked"
+    deadline = time.monotonic() + 5  # the page reports violations asynchronously
+    while not guard.csp_violations and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    assert {v["blocked"] for v in guard.csp_violations} == {"https://example.com/tracker.js"}
     page.evaluate("console.error('deliberate')")
-    assert guard.foreign_requests == ["https://example.com/tracker.js"]
     assert any("deliberate" in e for e in guard.console_errors)
+    with pytest.raises(Error):  # a navigation: no connect-src for it
+        page.goto("https://example.com/")
+    assert guard.foreign_requests == ["https://example.com/"]
     guard.foreign_requests.clear()
     guard.console_errors.clear()
+    guard.csp_violations.clear()
 
 
 def test_hostile_text_is_inert_and_survives_reload(page: Page, guard: Guard, tmp_path) -> None:

@@ -56,7 +56,7 @@ def assert_fits_width(page: Page) -> None:
 @pytest.mark.parametrize("scheme", list(SCHEMES))
 def test_screenshots_mid_incident(browser: Browser, site: str, guard: Guard, scheme: str) -> None:
     """Desktop 1280x900 and phone 375x812, full page; no sideways scrolling on either."""
-    context = new_context(browser, guard, viewport=DESKTOP, color_scheme=scheme)
+    context = new_context(browser, guard, site, viewport=DESKTOP, color_scheme=scheme)
     try:
         page = context.new_page()
         open_walkthrough(page)

@@ -18,6 +18,7 @@ from tests.browser_support import (  # noqa: E402
     assert_browser_and_cli_agree,
     decide,
     declare,
+    deployment_name,
     mitigate,
     open_walkthrough,
     take_command,
@@ -25,8 +26,10 @@ from tests.browser_support import (  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
+# The engine's snapshot cache, under this deployment's name (engine-worker.mjs).
+SNAPSHOT_CACHE = "runbook-engine-snapshot"
 # The snapshot is fully written (a put still in flight would be lost with the page).
-SNAPSHOT_SAVED = """caches.open('runbook-engine-snapshot')
+SNAPSHOT_SAVED = """(name) => caches.open(name)
     .then(c => c.keys().then(k => k.length === 1 ? c.match(k[0]) : null))
     .then(r => r ? r.blob().then(b => b.size > 1e6) : false)"""
 
@@ -42,7 +45,9 @@ def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     first = context.new_page()
     open_walkthrough(first)
     assert not _timings(first).get("fromSnapshot")
-    first.wait_for_function(SNAPSHOT_SAVED, timeout=20_000)
+    first.wait_for_function(
+        SNAPSHOT_SAVED, arg=deployment_name(first, SNAPSHOT_CACHE), timeout=20_000
+    )
     declare(first, "Search is slow after release 7")  # the engine still answers after saving
     # Cache Storage commits the 31 MB entry after it becomes readable: closing the only tab at
     # once can lose it (the next visit then starts normally and saves again; tested below).
@@ -64,16 +69,20 @@ def test_an_unusable_snapshot_is_replaced_by_a_normal_start(context: BrowserCont
     """A damaged snapshot never blocks the IC: the engine starts normally and saves a new one."""
     first = context.new_page()
     open_walkthrough(first)
-    first.wait_for_function(SNAPSHOT_SAVED, timeout=20_000)
+    snapshot_cache = deployment_name(first, SNAPSHOT_CACHE)
+    first.wait_for_function(SNAPSHOT_SAVED, arg=snapshot_cache, timeout=20_000)
     first.wait_for_timeout(3000)
-    first.evaluate("""async () => {
-        const cache = await caches.open('runbook-engine-snapshot');
+    first.evaluate(
+        """async (name) => {
+        const cache = await caches.open(name);
         const [key] = await cache.keys();
         await cache.put(key, new Response(new Uint8Array([1, 2, 3])));
-    }""")
+    }""",
+        snapshot_cache,
+    )
     first.close()
 
     second = context.new_page()
     open_walkthrough(second)
     assert not _timings(second).get("fromSnapshot")
-    second.wait_for_function(SNAPSHOT_SAVED, timeout=20_000)
+    second.wait_for_function(SNAPSHOT_SAVED, arg=snapshot_cache, timeout=20_000)

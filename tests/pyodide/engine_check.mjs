@@ -6,7 +6,7 @@
 //   node tests/pyodide/engine_check.mjs WHEEL [--stdlib ZIP] [--list-modules]
 //
 // --list-modules prints the standard-library modules the engine imported: the source of
-// overrides/stdlib-keep.txt (`make stdlib-keep`).
+// sitebuild/stdlib-keep.txt (`make stdlib-keep`).
 import { loadPyodide } from "pyodide";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";

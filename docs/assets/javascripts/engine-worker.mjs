@@ -4,10 +4,20 @@
 //               {type: "call", id, method, args}            (args: strings or null)
 //               {type: "ping"}                              (answered with {type: "pong"})
 // Messages out: {type: "ready", info} | {type: "fatal", message}
+//               {type: "csp", blocked, directive}  (the site's CSP blocked something here)
 //               {type: "result", id, ok: true, value} | {type: "result", id, ok: false, message}
 //
 // Every method is a function of runbook_core.widget taking and returning JSON strings; calls
 // that arrive while Python is starting wait for it.
+
+import { deploymentName } from "./deployment.mjs";
+
+// [csp] A Content-Security-Policy that blocks the engine (its WebAssembly, a module it imports,
+// a file it fetches) fires securitypolicyviolation in this worker, not in the page: tell the
+// page what was blocked, so that it names the missing directive instead of waiting.
+self.addEventListener("securitypolicyviolation", (event) => {
+  self.postMessage({ type: "csp", blocked: event.blockedURI, directive: event.effectiveDirective });
+});
 
 const METHODS = new Set(["dispatch", "render", "import_record", "export_record", "info"]);
 const MAX_MESSAGE = 600;
@@ -63,7 +73,7 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // imported and warmed up) is saved in Cache Storage, keyed by the immutable Pyodide folder and
 // the content-hashed wheel, so a new deploy never restores an old engine. Any failure to save
 // or restore falls back to a normal start.
-const SNAPSHOT_CACHE = "runbook-engine-snapshot";
+const SNAPSHOT_CACHE = deploymentName("runbook-engine-snapshot"); // [deployment] this site's own
 const SNAPSHOT_DELAY_MS = 1500; // after ready, once the page's first calls are answered
 let snapshotPlan = null;
 

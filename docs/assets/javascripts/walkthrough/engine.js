@@ -13,6 +13,20 @@ const MAX_RESTARTS = 1;
 
 export class EngineTimeout extends Error {}
 
+// What the site's Content-Security-Policy lacks for the engine to run, from a
+// securitypolicyviolation ({blocked: blockedURI, directive: effectiveDirective}).
+export function cspProblem({ blocked, directive }) {
+  let source = blocked || "the blocked source";
+  if (blocked === "wasm-eval") source = "'wasm-unsafe-eval'";
+  else if (blocked === "eval") source = "'unsafe-eval'";
+  else if (blocked === "inline") source = "the inline script's hash";
+  else if (/^https?:/.test(blocked) && new URL(blocked).origin === location.origin) {
+    source = `'self' (${new URL(blocked).pathname})`;
+  }
+  return `the site's Content-Security-Policy blocks it: ${directive} must allow ${source} ` +
+    "(see the Deploy page)";
+}
+
 export class Engine {
   constructor(urls, key) {
     this.key = key;
@@ -81,6 +95,8 @@ export class Engine {
       this.beat();
     } else if (message.type === "fatal") {
       this.fail(message.message);
+    } else if (message.type === "csp" && this.state !== "ready") {
+      this.blocked(message);
     } else if (message.type === "pong") {
       this.lastPong = Date.now();
     } else if (message.type === "result") {
@@ -121,6 +137,16 @@ export class Engine {
       }
       this.worker?.postMessage({ type: "ping" });
     }, HEARTBEAT_MS);
+  }
+
+  // The policy blocked the engine (reported by the worker, or by the page for the worker's own
+  // script): say what it lacks, even over an error already shown, since the violation is often
+  // reported after the failure it caused.
+  blocked(violation) {
+    const reason = cspProblem(violation);
+    if (this.state !== "error") return this.fail(reason);
+    this.error = reason;
+    this.setState("error");
   }
 
   fail(reason) {

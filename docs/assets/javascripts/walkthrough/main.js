@@ -4,16 +4,16 @@
 // (the worker), store.js (incidents, revisions, drafts), widget.js (input and actions),
 // draw.js (the view), offline.js (the service worker), a11y.js (Material's missing names).
 
-import { engineFor } from "./engine.js";
+import { SITE_ROOT, deploymentName } from "../deployment.mjs";
 import { labelMaterial } from "./a11y.js";
+import { engineFor } from "./engine.js";
 import { engineCached, onOfflineChange, registerOffline } from "./offline.js";
 import { Store } from "./store.js";
 import { Widget } from "./widget.js";
 
-// This file is assets/javascripts/walkthrough/main.js: the site root is three folders up. Storage
-// is namespaced by it, so two deployments on one origin never see each other's incidents.
-const SITE_ROOT = new URL("../../../", import.meta.url);
-const NAMESPACE = `runbook:${SITE_ROOT.pathname}:`;
+// Everything this site stores is its deployment's own (deployment.mjs): two copies of the site
+// on one origin never see each other's incidents.
+const NAMESPACE = deploymentName("runbook:");
 
 let mounted = null;
 
@@ -40,7 +40,16 @@ async function showOffline(widget) {
 onOfflineChange(() => {
   if (mounted?.root.isConnected) showOffline(mounted);
 });
-registerOffline(SITE_ROOT);
+registerOffline(new URL(SITE_ROOT, window.location.href));
+
+// A Content-Security-Policy that refuses the engine's worker script: name what it lacks (the
+// worker reports the violations inside it itself, see engine-worker.mjs).
+document.addEventListener("securitypolicyviolation", (event) => {
+  const engine = window.__runbookEngine;
+  if (engine && engine.state !== "ready" && event.blockedURI === engine.urls.worker) {
+    engine.blocked({ blocked: event.blockedURI, directive: event.effectiveDirective });
+  }
+});
 
 if (window.document$) window.document$.subscribe(mount);
 else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);

@@ -1,4 +1,4 @@
-// The offline service worker (sw.js at the site root, written by the build) caches the whole
+// The offline service worker (sw.js at the site root, written by sitebuild/offline.py) caches the whole
 // site, so that after one visit it works with the network cut. Registered once per page
 // lifetime, after the page has loaded and (on the walkthrough) the engine has started, so caching
 // never competes with it. Quiet: without service workers, outside http(s), under `mkdocs serve`'s

@@ -4,7 +4,7 @@
 // that work. The zip is stored uncompressed: the web server compresses the whole file better
 // than zip does file by file, and Python reads stored members without inflating them.
 //
-//   node overrides/compile_stdlib.mjs SOURCE.zip TARGET.zip
+//   node sitebuild/compile_stdlib.mjs SOURCE.zip TARGET.zip
 import { loadPyodide } from "pyodide";
 import { readFileSync, writeFileSync } from "node:fs";
 

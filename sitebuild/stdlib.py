@@ -2,9 +2,10 @@
 
 Every visitor downloads the standard library before Python starts, and Python then compiles
 what it imports. The engine uses a small part of it: the list of modules to keep is data
-(overrides/stdlib-keep.txt, regenerated with `make stdlib-keep`); what is kept is compiled to
-bytecode inside the same Pyodide (overrides/compile_stdlib.mjs). The result is cached by content
-in .cache/stdlib/ and tested in the same runtime by tests/pyodide/engine_check.mjs --stdlib.
+(sitebuild/stdlib-keep.txt, regenerated with `make stdlib-keep`); what is kept is compiled to
+bytecode inside the same Pyodide (sitebuild/compile_stdlib.mjs). The result is cached by content
+in .cache/stdlib/ and tested in the same runtime by tests/pyodide/engine_check.mjs --stdlib
+(`make test-pyodide` writes it with `python -m sitebuild stdlib OUT.zip`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import io
 import subprocess
 import zipfile
 from pathlib import Path
+
+from sitebuild import BuildError
 
 HERE = Path(__file__).parent
 KEEP_FILE = HERE / "stdlib-keep.txt"
@@ -88,25 +91,13 @@ def published_stdlib(root: Path) -> Path:
             timeout=300,
         )
     except FileNotFoundError:
-        raise RuntimeError(
-            "node is needed to compile the standard library: run make setup"
+        raise BuildError(
+            "node is needed to compile the standard library: install Node 20+, then make build"
         ) from None
     except subprocess.CalledProcessError as exc:
-        raise RuntimeError(
+        raise BuildError(
             f"compiling the standard library failed: {(exc.stderr or '')[-800:]}"
         ) from None
     target.with_suffix(".tmp").replace(target)
     trimmed.unlink()
     return target
-
-
-if __name__ == "__main__":
-    import shutil
-    import sys
-
-    built = published_stdlib(Path(sys.argv[1]).resolve())
-    shutil.copyfile(built, sys.argv[2])
-    print(
-        f"published standard library: {built.stat().st_size:,} bytes, uncompressed zip of "
-        f".pyc ({sys.argv[2]})"
-    )

@@ -1,14 +1,19 @@
 // The offline service worker: after one visit, every page of the site, the walkthrough and its
-// engine work with the network cut. MkDocs publishes this file at the site root (a theme file),
-// so it controls every page; overrides/offline.py writes this build's manifest into it: every
-// built file with its SHA-256, and a version that is the hash of them all.
+// engine work with the network cut. sitebuild/offline.py writes this file to the site root, so it
+// controls every page, with this build's manifest: every built file with its SHA-256, a version
+// that is the hash of them all, and the immutable paths (sitebuild/headers.py).
 //
-// install  - every file of the build into the cache "runbook-offline-<version>", revalidated past
-//            the HTTP cache and checked against its hash (fetch's `integrity`): the cache holds
-//            exactly one build, so a cached page and the wheel it names always come together.
-//            Resumable (a file already cached is kept). Progress and failure are posted to the
-//            pages as {type: "runbook-offline", state, ...}; nothing is logged.
-// activate - the other builds' caches are deleted; this worker takes over the open pages.
+// Its cache belongs to this deployment: named after the site root's path ("/runbook/"), the
+// naming rule of docs/assets/javascripts/deployment.mjs, so that two deployments on one origin
+// (GitHub Pages' /runbook/ and /runbook2/) never read or delete each other's caches.
+//
+// install  - every file of the build into the cache "<root path>runbook-offline-<version>",
+//            revalidated past the HTTP cache and checked against its hash (fetch's `integrity`):
+//            the cache holds exactly one build, so a cached page and the wheel it names always
+//            come together. Resumable (a file already cached is kept). Progress and failure are
+//            posted to the pages as {type: "runbook-offline", state, ...}; nothing is logged.
+// activate - this deployment's other builds' caches are deleted; this worker takes over the
+//            open pages.
 // fetch    - only the files of this build; anything else goes to the network untouched.
 //            Immutable paths (pyodide/v<version>/, assets/wheels/<hash>/, Material's
 //            *.<hash>.min.*): from the cache when offline or when the network just failed;
@@ -21,18 +26,16 @@
 //            at run time is ever cached. HEAD is answered with the cached headers, a Range
 //            request with a 206 slice.
 
-const MANIFEST = /* precache manifest, written by overrides/offline.py */ null;
+const MANIFEST = /* precache manifest, written by sitebuild/offline.py */ null;
 
-const PREFIX = "runbook-offline-";
+const BASE = new URL("./", self.location.href); // the site root
+// [deployment] The same rule as deploymentName() in docs/assets/javascripts/deployment.mjs
+// (a classic script cannot import it): this deployment's names start with its root path.
+const PREFIX = `${BASE.pathname}runbook-offline-`;
 const CACHE = PREFIX + MANIFEST.version;
 const NETWORK_TIMEOUT_MS = 2000;
 const PARALLEL = 4;
-const IMMUTABLE = [
-  /^pyodide\/v[^/]+\//,
-  /^assets\/wheels\/[0-9a-f]{8,}\//,
-  /\.[0-9a-f]{8,}\.min\.(js|css)$/,
-];
-const BASE = new URL("./", self.location.href); // the site root
+const IMMUTABLE = MANIFEST.immutable.map((pattern) => new RegExp(pattern));
 const FILES = new Map(MANIFEST.files); // url -> integrity
 
 // A request's entry in the manifest ("walkthrough/" for walkthrough/ and
@@ -96,13 +99,17 @@ self.addEventListener("install", (event) => {
   );
 });
 
+// This deployment's cache of another build: its prefix and a version, nothing more (a
+// deployment at a deeper path, "/runbook/runbook-offline-x/", has caches of its own).
+const isOlderBuild = (name) => name !== CACHE && name.startsWith(PREFIX) &&
+  /^[0-9a-f]+$/.test(name.slice(PREFIX.length));
+
 self.addEventListener("activate", (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
       await Promise.all(
-        names.filter((name) => name.startsWith(PREFIX) && name !== CACHE)
-          .map((name) => caches.delete(name)),
+        names.filter(isOlderBuild).map((name) => caches.delete(name)),
       );
       await self.clients.claim();
       await tell({ state: "ready", version: MANIFEST.version });

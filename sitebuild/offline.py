@@ -1,11 +1,11 @@
-"""The offline service worker: writes this build's precache manifest into the site's `sw.js`.
+"""The offline service worker: `sw.js` at the site root, with this build's precache manifest.
 
-MkDocs publishes `overrides/sw.js` (a theme file) at the site root, so its scope is the whole
-site. After each build, `write_service_worker` writes it there again with, in place of its
-manifest placeholder, every built file — its URL relative to the site root (a page as its folder,
-`walkthrough/`) and its SHA-256 as a Subresource Integrity string — and a version: the hash of
-them all. A deploy that changes any file is a new `sw.js`, so browsers install it and
-cache exactly that build.
+After each build (last: it hashes the final files), `write_service_worker` writes the template
+sitebuild/sw.js to the site root, so its scope is the whole site, with, in place of its manifest
+placeholder, every built file — its URL relative to the site root (a page as its folder,
+`walkthrough/`) and its SHA-256 as a Subresource Integrity string —, a version (the hash of
+them all) and the immutable paths of headers.py. A deploy that changes any file is a new
+`sw.js`, so browsers install it and cache exactly that build.
 """
 
 from __future__ import annotations
@@ -17,12 +17,14 @@ import json
 from pathlib import Path
 from urllib.parse import quote
 
-from mkdocs.exceptions import PluginError
+from sitebuild import BuildError, headers
 
 SERVICE_WORKER = "sw.js"
-PLACEHOLDER = "/* precache manifest, written by overrides/offline.py */ null"
-# Only developer tools (source maps) and crawlers (the gzipped sitemap) fetch these.
-NOT_CACHED = ("*.map", "*.gz")
+TEMPLATE = Path(__file__).with_name(SERVICE_WORKER)
+PLACEHOLDER = "/* precache manifest, written by sitebuild/offline.py */ null"
+# Only developer tools (source maps) and crawlers (the gzipped sitemap) fetch these; the host
+# reads `_headers` and does not serve it.
+NOT_CACHED = ("*.map", "*.gz", headers.HEADERS_FILE)
 # Material's search worker loads its lunr language support only for languages other than English.
 LUNR_LANGUAGES = "assets/javascripts/lunr/*"
 
@@ -44,7 +46,8 @@ def _not_cached(site_dir: Path) -> tuple[str, ...]:
 
 
 def manifest(site_dir: Path) -> dict:
-    """{"version": hash of all entries, "files": [[url, integrity], ...]} (sorted by path)."""
+    """{"version": hash of all entries, "files": [[url, integrity], ...] (sorted by path),
+    "immutable": [regex, ...]}."""
     skip = _not_cached(site_dir)
     files = []
     for file in sorted(site_dir.rglob("*")):
@@ -57,16 +60,15 @@ def manifest(site_dir: Path) -> dict:
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
         files.append([_url(path), f"sha256-{digest}"])
     version = hashlib.sha256(json.dumps(files).encode("utf-8")).hexdigest()[:16]
-    return {"version": version, "files": files}
+    return {"version": version, "files": files, "immutable": list(headers.IMMUTABLE_PATHS)}
 
 
 def write_service_worker(site_dir: str | Path) -> str:
     """Writes the manifest into site_dir/sw.js; returns the version."""
     site_dir = Path(site_dir)
-    template = Path(__file__).with_name(SERVICE_WORKER)  # not the published copy: --dirty
-    source = template.read_text("utf-8")
+    source = TEMPLATE.read_text("utf-8")
     if source.count(PLACEHOLDER) != 1:
-        raise PluginError(f"{template} must contain {PLACEHOLDER!r} exactly once")
+        raise BuildError(f"{TEMPLATE} must contain {PLACEHOLDER!r} exactly once")
     built = manifest(site_dir)
     code = source.replace(PLACEHOLDER, json.dumps(built, separators=(",", ":")))
     (site_dir / SERVICE_WORKER).write_text(code, "utf-8")

@@ -1,0 +1,89 @@
+"""What the site publishes besides its pages: the runbook_core wheel and the self-hosted Pyodide.
+
+- The wheel is built from the working tree (hatchling, in-process, reproducible) and published
+  under a content-hashed folder, so a page can never be served a stale wheel.
+- Only the Pyodide files the browser needs are published, from node_modules/pyodide, under a
+  folder named after the pinned Pyodide version and the hash of the one file we derive (the
+  trimmed, precompiled standard library from stdlib.py): immutable, a new one gets a new path.
+
+`plan(root)` says what goes where (site-relative path -> bytes or a source file); the MkDocs hook
+hands that to MkDocs, `write(plan, site_dir)` writes it into a built site.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitebuild import BuildError
+from sitebuild.stdlib import published_stdlib
+
+# What the browser needs from the npm package; nothing else is published.
+PYODIDE_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Where the engine's files go in the site (paths relative to the site root)."""
+
+    pyodide: str  # the Pyodide folder, "pyodide/v<version>-<stdlib hash>/"
+    wheel: str  # the wheel, "assets/wheels/<hash>/runbook_core-<version>-py3-none-any.whl"
+    files: dict[str, Path | bytes]  # every published file: a source file or its content
+
+
+def pyodide_version(pyodide_dir: Path) -> str:
+    missing = [n for n in ("package.json", *PYODIDE_FILES) if not (pyodide_dir / n).is_file()]
+    if missing:
+        raise BuildError(
+            f"{pyodide_dir} is missing {', '.join(missing)}: the site publishes its own Pyodide "
+            "from the npm package. Run `npm ci` (or `make build`, which runs it)."
+        )
+    return json.loads((pyodide_dir / "package.json").read_text("utf-8"))["version"]
+
+
+def build_wheel(root: Path) -> tuple[str, bytes]:
+    """The runbook_core wheel built from the working tree: (file name, bytes)."""
+    from hatchling.builders.wheel import WheelBuilder
+
+    with tempfile.TemporaryDirectory(prefix="runbook-wheel-") as tmp:
+        try:
+            built = list(WheelBuilder(str(root)).build(directory=tmp, versions=["standard"]))
+        except Exception as exc:  # a broken pyproject.toml must stop the build, clearly
+            raise BuildError(f"building the runbook_core wheel failed: {exc}") from exc
+        if len(built) != 1 or not built[0].endswith("-none-any.whl"):
+            raise BuildError(f"expected one pure-Python wheel, got {built}")
+        path = Path(built[0])
+        return path.name, path.read_bytes()
+
+
+def plan(root: Path) -> Plan:
+    pyodide_dir = root / "node_modules" / "pyodide"
+    version = pyodide_version(pyodide_dir)
+    sources: dict[str, Path | bytes] = {name: pyodide_dir / name for name in PYODIDE_FILES}
+    stdlib = published_stdlib(root)  # trimmed, precompiled
+    sources["python_stdlib.zip"] = stdlib
+    stdlib_hash = hashlib.sha256(stdlib.read_bytes()).hexdigest()[:8]
+    pyodide_base = f"pyodide/v{version}-{stdlib_hash}/"
+    files = {pyodide_base + name: source for name, source in sources.items()}
+
+    name, data = build_wheel(root)
+    wheel = f"assets/wheels/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
+    files[wheel] = data
+    return Plan(pyodide=pyodide_base, wheel=wheel, files=files)
+
+
+def write(published: Plan, site_dir: Path) -> None:
+    """Writes the planned files into a built site."""
+    for path, source in published.files.items():
+        target = site_dir / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(source if isinstance(source, bytes) else source.read_bytes())

@@ -1,0 +1,259 @@
+"""The build steps' pure parts: links between pages, the header policy and the host files
+written from it, the Content-Security-Policy computed from a site's pages."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import importlib.util
+import re
+from pathlib import Path
+
+import pytest
+
+from sitebuild import BuildError, csp, headers
+from tests.helpers import ROOT
+
+
+def _macros():
+    spec = importlib.util.spec_from_file_location("macros", ROOT / "overrides" / "macros.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+relative_url = _macros().relative_url
+
+
+# ------------------------------------------------------------------------------ relative_url
+
+
+@pytest.mark.parametrize(
+    ("target", "page", "expected"),
+    [
+        (
+            "assets/javascripts/engine-worker.mjs",
+            "walkthrough/",
+            "../assets/javascripts/engine-worker.mjs",
+        ),
+        ("assets/x.js", "runbook/ROLLBACK/", "../../assets/x.js"),
+        ("assets/x.js", "", "assets/x.js"),
+        ("walkthrough/", "walkthrough/", "./"),
+        ("", "walkthrough/", "../"),
+        ("", "", "./"),
+        ("runbook/INCIDENT_TEMPLATE/", "walkthrough/", "../runbook/INCIDENT_TEMPLATE/"),
+        ("walkthrough/", "runbook/INCIDENT_TEMPLATE/", "../../walkthrough/"),
+        ("pyodide/v1-abc/", "404.html", "pyodide/v1-abc/"),
+        ("assets/x.js", "a/b.html", "../assets/x.js"),
+    ],
+    ids=lambda value: value or "root",
+)
+def test_relative_url(target: str, page: str, expected: str) -> None:
+    """A link from a page to a site path: relative, folders keep their slash."""
+    assert relative_url(target, page) == expected
+
+
+@pytest.mark.cpython_only
+def test_relative_url_resolves_like_mkdocs() -> None:
+    """Every link resolves to the same address as MkDocs' own helper's (which it replaces)."""
+    from urllib.parse import urljoin
+
+    mkdocs_utils = pytest.importorskip("mkdocs.utils")
+    pages = ["", "walkthrough/", "runbook/INCIDENT_TEMPLATE/", "reference/cli/", "404.html"]
+    targets = [*pages[:-1], "assets/javascripts/engine-worker.mjs", "pyodide/v1-abc/"]
+    for page in pages:
+        base = urljoin("https://example.org/runbook/", page)
+        for target in targets:
+            ours = urljoin(base, relative_url(target, page))
+            theirs = urljoin(base, mkdocs_utils.get_relative_url(target, page) or "./")
+            assert ours == theirs, (target, page)
+
+
+# ------------------------------------------------------------------------------ the policy
+
+
+@pytest.mark.parametrize(
+    ("path", "immutable"),
+    [
+        ("pyodide/v314.0.7-0a1b2c3d/pyodide.asm.wasm", True),
+        ("assets/wheels/0123456789abcdef/runbook_core-0.1.0-py3-none-any.whl", True),
+        ("assets/javascripts/bundle.a5f9d56c.min.js", True),
+        ("assets/stylesheets/main.57a0d79d.min.css", True),
+        ("assets/javascripts/walkthrough.js", False),
+        ("assets/javascripts/engine-worker.mjs", False),
+        ("walkthrough/index.html", False),
+        ("sw.js", False),
+        ("assets/wheels/notahash/x.whl", False),
+        ("docs/pyodide/v1/x.js", False),  # only the site's own pyodide/ folder
+    ],
+)
+def test_only_content_hashed_paths_are_immutable(path: str, immutable: bool) -> None:
+    """Kept a year without asking: only paths whose name changes with their content."""
+    expected = headers.CACHE_IMMUTABLE if immutable else headers.CACHE_REVALIDATE
+    assert headers.cache_control(path) == expected
+
+
+def _site(tmp_path: Path, pages: dict[str, str], files: tuple[str, ...] = ()) -> Path:
+    for name, html in pages.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(html, "utf-8")
+    for name in files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_bytes(b"x")
+    return tmp_path
+
+
+PAGE = (
+    '<!doctype html><html><head>\n<meta charset="utf-8">\n{head}</head><body>{body}</body></html>'
+)
+BUILT_FILES = (
+    "pyodide/v314.0.7-0a1b2c3d/pyodide.mjs",
+    "pyodide/v314.0.7-0a1b2c3d/pyodide.asm.wasm",
+    "assets/wheels/0123456789abcdef/runbook_core-0.1.0-py3-none-any.whl",
+    "assets/javascripts/bundle.a5f9d56c.min.js",
+    "assets/javascripts/engine-worker.mjs",
+    "assets/javascripts/walkthrough.js",
+    "sw.js",
+)
+
+
+def test_headers_file_round_trip(tmp_path: Path) -> None:
+    """The `_headers` written for a build, read as Netlify and Cloudflare Pages read it, gives
+    each file exactly the policy's headers, and never sets one header twice for one path."""
+    site = _site(tmp_path, {"index.html": PAGE, "walkthrough/index.html": PAGE}, BUILT_FILES)
+    text = headers.render_headers_file(site, "default-src 'self'")
+    read = headers.HeadersFile.parse(text)
+    for path in ["index.html", "walkthrough/", *BUILT_FILES]:
+        got = read.for_path("/" + path)
+        assert got["Content-Security-Policy"] == "default-src 'self'", path
+        assert got["X-Content-Type-Options"] == "nosniff", path
+        assert got.get("Content-Type") == headers.content_type(path), path
+        if headers.is_immutable(path):
+            assert got["Cache-Control"] == headers.CACHE_IMMUTABLE, path
+        elif path == "sw.js":
+            assert got["Cache-Control"] == headers.CACHE_REVALIDATE
+        else:  # left to the host's default, which revalidates
+            assert "Cache-Control" not in got, path
+        assert all(", " not in value for name, value in got.items() if name != "Cache-Control")
+    assert "/pyodide/v314.0.7-0a1b2c3d/*" in text  # one rule per immutable folder
+
+
+def test_headers_file_matching_and_errors() -> None:
+    """Splats match across folders, placeholders one segment; two values for one header are
+    joined (as the hosts do); a malformed line names its line number."""
+    read = headers.HeadersFile.parse(
+        "# comment\n/*\n  A: 1\n/docs/:page/x\n  B: 2\n/docs/*\n  A: 3\n"
+    )
+    assert read.for_path("/docs/intro/x") == {"A": "1, 3", "B": "2"}
+    assert read.for_path("/docs/a/b/x") == {"A": "1, 3"}
+    assert read.for_path("/other") == {"A": "1"}
+    with pytest.raises(BuildError, match="_headers:2"):
+        headers.HeadersFile.parse("/*\nnot indented\n")
+    with pytest.raises(BuildError, match="_headers:1: expected"):
+        headers.HeadersFile.parse("  A: 1\n")
+
+
+def test_nginx_server_block() -> None:
+    """The nginx recipe: the immutable paths anchored under the site's path, the types forced
+    where hosts get them wrong, every header in every location (nginx replaces, not merges)."""
+    conf = headers.render_nginx("default-src 'self'", path="/docs.v2/", root="/srv/www")
+    assert '"~^/docs\\.v2/pyodide/v[^/]+/" "public, max-age=31536000, immutable";' in conf
+    assert "default_type application/wasm;" in conf and "default_type text/javascript;" in conf
+    locations = len(re.findall(r"^ *location ", conf, re.M))
+    assert conf.count('add_header Content-Security-Policy "$runbook_csp" always;') == locations
+    assert "default \"default-src 'self'\";" in conf
+    assert "error_page 404 /docs.v2/404.html;" in conf
+    with pytest.raises(BuildError, match="must start and end with '/'"):
+        headers.render_nginx("default-src 'self'", path="/docs")
+
+
+# --------------------------------------------------------------------------------------- CSP
+
+# The example of the CSP specification: this script's hash.
+SPEC_SCRIPT = "alert('Hello, world.');"
+SPEC_HASH = "'sha256-qznLcsROx4GACP2dm0UCKCzCG+HiZ1guq6ZZDob/Tng='"
+
+
+def test_inline_script_hash_is_the_browsers() -> None:
+    """The hash of an inline script's exact text, as browsers compute it."""
+    assert csp.sha256_source(SPEC_SCRIPT) == SPEC_HASH
+
+
+def test_policy_lists_every_inline_script_once(tmp_path: Path) -> None:
+    """Every executable inline script of every page, once; not data scripts or files."""
+    body = f"<script>{SPEC_SCRIPT}</script><script>var a = 1 < 2;</script>"
+    site = _site(
+        tmp_path,
+        {
+            "index.html": PAGE.format(head="", body=body),
+            "a/index.html": PAGE.format(
+                head='<script type="application/json">{"x": 1}</script>',
+                body=f'<script>{SPEC_SCRIPT}</script><script src="x.js"></script>'
+                '<script type="module">import "./y.js";</script>',
+            ),
+        },
+    )
+    policy = csp.policy_for(site)
+    digest = base64.b64encode(hashlib.sha256(b"var a = 1 < 2;").digest()).decode()
+    module = csp.sha256_source('import "./y.js";')
+    assert sorted(policy.script_hashes) == sorted([SPEC_HASH, f"'sha256-{digest}'", module])
+    header = policy.header()
+    assert header.startswith("default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'sha256-")
+    assert header.endswith("frame-ancestors 'none'")
+    assert "frame-ancestors" not in policy.meta()
+    assert "'unsafe-inline'" not in header and "'unsafe-eval'" not in header
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '<div style="color: red">x</div>',
+        '<button onclick="go()">x</button>',
+        '<a href="javascript:go()">x</a>',
+    ],
+    ids=["style attribute", "event handler", "javascript URL"],
+)
+def test_what_the_policy_would_block_fails_the_build(tmp_path: Path, body: str) -> None:
+    """An inline style, handler or javascript: link fails the build, naming page and fix."""
+    site = _site(tmp_path, {"deep/page/index.html": PAGE.format(head="", body=body)})
+    with pytest.raises(BuildError, match=r"deep/page/index.html: <.*Move the style"):
+        csp.policy_for(site)
+
+
+def test_secure_writes_meta_once_and_headers(tmp_path: Path) -> None:
+    """The <meta> policy right after <meta charset>, before any script, once however often
+    the step runs; `_headers` carries the header policy."""
+    page = PAGE.format(head=f"<script>{SPEC_SCRIPT}</script>", body="")
+    site = _site(tmp_path, {"index.html": page, "404.html": page})
+    csp.secure(site)
+    policy = csp.secure(site)
+    for name in ("index.html", "404.html"):
+        html = (site / name).read_text("utf-8")
+        assert html.count("Content-Security-Policy") == 1
+        assert re.search(
+            r'<meta charset="utf-8">\n<meta http-equiv="Content-Security-Policy" content="'
+            + re.escape(policy.meta())
+            + r'">\n<script>',
+            html,
+        )
+    read = headers.HeadersFile.read(site)
+    assert read.for_path("/")["Content-Security-Policy"] == policy.header()
+    csp.secure(site, meta=False)  # `mkdocs serve`: no <meta> policy
+    assert "Content-Security-Policy" not in (site / "index.html").read_text("utf-8")
+
+
+def test_page_without_charset_names_the_fix(tmp_path: Path) -> None:
+    site = _site(tmp_path, {"x.html": "<html><head></head><body></body></html>"})
+    with pytest.raises(BuildError, match="x.html has no <meta charset"):
+        csp.secure(site)
+
+
+def test_deploy_page_shows_the_declared_policy() -> None:
+    """The Deploy page shows every directive, type and cache rule as sitebuild declares them."""
+    page = (ROOT / "docs" / "deploy.md").read_text("utf-8")
+    for name, sources in csp.DIRECTIVES.items():
+        assert f"{name} {' '.join(sources)}" in page, name
+    for suffix, kind in headers.CONTENT_TYPES.items():
+        assert f"`*{suffix}` | `Content-Type: {kind}`" in page
+    assert f"`Cache-Control: {headers.CACHE_IMMUTABLE}`" in page
+    assert f"`Cache-Control: {headers.CACHE_REVALIDATE}`" in page
