@@ -20,6 +20,7 @@ from .decide import section_title
 from .derive import (
     asked,
     current_recommendation,
+    decision_stale,
     duration,
     human_time,
     mitigated_at,
@@ -213,6 +214,14 @@ def _deviation(record: Record) -> Labelled | None:
         return None
     if decision.deviation_reason:
         return Labelled("Deviation from the runbook", decision.deviation_reason)
+    if decision_stale(record):
+        # The recommendation above is for the answers now; the decision was made on others.
+        permitted = "permitted" if decision.fix_forward_permitted else "not permitted"
+        return Labelled(
+            "Deviation from the runbook",
+            f"None when decided at {human_time(decision.at)} (fix forward was {permitted} on "
+            "the answers then); the answers changed after the decision, which was not made again.",
+        )
     return Labelled("Deviation from the runbook", "None: the decision follows the runbook.")
 
 

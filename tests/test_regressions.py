@@ -525,3 +525,14 @@ def test_mentions_typed_by_the_ic_are_neutralised_the_orgs_mention_kept() -> Non
     escalations = [c.message for c in record.communications if c.kind == "escalation"]
     assert escalations[0].startswith("<!subteam^S123>")
 
+
+def test_a_stale_decision_is_not_shown_as_following_the_runbook() -> None:
+    """Fix forward decided and started while permitted, then data loss found: the ticket showed
+    "Fix forward: not permitted" next to "Deviation: None: the decision follows the runbook"."""
+    record = steps(declared(), *ALL_CONDITIONS, {"type": "decide", "action": "fix_forward"}, {"type": "start_mitigation"})
+    assert "None: the decision follows the runbook." in render_ticket(record, ORG)
+    record = steps(record, *answers(data_loss="yes"), start=9)
+    ticket = render_ticket(record, ORG)
+    assert "Fix forward: not permitted." in ticket
+    assert "follows the runbook" not in ticket
+    assert "the answers changed after the decision" in ticket
