@@ -145,7 +145,8 @@ def _index(spec: FieldSpec, value: Any, record: Record) -> int:
     length = len(getattr(record, spec.of))
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < length:
         if length == 0:
-            what = {"timeline": "timeline entries", "follow_ups": "follow-ups"}.get(spec.of, spec.of)
+            names = {"timeline": "timeline entries", "follow_ups": "follow-ups"}
+            what = names.get(spec.of, spec.of)
             raise InvalidInput(spec.name, f"there are no {what} yet")
         raise InvalidInput(spec.name, f"expected a whole number from 0 to {length - 1}")
     return value
