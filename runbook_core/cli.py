@@ -155,6 +155,12 @@ def read_record(path: str | Path, missing_ok: bool = False) -> Record:
         raise UsageError(f"--state: {path}: {exc}") from None
 
 
+def _read_only(path: Path) -> bool:
+    """No write permission bit at all: read-only by its owner's choice, even for root (whom
+    os.access lets write anything, and whose rename would silently replace it)."""
+    return not stat.S_IMODE(os.stat(path).st_mode) & 0o222
+
+
 def write_text(path: str | Path, text: str, option: str) -> None:
     """Write atomically: a unique temporary file beside the target, then a rename over it. A
     symlink is written through (its target is replaced, the link stays); the file's permissions
@@ -166,7 +172,7 @@ def write_text(path: str | Path, text: str, option: str) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise UsageError(f"{option}: {given}: the folder {folder} does not exist")
-    if target.exists() and not os.access(target, os.W_OK):
+    if target.exists() and (not os.access(target, os.W_OK) or _read_only(target)):
         raise UsageError(f"{option}: {given}: the file is read-only")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
