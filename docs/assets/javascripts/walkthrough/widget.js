@@ -41,6 +41,14 @@ function enqueue(task) {
 
 const json = (value) => (value == null ? null : JSON.stringify(value));
 
+// Incidents whose latest actions are on screen but not in storage (it is full or blocked), by
+// ID: kept for the page's lifetime, so leaving the walkthrough through instant navigation (a
+// runbook link) and coming back loses nothing. {record, revision, pending}
+const unsaved = new Map();
+
+const isShown = (node) => Boolean(node?.isConnected && !node.closest("[hidden]") &&
+  (node.checkVisibility ? node.checkVisibility() : node.offsetParent !== null));
+
 export class Widget {
   constructor(root, engine, store) {
     this.root = root;
@@ -63,19 +71,38 @@ export class Widget {
     this.format = store.ticketFormat;
     this.bind();
     this.adoptLegacy();
-    if (store.health() === "blocked") this.setSaveProblem({ kind: "blocked" });
     this.unsubscribe = engine.subscribe((event, detail) => this.onEngine(event, detail));
     this.showEngineState();
-    this.open(this.idFromHash() ?? this.mostRecent(), { focus: true });
+    this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
     this.clock = setInterval(() => {
       if (!this.root.isConnected) return this.destroy();
       draw.drawDue(this, this.view);
       if (this.record && this.engine.state === "ready" && !document.hidden) this.refresh();
     }, REFRESH_MS);
-    this.onHash = () => this.open(this.idFromHash());
+    // Only an incident ID in the address opens an incident; any other anchor (a skip link, a
+    // heading's permalink) leaves the open one as it is, and its ID is put back in the address.
+    this.onHash = () => {
+      const id = this.idFromHash();
+      if (id) this.open(id);
+      else if (this.id) this.setHash(this.id);
+    };
     this.onStorage = (event) => this.storageChanged(event);
+    // Work on screen that storage does not hold yet: the browser asks before the tab closes.
+    this.onUnload = (event) => {
+      if (!this.pending.length) return;
+      event.preventDefault();
+      event.returnValue = "";
+    };
+    // The skip link goes to the next thing to do, without touching the address (the open ID).
+    this.onSkip = (event) => {
+      if (!event.target.closest?.("a.rb-skip") || !this.root.isConnected) return;
+      event.preventDefault();
+      this.focusStep();
+    };
     window.addEventListener("hashchange", this.onHash);
     window.addEventListener("storage", this.onStorage);
+    window.addEventListener("beforeunload", this.onUnload);
+    document.addEventListener("click", this.onSkip);
   }
 
   destroy() {
@@ -85,6 +112,8 @@ export class Widget {
     clearTimeout(this.previewTimer);
     window.removeEventListener("hashchange", this.onHash);
     window.removeEventListener("storage", this.onStorage);
+    window.removeEventListener("beforeunload", this.onUnload);
+    document.removeEventListener("click", this.onSkip);
   }
 
   q(selector, scope = this.root) {
@@ -127,35 +156,49 @@ export class Widget {
     history.replaceState(history.state, "", `${window.location.pathname}${window.location.search}${hash}`);
   }
 
-  // Show an incident (or a new one): its record from the store, this tab's drafts for it.
-  open(id, { focus = false } = {}) {
-    if (id && id === this.id && this.record) return;
+  // Show an incident (or a new one): its record from the store (or, when storage could not take
+  // its latest actions, from this page's memory), this tab's drafts for it. Leaving an incident
+  // whose latest actions are not stored asks first. Resolves when it is drawn: true if opened.
+  open(id, { focus = false, reload = false } = {}) {
+    if (id && id === this.id && this.record && !reload) return Promise.resolve(true);
+    if (this.pending.length && this.id && id !== this.id) {
+      if (!window.confirm(`${this.id} has changes this browser could not save. Leave it and lose ` +
+        "them? (Cancel, then Export JSON, to keep them.)")) {
+        this.setHash(this.id);
+        return Promise.resolve(false);
+      }
+      unsaved.delete(this.id);
+      this.pending = [];
+    }
     this.clearNotice();
     let entry = null;
-    if (id) {
+    const kept = id ? unsaved.get(id) : null;
+    if (id && !kept) {
       try {
         entry = this.store.read(id);
+        if (!entry) this.notice(`${id} is not in this browser. Import its exported JSON to continue it here.`);
       } catch (error) {
         this.notice(`${id} is saved in this browser but cannot be read (${error.message}); it is ` +
           "kept as it is. Import an exported copy, or start a new incident.");
       }
-      if (!entry && !this.record) this.notice(`${id} is not in this browser. Import its exported JSON to continue it here.`);
     }
-    this.id = entry ? id : null;
-    this.record = entry?.record ?? null;
-    this.revision = entry?.revision ?? null;
-    this.pending = [];
+    this.id = entry || kept ? id : null;
+    this.record = kept ? kept.record : entry?.record ?? null;
+    this.revision = kept ? kept.revision : entry?.revision ?? null;
+    this.pending = kept ? [...kept.pending] : [];
     this.editing = null;
     this.setHash(this.id);
     this.resetControls();
     this.drafts = this.store.drafts(this.id);
     this.restoreDrafts();
     this.root.dataset.incidentId = this.id || "";
+    this.setSaveProblem(kept ? kept.problem : this.store.health() === "blocked" ? { kind: "blocked" } : null);
     this.drawIncidents();
-    if (this.engine.state !== "error") this.refresh();
+    const drawn = this.engine.state !== "error" ? this.refresh() : Promise.resolve();
     if (!this.record) this.drawProvisionalBar(null);
-    else this.drawProvisionalBar(entry.meta);
+    else this.drawProvisionalBar(entry?.meta);
     if (focus && !this.record) this.q('form[data-form="declare"] [name="summary"]')?.focus({ preventScroll: true });
+    return drawn.then(() => true, () => true);
   }
 
   drawProvisionalBar(meta) {
@@ -270,6 +313,7 @@ export class Widget {
   // One action. `now` is taken at the click, even if the engine is still starting.
   act(action, scope, sent = {}) {
     const now = nowISO();
+    const stepBefore = this.view?.current_step;
     this.clearErrors(scope);
     scope?.setAttribute("aria-busy", "true");
     if (this.engine.state !== "ready" && this.engine.state !== "error") {
@@ -295,7 +339,7 @@ export class Widget {
       if (applied) {
         this.clearSent(scope, sent);
         this.announce(this.doneMessage(action, this.view));
-        this.focusNext(action, scope);
+        this.focusNext(action, scope, stepBefore);
       }
       return applied;
     });
@@ -313,8 +357,9 @@ export class Widget {
         if (fresh) this.adopt(id);
         this.revision = result.revision;
         this.pending = [];
+        unsaved.delete(id);
         this.setSaveProblem(null);
-        this.show(reply);
+        if (reply.view !== this.view) this.show(reply);
         this.drawIncidents();
         return true;
       }
@@ -340,11 +385,13 @@ export class Widget {
         reply = rebased;
         continue;
       }
-      // Not saved: keep it on screen, say so, retry.
+      // Not saved: keep it on screen (and in this page's memory), say so, retry.
       if (fresh) this.adopt(id);
       this.pending = all;
-      this.setSaveProblem(result.error ?? { kind: "busy" });
-      this.show(reply);
+      const problem = result.error ?? { kind: "busy" };
+      unsaved.set(id, { record: reply.record, revision: this.revision, pending: all, problem });
+      this.setSaveProblem(problem);
+      if (reply.view !== this.view) this.show(reply); // a retry redraws nothing (focus stays)
       return true;
     }
   }
@@ -370,7 +417,9 @@ export class Widget {
     this.root.dataset.saveState = problem ? "unsaved" : "saved";
     const message = this.q("[data-save-message]");
     message.hidden = !problem;
-    message.textContent = problem ? SAVE_PROBLEMS[problem.kind] || `Not saved: ${problem.message}. Export JSON now.` : "";
+    // The same text is not written again: a screen reader would announce it at every retry.
+    const text = problem ? SAVE_PROBLEMS[problem.kind] || `Not saved: ${problem.message}. Export JSON now.` : "";
+    if (message.textContent !== text) message.textContent = text;
     if (problem && this.pending.length) {
       this.retryTimer = setTimeout(() => this.retrySave(), RETRY_SAVE_MS);
     }
@@ -489,8 +538,9 @@ export class Widget {
   // is only a choice until Enter (or leaving the question) confirms it.
   answerKey(fieldset, event) {
     if (event.key.startsWith("Arrow")) fieldset.dataset.arrowed = "true";
-    else if (event.key === "Enter" && fieldset.dataset.pending) {
-      event.preventDefault();
+    else if ((event.key === "Enter" || event.key === " ") && fieldset.dataset.pending &&
+      event.target.checked) {
+      event.preventDefault(); // Space on the option already chosen: it changes nothing itself
       this.confirmAnswer(fieldset);
     } else if (event.key === " ") delete fieldset.dataset.arrowed;
   }
@@ -556,12 +606,15 @@ export class Widget {
     } else if (name === "export") this.exportRecord();
     else if (name === "import") this.q("[data-import-file]").click();
     else if (name === "new-incident") {
-      this.open(null, { focus: true });
-      this.announce("New incident: the form is empty. The others stay in the list.");
+      this.open(null, { focus: true }).then((opened) => {
+        if (opened) this.announce("New incident: the form is empty. The others stay in the list.");
+      });
     } else if (name === "open-incident") {
-      this.open(id);
-      this.q("#walkthrough")?.focus?.();
-      this.announce(`Opened ${id}.`);
+      this.open(id).then((opened) => {
+        if (!opened) return;
+        this.focusStep();
+        this.announce(`Opened ${id}.`);
+      });
     } else if (name === "archive-incident" || name === "unarchive-incident") {
       enqueue(async () => {
         const result = await this.store.setMeta(id, { archived: name === "archive-incident" });
@@ -585,6 +638,10 @@ export class Widget {
     if (!window.confirm(`Delete ${id} from this browser? Its record is gone for good unless you ` +
       "exported it. Export it first if you still need it.")) return;
     enqueue(async () => {
+      if (id === this.id) {
+        this.pending = []; // deleting it is what the IC asked for
+        unsaved.delete(id);
+      }
       this.store.remove(id);
       if (id === this.id) this.open(null);
       this.drawIncidents();
@@ -598,14 +655,16 @@ export class Widget {
     const text = target.textContent;
     const copied = await copyText(text, target, button);
     if (copied) this.copied[name] = { at: nowISO(), text };
-    const label = button.dataset.label || button.innerHTML;
-    button.dataset.label = label;
-    button.textContent = copied ? "Copied ✓" : "Selected: press Ctrl+C";
+    // Only the visible words change: the hidden rest keeps the name unique ("… declaration message").
+    const words = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!words) return;
+    button.dataset.label ??= words.textContent;
+    words.textContent = copied ? "Copied ✓" : "Selected: press Ctrl+C";
     button.classList.toggle("rb-copied", copied);
     this.announce(copied ? "Copied to the clipboard." : "The text is selected: press Ctrl+C to copy.");
     clearTimeout(button.copyTimer);
     button.copyTimer = setTimeout(() => {
-      button.innerHTML = label;
+      words.textContent = button.dataset.label;
       button.classList.remove("rb-copied");
     }, 2000);
   }
@@ -662,18 +721,24 @@ export class Widget {
       } catch {
         local = null;
       }
-      if (local) {
-        const lost = newerEntries(local.record, reply.record);
-        if (JSON.stringify(local.record) === JSON.stringify(reply.record)) {
+      // What would be replaced: the version on screen when it is the open incident (it may hold
+      // actions storage could not take), else the stored one.
+      const shown = id === this.id && this.record ? this.record : local?.record;
+      if (shown) {
+        const lost = newerEntries(shown, reply.record);
+        if (JSON.stringify(shown) === JSON.stringify(reply.record)) {
           this.open(id);
           this.announce(`${id} is already here, identical.`);
           return;
         }
+        const gained = newerEntries(reply.record, shown);
+        const entries = (n) => `${n} timeline entr${n === 1 ? "y" : "ies"}`;
         const question = lost.length
-          ? `${id} in this browser has ${lost.length} timeline entr${lost.length > 1 ? "ies" : "y"} ` +
-            `the file does not (newest: "${lost[lost.length - 1].event}" at ${hhmm(lost[lost.length - 1].at)} UTC). ` +
-            "Replace it with the file and lose them?"
-          : `Replace ${id} in this browser with the file's version?`;
+          ? `${id} in this browser is newer than ${file.name}: it has ${entries(lost.length)} the ` +
+            `file does not (the newest: "${lost[lost.length - 1].event}" at ` +
+            `${hhmm(lost[lost.length - 1].at)} UTC). Replace it with the file and lose them?`
+          : `Replace ${id} in this browser with ${file.name}? The file has ${entries(gained.length)} ` +
+            "this browser does not, and nothing in this browser's timeline is missing from it.";
         if (!window.confirm(question)) {
           this.announce("Import cancelled: nothing changed.");
           return;
@@ -685,8 +750,11 @@ export class Widget {
           ("conflict" in result ? "another tab changed it just now; try again" : SAVE_PROBLEMS[result.error.kind] || result.error.message) });
         return;
       }
-      this.id = null;
-      this.open(id);
+      if (id === this.id) {
+        this.pending = []; // replaced, as the IC confirmed
+        unsaved.delete(id);
+      }
+      this.open(id, { reload: true });
       this.announce(`Imported ${id}.`);
     });
   }
@@ -758,21 +826,70 @@ export class Widget {
   // ------------------------------------------------------------------ focus and messages
 
   // After a step: focus the next thing to do. The escalation when one is required; a message to
-  // post from the step just done; else the current step's first control.
-  focusNext(action, scope) {
+  // post from the step just done; a form that stays for more (timeline, follow-ups, details, a
+  // question being answered) keeps it; else the current step's next control. Focus the IC has
+  // moved elsewhere meanwhile is left alone; focus never falls to the page's body.
+  focusNext(action, scope, stepBefore) {
     const view = this.view;
     if (!view) return;
-    const visible = (node) => node && !node.closest("[hidden]") && node.getAttribute("aria-disabled") !== "true";
-    const first = (container) => container && [...container.querySelectorAll("[data-focus-first]")].find(visible);
+    const active = document.activeElement;
+    const inScope = Boolean(scope?.isConnected && active && scope.contains(active));
+    if (active && active !== document.body && active !== this.root && !inScope && isShown(active)) return;
+    const section = scope?.closest?.("section[data-step], section[data-panel]") ?? null;
     let target = null;
-    if (view.escalation.required) target = first(this.q("[data-major]"));
+    if (view.escalation.required) target = this.marked(this.q("[data-major]"));
     const due = view.messages.find((m) => m.due);
-    const section = scope?.closest?.("section[data-step]");
-    if (!target && due && section) target = first(this.q(`[data-output-box="${due.kind}-message"]`, section));
-    if (!target && scope?.isConnected && visible(scope) && action.type === "answer") return; // keep answering
-    if (!target) target = first(this.q(`section[data-step="${view.current_step}"]`));
-    if (!target) target = this.q(`#step-${view.current_step}-title`);
-    target?.focus({ preventScroll: false });
+    if (!target && due && section) target = this.marked(this.q(`[data-output-box="${due.kind}-message"]`, section));
+    const stays = action.type === "answer" || view.current_step === stepBefore;
+    if (!target && stays && isShown(scope)) {
+      if (inScope && isShown(active)) return;
+      target = this.controls(scope)[0];
+    }
+    // A removed list item: the form that adds to the same list.
+    if (!target && stays && section && !scope?.matches?.("form, fieldset")) {
+      target = this.controls(this.q('form[data-form^="add_"]', section) ?? section)[0];
+    }
+    target ??= this.stepTarget(view);
+    target?.focus();
+  }
+
+  // The skip link, and an incident just opened: the current step's next control.
+  focusStep() {
+    const target = this.stepTarget(this.view) ?? this.q('form[data-form="declare"] [name="summary"]');
+    target?.focus();
+  }
+
+  // The first shown [data-focus-first] control in `container`.
+  marked(container) {
+    return container ? this.qa("[data-focus-first]", container).find(isShown) ?? null : null;
+  }
+
+  // The controls a keyboard can use in `container`, in order (not disabled, not hidden).
+  controls(container) {
+    if (!container) return [];
+    return this.qa("input:not([type=hidden]), textarea, select, button", container).filter((c) =>
+      isShown(c) && !c.disabled && c.tabIndex >= 0 && c.getAttribute("aria-disabled") !== "true");
+  }
+
+  // The next thing to do in the current step: its first empty field (a text box, or a choice
+  // with nothing chosen), else its first marked button, else its heading.
+  stepTarget(view) {
+    const step = view?.current_step;
+    const section = step && this.q(`section[data-step="${step}"]`);
+    if (!section) return null;
+    const major = this.q("[data-major]");
+    const usable = this.controls(section).filter((c) =>
+      (c.closest("form[data-form]") || c.closest("fieldset[data-question]")) &&
+      (view.escalation.required || !major?.contains(c)));
+    const empty = (c) => {
+      if (c.type === "radio") {
+        const group = c.closest("fieldset") || c.form;
+        return ![...group.querySelectorAll('input[type="radio"]')].some((r) => r.name === c.name && r.checked);
+      }
+      return (c.tagName === "TEXTAREA" || c.type === "text") && c.value === "";
+    };
+    return usable.find(empty) ?? usable.find((c) => c.hasAttribute("data-focus-first")) ?? usable[0] ??
+      this.q(`#step-${step}-title`);
   }
 
   doneMessage(action, view) {
