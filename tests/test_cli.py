@@ -19,9 +19,10 @@ import pytest
 
 from runbook_core import __version__, apply, load_org, record_from_json, render_ticket
 from runbook_core.cli import UsageError, Walk, build_parser, cmd_apply, main
+from runbook_core.config import packaged_org
 from runbook_core.record import Record
 from runbook_core.transitions import allowed_now
-from tests.helpers import EXAMPLES, GOLDEN, SCENARIOS, TESTS
+from tests.helpers import EXAMPLES, GOLDEN, SCENARIOS, TESTS, packaged_org_only
 
 EXAMPLE = str(EXAMPLES / "rollback-succeeded.json")
 NAMES = sorted(SCENARIOS)
@@ -87,6 +88,7 @@ def test_decide_text_lists_the_reasons(capsys) -> None:
 # ------------------------------------------------------------------------ ticket, messages
 
 
+@packaged_org_only
 @pytest.mark.parametrize("fmt", ["markdown", "jira", "text"])
 @pytest.mark.parametrize("name", NAMES)
 def test_ticket_prints_the_golden_ticket(capsys, name: str, fmt: str) -> None:
@@ -103,6 +105,7 @@ def test_ticket_writes_a_file(capsys, tmp_path: Path) -> None:
     assert target.read_text("utf-8") == render_ticket(record_from_json(Path(EXAMPLE).read_text()))
 
 
+@packaged_org_only
 def test_messages_json_is_the_golden_messages(capsys) -> None:
     """`messages --format json` equals the golden messages."""
     code, out, _ = run(capsys, "messages", "--state", EXAMPLE, "--format", "json")
@@ -136,9 +139,10 @@ def test_a_partial_org_file_works_before_and_after_the_subcommand(
     argv = ["--org", str(org), *argv] if where == "before" else [*argv, "--org", str(org)]
     code, out, err = run(capsys, *argv)
     assert code == 0, err
-    assert f"@head-of-eng ({ORG.escalation_contact})" in out  # the mention, the packaged name
+    packaged = packaged_org()
+    assert f"@head-of-eng ({packaged.escalation_contact})" in out  # the mention, the packaged name
     code, out, _ = run(capsys, "--org", str(org), "ticket", "--state", state)
-    assert f"| Channel | {ORG.channel.replace('#', chr(92) + '#')} |" in out
+    assert f"| Channel | {packaged.channel.replace('#', chr(92) + '#')} |" in out
 
 
 def _hostile_record(tmp_path: Path) -> Path:
@@ -192,6 +196,7 @@ def _scenario_lines(name: str) -> str:
     )
 
 
+@packaged_org_only
 @pytest.mark.parametrize("name", NAMES)
 def test_apply_from_stdin_drives_each_example_to_the_same_record_and_ticket(
     capsys, monkeypatch, tmp_path: Path, name: str
@@ -209,6 +214,7 @@ def test_apply_from_stdin_drives_each_example_to_the_same_record_and_ticket(
     assert out == ticket_name(name, "markdown").read_text("utf-8")
 
 
+@packaged_org_only
 def test_apply_one_action_per_run_with_at(capsys, tmp_path: Path) -> None:
     """One action per invocation, its time given with --at: the same record as the example."""
     name = "rollback-failed-escalated"
