@@ -88,8 +88,18 @@ V2 = '{"schema_version": 2, "summary": "x", "timeline": [], %s}'
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        (V2 % ('"escalations": [{"at": "2026-11-28T21:40:00Z", "to": "x", "for_mitigation": %s}]' % ("9" * 5000)), "record.escalations[0].for_mitigation"),
-        ('{"schema_version": %s, "summary": "x", "timeline": []}' % ("1" * 5000), "record.schema_version"),
+        (
+            V2
+            % (
+                '"escalations": [{"at": "2026-11-28T21:40:00Z", "to": "x", "for_mitigation": %s}]'
+                % ("9" * 5000)
+            ),
+            "record.escalations[0].for_mitigation",
+        ),
+        (
+            '{"schema_version": %s, "summary": "x", "timeline": []}' % ("1" * 5000),
+            "record.schema_version",
+        ),
         (V2 % '"incident_id": NaN', "record.incident_id"),
         (V2 % '"declared_at": Infinity', "record.declared_at"),
         (V2 % '"services": [-Infinity]', "record.services[0]"),
@@ -109,15 +119,31 @@ V1 = '{"schema_version": 1, "summary": "x", "timeline": [%s], %s}'
 @pytest.mark.parametrize(
     ("text", "field"),
     [
-        (V1 % ('{"at": "2026-11-28T21:40:00Z", "event": "e", "ref": ["x"]}', '"ic": ""'), "record.timeline[0].ref"),
-        (V1 % ("", '"status_updates": {"at": 1}'), "record.status_updates"),
-        (V1 % ("", '"status_updates": [{"text": "x", "message": "m"}]'), "record.communications[0].at"),
         (
-            V1 % ("", '"decision": {"at": "2026-11-28T21:40:00Z", "action": "roll_back", "recommended": ["x"], "deviation_reason": ""}'),
+            V1 % ('{"at": "2026-11-28T21:40:00Z", "event": "e", "ref": ["x"]}', '"ic": ""'),
+            "record.timeline[0].ref",
+        ),
+        (V1 % ("", '"status_updates": {"at": 1}'), "record.status_updates"),
+        (
+            V1 % ("", '"status_updates": [{"text": "x", "message": "m"}]'),
+            "record.communications[0].at",
+        ),
+        (
+            V1
+            % (
+                "",
+                '"decision": {"at": "2026-11-28T21:40:00Z", "action": "roll_back", '
+                '"recommended": ["x"], "deviation_reason": ""}',
+            ),
             "record.decision.recommended",
         ),
     ],
-    ids=["unhashable-ref", "status-updates-not-a-list", "status-update-without-time", "bad-recommended"],
+    ids=[
+        "unhashable-ref",
+        "status-updates-not-a-list",
+        "status-update-without-time",
+        "bad-recommended",
+    ],
 )
 def test_a_malformed_version_1_record_is_refused_naming_the_field(text: str, field: str) -> None:
     """The v1 upgrade never raises TypeError, never drops a malformed part silently."""
@@ -127,7 +153,7 @@ def test_a_malformed_version_1_record_is_refused_naming_the_field(text: str, fie
 
 
 def test_removing_from_an_empty_list_says_what_is_empty() -> None:
-    """"there are no follow-ups yet", not "follow-upss"."""
+    """ "there are no follow-ups yet", not "follow-upss"."""
     from runbook_core import InvalidInput
 
     with pytest.raises(InvalidInput) as err:
@@ -176,7 +202,11 @@ def failed_rollback(org=None, **declare: str) -> Record:
         *answers(scope="all", data_loss="yes", degradation="critical"),
         {"type": "decide", "action": "roll_back"},
         {"type": "start_mitigation"},
-        {"type": "mitigation_outcome", "outcome": "failed", "notes": "Migration 0042 dropped a column"},
+        {
+            "type": "mitigation_outcome",
+            "outcome": "failed",
+            "notes": "Migration 0042 dropped a column",
+        },
         org=org,
     )
 
@@ -280,7 +310,9 @@ def test_a_decision_goes_stale_when_an_answer_changes_and_the_hotfix_waits() -> 
     with pytest.raises(InvalidInput) as err:  # not permitted any more: a deviation needs a reason
         steps(record, {"type": "decide", "action": "fix_forward"}, start=8)
     assert err.value.field == "deviation_reason"
-    record = steps(record, {"type": "decide", "action": "roll_back"}, {"type": "start_mitigation"}, start=8)
+    record = steps(
+        record, {"type": "decide", "action": "roll_back"}, {"type": "start_mitigation"}, start=8
+    )
     assert record.mitigations[-1].action == "roll_back" and not decision_stale(record)
 
 
@@ -291,7 +323,11 @@ def test_escalation_is_required_not_logged_when_a_rollback_fails() -> None:
     assert record.escalations == () and escalation_required(record)
     assert not [c for c in record.communications if c.kind == "escalation"]
     with pytest.raises(InvalidInput) as err:
-        steps(record, {"type": "resolve", "details": "x", "data_lost": "no", "without_mitigation": "x"}, start=20)
+        steps(
+            record,
+            {"type": "resolve", "details": "x", "data_lost": "no", "without_mitigation": "x"},
+            start=20,
+        )
     assert err.value.field == "escalation"
     record = steps(record, {"type": "escalate", "doing": "Restoring the orders table"}, start=20)
     assert len(record.escalations) == 1 and not escalation_required(record)
@@ -303,7 +339,12 @@ def test_the_escalation_message_says_what_the_contact_needs_and_mentions_them() 
     done, mentions the contact with the org's configured mention, and tells nobody to escalate
     to themselves ("escalate immediately to the Head of Engineering", "@Head of Engineering")."""
     org = replace(ORG, escalation_mention="<!subteam^S123>")
-    record = steps(failed_rollback(org), {"type": "escalate", "doing": "Restoring the orders table"}, start=20, org=org)
+    record = steps(
+        failed_rollback(org),
+        {"type": "escalate", "doing": "Restoring the orders table"},
+        start=20,
+        org=org,
+    )
     message = record.communications[-1].message
     for needed in (
         record.incident_id,
@@ -365,7 +406,7 @@ def test_a_status_message_is_computed_for_its_own_time() -> None:
     previews are computed for the moment asked."""
     record = steps(declared(), {"type": "status_update", "text": "Looking", "at": at(2)}, start=10)
     message = record.communications[-1].message
-    due = f"{21 + (40 + 2 + ORG.status_update_interval_minutes) // 60}:{(42 + ORG.status_update_interval_minutes) % 60:02d}"
+    due = at(2 + ORG.status_update_interval_minutes)[11:16]
     assert record.communications[-1].at == at(2)
     assert f"({at(2)[11:16]} UTC)" in message and f"Next update by {due} UTC." in message
     preview = previews(record, at(15), "x", ORG)["status_update"]
@@ -437,7 +478,10 @@ def test_a_ref_of_schema_version_is_refused_at_load() -> None:
     ("text", "field"),
     [
         ('{"schema_version": 2, "summary": "\\ud800", "timeline": []}', "record.summary"),
-        ('{"schema_version": %s, "summary": "x", "timeline": []}' % ("9" * 5000), "record.schema_version"),
+        (
+            '{"schema_version": %s, "summary": "x", "timeline": []}' % ("9" * 5000),
+            "record.schema_version",
+        ),
         ('{"schema_version": 2, "summary": NaN, "timeline": []}', "record.summary"),
         ("[" * 10_000 + "]" * 10_000, "record"),
     ],
@@ -463,7 +507,9 @@ def test_a_typod_placeholder_in_runbook_toml_is_refused_at_load() -> None:
     text = _packaged("runbook.toml")
     assert "{escalation_contact}" in text
     with pytest.raises(DataFileError) as err:
-        parse_runbook(text.replace("{escalation_contact}", "{escalation_contcat}", 1), "runbook.toml")
+        parse_runbook(
+            text.replace("{escalation_contact}", "{escalation_contcat}", 1), "runbook.toml"
+        )
     assert err.value.file == "runbook.toml" and "escalation_contcat" in err.value.expected
 
 
@@ -477,13 +523,17 @@ def test_a_typod_placeholder_in_messages_toml_is_refused_at_load() -> None:
     assert (err.value.file, err.value.key) == ("messages.toml", "declaration")
     assert "sumary" in err.value.expected
     with pytest.raises(DataFileError) as err:
-        parse_messages(text.replace("Incident update {incident_id}", "Incident update", 1), "messages.toml")
+        parse_messages(
+            text.replace("Incident update {incident_id}", "Incident update", 1), "messages.toml"
+        )
     assert err.value.key == "status_update" and "incident_id" in err.value.expected
 
 
 def test_a_version_1_record_upgrades_and_renders() -> None:
     """Records saved before the state machine still open (tests/data, from commit 2531541)."""
-    record = record_from_json((TESTS / "data" / "v1-rollback-failed-escalated.json").read_text("utf-8"))
+    record = record_from_json(
+        (TESTS / "data" / "v1-rollback-failed-escalated.json").read_text("utf-8")
+    )
     assert record.schema_version == 2 and record.escalations[0].for_mitigation == 0
     assert "Checkout returns HTTP 500" in render_ticket(record, ORG)
 
@@ -496,7 +546,9 @@ def test_mentions_typed_by_the_ic_are_neutralised_the_orgs_mention_kept() -> Non
     in every message; the organisation's configured mention must still work."""
     org = replace(ORG, escalation_mention="<!subteam^S123>")
     hostile = " ".join(BROADCASTS)
-    record = apply(Record(), {"type": "declare", "summary": f"API {hostile}", "by": hostile}, T0, org)
+    record = apply(
+        Record(), {"type": "declare", "summary": f"API {hostile}", "by": hostile}, T0, org
+    )
     record = steps(
         record,
         {"type": "take_command", "oncall": f"Sam {hostile}"},
@@ -517,7 +569,12 @@ def test_mentions_typed_by_the_ic_are_neutralised_the_orgs_mention_kept() -> Non
     )
     messages = [c.message for c in record.communications]
     assert len(messages) == 5
-    unresolved = steps(failed_rollback(org, by=hostile), {"type": "change_ic", "to": hostile, "reason": hostile}, start=20, org=org)
+    unresolved = steps(
+        failed_rollback(org, by=hostile),
+        {"type": "change_ic", "to": hostile, "reason": hostile},
+        start=20,
+        org=org,
+    )
     messages += list(previews(unresolved, at(21), hostile, org).values())
     for message in messages:
         for mention in BROADCASTS:
@@ -529,7 +586,12 @@ def test_mentions_typed_by_the_ic_are_neutralised_the_orgs_mention_kept() -> Non
 def test_a_stale_decision_is_not_shown_as_following_the_runbook() -> None:
     """Fix forward decided and started while permitted, then data loss found: the ticket showed
     "Fix forward: not permitted" next to "Deviation: None: the decision follows the runbook"."""
-    record = steps(declared(), *ALL_CONDITIONS, {"type": "decide", "action": "fix_forward"}, {"type": "start_mitigation"})
+    record = steps(
+        declared(),
+        *ALL_CONDITIONS,
+        {"type": "decide", "action": "fix_forward"},
+        {"type": "start_mitigation"},
+    )
     assert "None: the decision follows the runbook." in render_ticket(record, ORG)
     record = steps(record, *answers(data_loss="yes"), start=9)
     ticket = render_ticket(record, ORG)
