@@ -598,3 +598,18 @@ def test_a_stale_decision_is_not_shown_as_following_the_runbook() -> None:
     assert "Fix forward: not permitted." in ticket
     assert "follows the runbook" not in ticket
     assert "the answers changed after the decision" in ticket
+
+
+def test_deep_nesting_is_refused_before_the_parser_recurses(monkeypatch) -> None:
+    """10,000-deep JSON crashed Pyodide with a fatal "Maximum call stack size exceeded" (the
+    parser recursed before any RecursionError): the depth is now counted first."""
+    import runbook_core.record as record_module
+
+    def no_parse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("json.loads was called on text nested too deeply")
+
+    monkeypatch.setattr(record_module.json, "loads", no_parse)
+    for text in ("[" * 10_000 + "]" * 10_000, '{"a":' * 65 + "1" + "}" * 65):
+        with pytest.raises(RecordError) as err:
+            record_module.load_json(text, "import")
+        assert err.value.field == "import" and "nested" in err.value.problem
