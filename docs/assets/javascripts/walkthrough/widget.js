@@ -197,8 +197,21 @@ export class Widget {
     const drawn = this.engine.state !== "error" ? this.refresh() : Promise.resolve();
     if (!this.record) this.drawProvisionalBar(null);
     else this.drawProvisionalBar(entry?.meta);
-    if (focus && !this.record) this.q('form[data-form="declare"] [name="summary"]')?.focus({ preventScroll: true });
-    return drawn.then(() => true, () => true);
+    // A new incident: its summary field, at once where it is shown, else once drawn (unless the
+    // IC has gone on elsewhere meanwhile).
+    const summary = this.q('form[data-form="declare"] [name="summary"]');
+    const focusSummary = () => {
+      const active = document.activeElement;
+      if (!focus || this.record || !isShown(summary)) return;
+      if (!active || active === document.body || active === summary || active.closest?.("[data-panel='incidents']")) {
+        summary.focus({ preventScroll: true });
+      }
+    };
+    focusSummary();
+    return drawn.then(() => {
+      focusSummary();
+      return true;
+    }, () => true);
   }
 
   drawProvisionalBar(meta) {
@@ -374,8 +387,12 @@ export class Widget {
           this.record = newer?.record ?? null;
           this.revision = newer?.revision ?? null;
           this.pending = [];
-          if (!newer) this.open(null);
-          else await this.refreshNow();
+          if (!newer) {
+            this.open(null);
+            this.notice(`${id} was deleted in another tab while you changed it; your change was not kept.`);
+            return false;
+          }
+          await this.refreshNow();
           this.notice(`Another tab changed ${id} at the same time, and your change could not be ` +
             `applied to its newer version: ${rebased.error.message} The newer version is shown.`);
           return false;
@@ -451,8 +468,9 @@ export class Widget {
         return;
       }
       if (!entry) {
-        this.notice(`${this.id} was deleted in another tab.`);
-        this.open(null);
+        const gone = this.id;
+        this.open(null); // (it clears notices: the notice comes after)
+        this.notice(`${gone} was deleted in another tab. Import its exported JSON to bring it back.`);
         return;
       }
       if (entry.revision === this.revision) return;
@@ -642,7 +660,7 @@ export class Widget {
         this.pending = []; // deleting it is what the IC asked for
         unsaved.delete(id);
       }
-      this.store.remove(id);
+      await this.store.remove(id);
       if (id === this.id) this.open(null);
       this.drawIncidents();
       this.announce(`${id} deleted from this browser.`);
