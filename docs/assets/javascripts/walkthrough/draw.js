@@ -338,7 +338,8 @@ export function drawDue(w, view) {
 export function drawIncidents(w, list, showArchived) {
   const panel = q(w.root, "[data-panel='incidents']");
   const items = list.incidents.filter((i) => showArchived || !i.meta.archived);
-  q(panel, "[data-incidents-empty]").hidden = list.incidents.length > 0;
+  q(panel, "[data-incidents-empty]").hidden = list.incidents.length > 0 || !list.available;
+  q(panel, "[data-incidents-unavailable]").hidden = list.available;
   const newButton = () => q(panel, '[data-command="new-incident"]');
   redraw(q(panel, "[data-incident-list]"), JSON.stringify([items, w.id]), () => items.map((i) => {
     const open = i.id === w.id;
