@@ -93,16 +93,18 @@ export class Widget {
       event.preventDefault();
       event.returnValue = "";
     };
-    // The skip link goes to the next thing to do, without touching the address (the open ID).
+    // The skip link goes to the next thing to do, without touching the address (the open ID):
+    // taken before Material's instant navigation, which would push "#walkthrough" instead.
     this.onSkip = (event) => {
       if (!event.target.closest?.("a.rb-skip") || !this.root.isConnected) return;
       event.preventDefault();
+      event.stopPropagation();
       this.focusStep();
     };
     window.addEventListener("hashchange", this.onHash);
     window.addEventListener("storage", this.onStorage);
     window.addEventListener("beforeunload", this.onUnload);
-    document.addEventListener("click", this.onSkip);
+    document.addEventListener("click", this.onSkip, true);
   }
 
   destroy() {
@@ -113,7 +115,7 @@ export class Widget {
     window.removeEventListener("hashchange", this.onHash);
     window.removeEventListener("storage", this.onStorage);
     window.removeEventListener("beforeunload", this.onUnload);
-    document.removeEventListener("click", this.onSkip);
+    document.removeEventListener("click", this.onSkip, true);
   }
 
   q(selector, scope = this.root) {
@@ -332,30 +334,32 @@ export class Widget {
     if (this.engine.state !== "ready" && this.engine.state !== "error") {
       this.note(scope, "Waiting for the engine: this is applied as soon as it is ready.");
     }
-    return enqueue(async () => {
-      let reply;
-      try {
-        reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
-      } catch (error) {
-        reply = { ok: false, error: { field: "", message: `Not recorded: ${error.message}. What you typed is kept.` } };
-      } finally {
-        scope?.removeAttribute("aria-busy");
-      }
-      if (!this.root.isConnected) return false;
-      this.clearErrors(scope);
-      if (!reply.ok) {
-        this.showError(scope?.isConnected ? scope : null, reply.error);
-        if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
-        return false;
-      }
-      const applied = await this.persist(reply, [{ action, now }]);
-      if (applied) {
-        this.clearSent(scope, sent);
-        this.announce(this.doneMessage(action, this.view));
-        this.focusNext(action, scope, stepBefore);
-      }
-      return applied;
-    });
+    // Busy until the action is applied, saved (or known unsaved) and drawn.
+    return enqueue(() => this.apply(action, scope, sent, now, stepBefore))
+      .finally(() => scope?.removeAttribute("aria-busy"));
+  }
+
+  async apply(action, scope, sent, now, stepBefore) {
+    let reply;
+    try {
+      reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
+    } catch (error) {
+      reply = { ok: false, error: { field: "", message: `Not recorded: ${error.message}. What you typed is kept.` } };
+    }
+    if (!this.root.isConnected) return false;
+    this.clearErrors(scope);
+    if (!reply.ok) {
+      this.showError(scope?.isConnected ? scope : null, reply.error);
+      if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
+      return false;
+    }
+    const applied = await this.persist(reply, [{ action, now }]);
+    if (applied) {
+      this.clearSent(scope, sent);
+      this.announce(this.doneMessage(action, this.view));
+      this.focusNext(action, scope, stepBefore);
+    }
+    return applied;
   }
 
   // Save a reply's record on top of this tab's revision; on a conflict apply this tab's unsaved
@@ -844,9 +848,9 @@ export class Widget {
   // ------------------------------------------------------------------ focus and messages
 
   // After a step: focus the next thing to do. The escalation when one is required; a message to
-  // post from the step just done; a form that stays for more (timeline, follow-ups, details, a
-  // question being answered) keeps it; else the current step's next control. Focus the IC has
-  // moved elsewhere meanwhile is left alone; focus never falls to the page's body.
+  // post from the step just done; a form or question in a step that goes on (timeline,
+  // follow-ups, details, the impact questions) keeps it; else the current step's next control.
+  // Focus the IC has moved elsewhere meanwhile is left alone; focus never falls to the body.
   focusNext(action, scope, stepBefore) {
     const view = this.view;
     if (!view) return;
@@ -858,7 +862,7 @@ export class Widget {
     if (view.escalation.required) target = this.marked(this.q("[data-major]"));
     const due = view.messages.find((m) => m.due);
     if (!target && due && section) target = this.marked(this.q(`[data-output-box="${due.kind}-message"]`, section));
-    const stays = action.type === "answer" || view.current_step === stepBefore;
+    const stays = view.current_step === stepBefore; // (an answer that completes a step moves on)
     if (!target && stays && isShown(scope)) {
       if (inScope && isShown(active)) return;
       target = this.controls(scope)[0];
