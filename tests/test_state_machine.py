@@ -266,6 +266,12 @@ class Incident(RuleBasedStateMachine):
         self.do_decide(choice, reason)
         self.do_start_mitigation(None, None)
 
+    @rule(choice=mitigation_actions, outcome=outcomes, notes=maybe(text))
+    def do_decide__start_and_outcome(self, choice: str, outcome: str, notes: str | None) -> None:
+        """Decide, start and record the outcome: the way to failed rollbacks and hotfixes."""
+        self.do_decide__then_start(choice, None)
+        self.do_mitigation_outcome(outcome, notes)
+
     @rule(choice=maybe(mitigation_actions), reason=maybe(text))
     def do_start_mitigation(self, choice: str | None, reason: str | None) -> None:
         action = {"type": "start_mitigation"}
