@@ -171,11 +171,12 @@ def _hostile_record(tmp_path: Path) -> Path:
     [
         ["messages"],
         ["messages", "--format", "json"],
+        ["messages", "--format", "slack"],
         ["ticket"],
         ["ticket", "--format", "jira"],
         ["ticket", "--format", "text"],
     ],
-    ids=["messages", "messages-json", "ticket", "ticket-jira", "ticket-text"],
+    ids=["messages", "messages-json", "messages-slack", "ticket", "ticket-jira", "ticket-text"],
 )
 def test_text_output_carries_no_terminal_control_characters(capsys, tmp_path: Path, argv) -> None:
     """ESC, NUL, BEL, DEL and C1 controls from a record never reach the terminal."""
