@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import datetime, timedelta
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
@@ -260,17 +261,45 @@ class Incident(RuleBasedStateMachine):
             if choice == "fix_forward" and not permitted:
                 assert after.decision.deviation_reason.strip()
 
-    @rule(choice=mitigation_actions, reason=maybe(text))
-    def do_decide__then_start(self, choice: str, reason: str | None) -> None:
-        """The usual path: decide, then start what was decided (reaching the later phases)."""
+    @rule(
+        choice=mitigation_actions,
+        reason=maybe(text),
+        start=maybe(mitigation_actions),
+        start_reason=maybe(text),
+    )
+    def do_decide__then_start(
+        self, choice: str, reason: str | None, start: str | None, start_reason: str | None
+    ) -> None:
+        """Decide, then start: what was decided, or (sometimes) the other mitigation."""
         self.do_decide(choice, reason)
-        self.do_start_mitigation(None, None)
+        self.do_start_mitigation(start, start_reason)
 
-    @rule(choice=mitigation_actions, outcome=outcomes, notes=maybe(text))
-    def do_decide__start_and_outcome(self, choice: str, outcome: str, notes: str | None) -> None:
-        """Decide, start and record the outcome: the way to failed rollbacks and hotfixes."""
-        self.do_decide__then_start(choice, None)
+    @rule(
+        choice=mitigation_actions,
+        outcome=outcomes,
+        notes=maybe(text),
+        then=st.sampled_from(["", "escalate", "resolve", "escalate-resolve"]),
+        lost=data_lost,
+    )
+    def do_decide__start_and_outcome(
+        self, choice: str, outcome: str, notes: str | None, then: str, lost: str
+    ) -> None:
+        """Decide, start, record the outcome, maybe escalate, maybe resolve: the way to failed
+        rollbacks, failed hotfixes and resolved incidents."""
+        self.do_decide__then_start(choice, None, None, None)
         self.do_mitigation_outcome(outcome, notes)
+        if "escalate" in then:
+            self.do_escalate(None, None, None)
+        if "resolve" in then:
+            self.do_resolve("Stable", lost, None)
+
+    @rule(pair=question_answers, choice=maybe(mitigation_actions))
+    def do_start_mitigation__after_an_answer(
+        self, pair: tuple[str, str], choice: str | None
+    ) -> None:
+        """An answer, then a start: the start must wait when the answer made the decision stale."""
+        self.do_answer(pair)
+        self.do_start_mitigation(choice, None)
 
     @rule(choice=maybe(mitigation_actions), reason=maybe(text))
     def do_start_mitigation(self, choice: str | None, reason: str | None) -> None:
@@ -524,6 +553,53 @@ class Incident(RuleBasedStateMachine):
         assert set(FORMATS) == set(SKELETONS)
 
     @invariant()
+    def the_rules_of_the_issue_hold_in_every_state(self) -> None:
+        """What allowed_now says (and apply does, checked below) follows the rules issue 7
+        states, written here from the record alone."""
+        record = self.record
+        allowed = {k: v["allowed"] for k, v in allowed_now(record, utc_iso(self.now)).items()}
+        if not record.declared_at:
+            assert {k for k, v in allowed.items() if v} == {"declare"}
+            return
+        assert not allowed["declare"]
+        pending = bool(record.mitigations) and record.mitigations[-1].outcome == "pending"
+        if record.resolution:
+            assert not any(allowed[kind] for kind in LOCKED_WHEN_RESOLVED)
+            assert allowed["reopen"]
+            return
+        stale = record.decision is not None and basis_answers(record) != answers_now(record)
+        if record.decision is None or stale or pending:
+            assert not allowed["start_mitigation"]
+        assert allowed["mitigation_outcome"] == pending
+        assert not (pending and allowed["resolve"])
+        failed = latest_failed_rollback(record)
+        if failed is not None and not escalated_since(record, failed):
+            assert not allowed["resolve"]
+        waiting = any(e.acknowledged_at is None for e in record.escalations)
+        assert allowed["acknowledge_escalation"] == waiting
+        assert allowed["take_command"] == (not record.ic)
+        assert allowed["change_ic"] == bool(record.ic)
+        assert not allowed["reopen"]
+        assert allowed["decide"] and allowed["escalate"] and allowed["answer"]
+        if allowed["start_mitigation"]:
+            # Probe: roll back can always start (the default); a hotfix without a reason only
+            # when fix forward is the decision and no hotfix has just failed.
+            now = utc_iso(self.now)
+            apply(record, {"type": "start_mitigation", "action": "roll_back"}, now, ORG)
+            last = record.mitigations[-1] if record.mitigations else None
+            hotfix_failed = last is not None and (last.action, last.outcome) == (
+                "fix_forward",
+                "failed",
+            )
+            hotfix = {"type": "start_mitigation", "action": "fix_forward"}
+            if record.decision.action == "fix_forward" and not hotfix_failed:
+                apply(record, hotfix, now, ORG)
+            else:
+                with pytest.raises(InvalidInput) as err:
+                    apply(record, hotfix, now, ORG)
+                assert err.value.field == "deviation_reason"
+
+    @invariant()
     def allowed_now_agrees_with_apply(self) -> None:
         now = utc_iso(self.now)
         verdicts = allowed_now(self.record, now)
@@ -554,7 +630,7 @@ def test_every_action_of_the_table_has_a_rule() -> None:
 
 
 Incident.TestCase.settings = settings(
-    max_examples=25,
+    max_examples=40,
     stateful_step_count=30,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
