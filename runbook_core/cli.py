@@ -177,7 +177,9 @@ def write_text(path: str | Path, text: str, option: str) -> None:
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except PermissionError:
-        raise UsageError(f"{option}: {given}: cannot write in {folder} (permission denied)") from None
+        raise UsageError(
+            f"{option}: {given}: cannot write in {folder} (permission denied)"
+        ) from None
     except OSError as exc:
         raise UsageError(f"{option}: {given}: cannot write in {folder} ({exc.strerror})") from None
     try:
@@ -214,7 +216,9 @@ def locked(path: str | Path) -> Iterator[None]:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError as exc:
-        raise UsageError(f"--state: {path}: cannot use the folder {folder} ({exc.strerror})") from None
+        raise UsageError(
+            f"--state: {path}: cannot use the folder {folder} ({exc.strerror})"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -451,7 +455,8 @@ class Walk:
             update = self.ask("Status update to post (Enter to skip): ").strip()
             if update:
                 self.do({"type": "status_update", "text": update})
-                out(f"\nPost this in {self.org.channel}:\n{self.record.communications[-1].message}\n")
+                posted = self.record.communications[-1].message
+                out(f"\nPost this in {self.org.channel}:\n{posted}\n")
             self.until_done(
                 lambda: {
                     "type": "resolve",

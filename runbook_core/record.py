@@ -240,7 +240,9 @@ def check_text(value: Any, path: str, limit: int = MAX_TEXT) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise RecordError(path, "contains an unpaired surrogate (\\ud800-\\udfff): not text") from None
+        raise RecordError(
+            path, "contains an unpaired surrogate (\\ud800-\\udfff): not text"
+        ) from None
     return value
 
 
