@@ -253,7 +253,7 @@ def test_the_failed_rollback_example_records_the_escalation_as_the_ic_sent_it() 
     """Escalated to the organisation's contact, after the failure, with the notes and the
     acknowledgement the scenario recorded."""
     name = "rollback-failed-escalated"
-    record = record_from_json((EXAMPLES / f"{name}.json").read_text("utf-8"))
+    record = replay(name)  # with the active org file (the example file has the packaged one)
     escalate = next(s for s in SCENARIOS[name] if s["action"]["type"] == "escalate")
     ack = _one(name, "acknowledge_escalation")
     failure = next(a for a in _actions(name, "mitigation_outcome") if a["outcome"] == "failed")
