@@ -348,8 +348,9 @@ export function drawIncidents(w, list, showArchived) {
       el("div", { className: "rb-incident-main" },
         el("strong", { text: i.id }), " ",
         el("span", { text: i.meta.summary || "" }),
-        el("span", { className: "rb-who", text: ` — ${i.meta.status || ""}${i.meta.archived ? " (archived)" : ""}` }),
-        changed ? el("span", { className: "rb-local", text: `; last change ${changed}` }) : null),
+        el("span", { className: "rb-incident-status" },
+          `${i.meta.status || ""}${i.meta.archived ? " (archived)" : ""}`,
+          changed ? `; last change ${changed}` : "")),
       el("div", { className: "rb-entry-tools" },
         open ? el("span", { className: "rb-open-mark", text: "Open here" })
           : button("Open", i.id, { className: "rb-link-button", dataCommand: "open-incident", dataId: i.id }),

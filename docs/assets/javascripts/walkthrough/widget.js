@@ -17,14 +17,19 @@ const MAX_REBASES = 3;
 const COPY_VALID_MS = 30 * 60000; // a message copied this recently is logged at its copy time
 const ID_HASH = /^#(INC-[0-9A-Z-]{1,40})$/;
 
+// What a failed save means: a short line in the sticky status bar, and the whole of it just
+// below the bar (a long message in a sticky bar would cover a phone's screen).
 const SAVE_PROBLEMS = {
-  full: "Not saved: this browser's storage for this site is full. Everything is kept on this " +
-    "page only: Export JSON now, then free space (archive or delete old incidents).",
-  blocked: "Not saved: this browser does not let this site store anything (private mode or a " +
-    "policy). The walkthrough works for this visit only: Export JSON before closing the tab.",
-  unreadable: "Not saved: the copy of this incident in this browser cannot be read. Everything " +
-    "is kept on this page: Export JSON now.",
-  busy: "Not saved yet: another tab keeps changing this incident. Retrying.",
+  full: ["Not saved: this browser's storage for this site is full. Export JSON now.",
+    "Everything is kept on this page, and saved as soon as there is room again: Export JSON now, " +
+    "then free space (archive or delete old incidents)."],
+  blocked: ["Not saved: this browser does not let this site store anything.",
+    "Private mode or a policy: the walkthrough works for this visit only. Export JSON before " +
+    "closing the tab."],
+  unreadable: ["Not saved: this browser's copy of this incident cannot be read.",
+    "Everything is kept on this page: Export JSON now."],
+  busy: ["Not saved yet: another tab keeps changing this incident.",
+    "Retrying; everything is kept on this page."],
 };
 
 // Serialises everything that reads or writes the record, across instant navigations.
@@ -87,19 +92,33 @@ export class Widget {
       else if (this.id) this.setHash(this.id);
     };
     this.onStorage = (event) => this.storageChanged(event);
+    // The sticky status bar's height (it grows with a message): what scrolls into view, by a
+    // step link or by focus, stops below it (widget.css: scroll-padding-top).
+    const bar = this.q("[data-summary-bar]");
+    this.barSize = window.ResizeObserver ? new ResizeObserver(() => {
+      const height = Math.ceil(bar.getBoundingClientRect().height);
+      document.documentElement.style.setProperty("--rb-bar-height", `${height}px`);
+    }) : null;
+    this.barSize?.observe(bar);
     // Work on screen that storage does not hold yet: the browser asks before the tab closes.
     this.onUnload = (event) => {
       if (!this.pending.length) return;
       event.preventDefault();
       event.returnValue = "";
     };
-    // The skip link goes to the next thing to do, without touching the address (the open ID):
-    // taken before Material's instant navigation, which would push "#walkthrough" instead.
+    // The skip links go where they say without touching the address (the open incident's ID):
+    // taken before Material's instant navigation, which would push their "#…" instead. Ours
+    // goes to the next thing to do.
     this.onSkip = (event) => {
-      if (!event.target.closest?.("a.rb-skip") || !this.root.isConnected) return;
-      event.preventDefault();
-      event.stopPropagation();
-      this.focusStep();
+      const link = event.target.closest?.("a.md-skip");
+      if (!link || !this.root.isConnected) return;
+      if (link.classList.contains("rb-skip")) {
+        event.preventDefault();
+        event.stopPropagation();
+        this.focusStep();
+      } else {
+        this.jump(event, link);
+      }
     };
     window.addEventListener("hashchange", this.onHash);
     window.addEventListener("storage", this.onStorage);
@@ -115,6 +134,7 @@ export class Widget {
     window.removeEventListener("hashchange", this.onHash);
     window.removeEventListener("storage", this.onStorage);
     window.removeEventListener("beforeunload", this.onUnload);
+    this.barSize?.disconnect();
     document.removeEventListener("click", this.onSkip, true);
   }
 
@@ -353,6 +373,7 @@ export class Widget {
       if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
       return false;
     }
+    if (action.type === "edit_timeline") this.editing = null; // the correction is done: close it
     const applied = await this.persist(reply, [{ action, now }]);
     if (applied) {
       this.clearSent(scope, sent);
@@ -437,10 +458,13 @@ export class Widget {
     this.saveProblem = problem;
     this.root.dataset.saveState = problem ? "unsaved" : "saved";
     const message = this.q("[data-save-message]");
-    message.hidden = !problem;
+    const detail = this.q("[data-save-detail]");
+    message.hidden = detail.hidden = !problem;
     // The same text is not written again: a screen reader would announce it at every retry.
-    const text = problem ? SAVE_PROBLEMS[problem.kind] || `Not saved: ${problem.message}. Export JSON now.` : "";
+    const [text, more] = !problem ? ["", ""]
+      : SAVE_PROBLEMS[problem.kind] || [`Not saved: ${problem.message}.`, "Export JSON now."];
     if (message.textContent !== text) message.textContent = text;
+    if (detail.textContent !== more) detail.textContent = more;
     if (problem && this.pending.length) {
       this.retryTimer = setTimeout(() => this.retrySave(), RETRY_SAVE_MS);
     }
@@ -503,7 +527,7 @@ export class Widget {
     root.addEventListener("click", (event) => {
       const target = event.target.closest("button, a");
       if (!target || !root.contains(target)) return;
-      if (target.matches("a[href^='#']")) return this.jump(event, target);
+      if (target.matches("a[href]") && this.anchorOf(target)) return this.jump(event, target);
       if (target.dataset.command) this.command(target);
       else if (target.dataset.action && target.type === "button") {
         this.act({ type: target.dataset.action, index: Number(target.dataset.index) }, target.closest("li") || target);
@@ -546,11 +570,23 @@ export class Widget {
     });
   }
 
-  // In-page links move to their step without touching the URL (it names the open incident).
+  // The element id a link points to on this page (Material makes every href absolute), or null;
+  // never an incident's ID.
+  anchorOf(link) {
+    const url = new URL(link.href, window.location.href);
+    const here = window.location;
+    if (url.origin !== here.origin || url.pathname !== here.pathname || url.search !== here.search) return null;
+    const id = decodeURIComponent(url.hash.slice(1));
+    return id && !ID_HASH.test(url.hash) ? id : null;
+  }
+
+  // In-page links move to their step without touching the URL (it names the open incident):
+  // Material's instant navigation, which would push "#step-…" instead, never sees the click.
   jump(event, link) {
-    const target = document.getElementById(link.getAttribute("href").slice(1));
+    const target = document.getElementById(this.anchorOf(link) ?? "");
     if (!target) return;
     event.preventDefault();
+    event.stopPropagation();
     target.scrollIntoView({ block: "start" });
     const heading = target.querySelector("[tabindex='-1']") || target;
     heading.focus({ preventScroll: true });
@@ -769,7 +805,8 @@ export class Widget {
       const result = await this.store.commit(id, local ? local.revision : null, reply.record, this.meta(reply.view));
       if (!result.ok) {
         this.showError(scope, { field: "record", message: `${file.name} was not imported: ` +
-          ("conflict" in result ? "another tab changed it just now; try again" : SAVE_PROBLEMS[result.error.kind] || result.error.message) });
+          ("conflict" in result ? "another tab changed it just now; try again"
+            : SAVE_PROBLEMS[result.error.kind]?.join(" ") || result.error.message) });
         return;
       }
       if (id === this.id) {
@@ -867,6 +904,10 @@ export class Widget {
       if (inScope && isShown(active)) return;
       target = this.controls(scope)[0];
     }
+    // A time corrected: the button that opened the correction, on the same entry.
+    if (!target && action.type === "edit_timeline") {
+      target = this.qa("[data-command='edit-time']").find((b) => Number(b.dataset.index) === action.index);
+    }
     // A removed list item: the form that adds to the same list.
     if (!target && stays && section && !scope?.matches?.("form, fieldset")) {
       target = this.controls(this.q('form[data-form^="add_"]', section) ?? section)[0];
@@ -931,8 +972,12 @@ export class Widget {
         return `Status update logged. Next one due ${hhmm(view.next_update_due)} UTC.`;
       case "resolve":
         return "Incident resolved. Post the resolution message; the ticket is complete.";
+      case "edit_timeline":
+        return "Time corrected.";
+      case "add_timeline":
+        return "Added to the timeline.";
       default:
-        return `${this.view.status}: recorded.`;
+        return `Recorded. Status: ${view.status}.`;
     }
   }
 
