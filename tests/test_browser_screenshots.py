@@ -23,6 +23,7 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Browser, Locator, Page, expect  # noqa: E402
 
+from runbook_core import load_org  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     DESKTOP,
     PHONE,
@@ -110,8 +111,10 @@ def assert_tappable(page: Page, control: Locator) -> None:
 
 
 def overdue_by_declaring_earlier(page: Page) -> None:
-    """Correct the declaration's time to 40 minutes ago: the first update is then overdue."""
-    earlier = (datetime.now(UTC) - timedelta(minutes=40)).strftime("%H:%M")
+    """Correct the declaration's time to 20 minutes more than the update interval ago: the first
+    update is then overdue."""
+    minutes = load_org().status_update_interval_minutes + 20
+    earlier = (datetime.now(UTC) - timedelta(minutes=minutes)).strftime("%H:%M")
     entry = widget(page).locator('[data-timeline] li[data-kind="declared"]')
     entry.locator('[data-command="edit-time"]').click()
     entry.locator('form[data-form="edit_timeline"] [name="at"]').fill(earlier)
