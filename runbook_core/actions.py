@@ -58,9 +58,7 @@ def new_incident_id(now: str) -> str:
     return f"INC-{now[:10].replace('-', '')}-{now[11:16].replace(':', '')}-{suffix}"
 
 
-def _log(
-    record: Record, at: str, event: str, kind: str, who: str = "", ref: str = ""
-) -> Record:
+def _log(record: Record, at: str, event: str, kind: str, who: str = "", ref: str = "") -> Record:
     entry = TimelineEntry(
         at=at, event=event, who=who or record.ic or record.declared_by, kind=kind, ref=ref
     )
@@ -232,7 +230,9 @@ def start_mitigation(record: Record, v: Values, now: str, org: OrgConfig) -> Rec
         # What is done becomes the decision: roll back needs no reason (the default); a hotfix
         # against the decision or after a failed one carries the IC's reason.
         if chosen == "roll_back" and _after_failed_hotfix(record):
-            note = ": the hotfix failed, and the runbook does not cover that; roll back is its default"
+            note = (
+                ": the hotfix failed, and the runbook does not cover that; roll back is its default"
+            )
         elif chosen == "roll_back":
             note = ": roll back is the runbook's default"
         else:
@@ -326,7 +326,10 @@ def resolve(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     if record.resolution:
         # Saying it again amends what was said; the incident was resolved when it was.
         amended = replace(
-            record.resolution, details=v["details"], data_lost=v["data_lost"], without_mitigation=without
+            record.resolution,
+            details=v["details"],
+            data_lost=v["data_lost"],
+            without_mitigation=without,
         )
         record = record.evolve(resolution=amended)
         return _log(record, now, f"Resolution amended: {v['details']}", "resolved")

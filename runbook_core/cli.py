@@ -155,6 +155,12 @@ def read_record(path: str | Path, missing_ok: bool = False) -> Record:
         raise UsageError(f"--state: {path}: {exc}") from None
 
 
+def _read_only(path: Path) -> bool:
+    """No write permission bit at all: read-only by its owner's choice, even for root (whom
+    os.access lets write anything, and whose rename would silently replace it)."""
+    return not stat.S_IMODE(os.stat(path).st_mode) & 0o222
+
+
 def write_text(path: str | Path, text: str, option: str) -> None:
     """Write atomically: a unique temporary file beside the target, then a rename over it. A
     symlink is written through (its target is replaced, the link stays); the file's permissions
@@ -166,12 +172,14 @@ def write_text(path: str | Path, text: str, option: str) -> None:
     folder = target.parent
     if not folder.is_dir():
         raise UsageError(f"{option}: {given}: the folder {folder} does not exist")
-    if target.exists() and not os.access(target, os.W_OK):
+    if target.exists() and (not os.access(target, os.W_OK) or _read_only(target)):
         raise UsageError(f"{option}: {given}: the file is read-only")
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     except PermissionError:
-        raise UsageError(f"{option}: {given}: cannot write in {folder} (permission denied)") from None
+        raise UsageError(
+            f"{option}: {given}: cannot write in {folder} (permission denied)"
+        ) from None
     except OSError as exc:
         raise UsageError(f"{option}: {given}: cannot write in {folder} ({exc.strerror})") from None
     try:
@@ -208,7 +216,9 @@ def locked(path: str | Path) -> Iterator[None]:
     try:
         fd = os.open(folder, os.O_RDONLY)
     except OSError as exc:
-        raise UsageError(f"--state: {path}: cannot use the folder {folder} ({exc.strerror})") from None
+        raise UsageError(
+            f"--state: {path}: cannot use the folder {folder} ({exc.strerror})"
+        ) from None
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield
@@ -445,7 +455,8 @@ class Walk:
             update = self.ask("Status update to post (Enter to skip): ").strip()
             if update:
                 self.do({"type": "status_update", "text": update})
-                out(f"\nPost this in {self.org.channel}:\n{self.record.communications[-1].message}\n")
+                posted = self.record.communications[-1].message
+                out(f"\nPost this in {self.org.channel}:\n{posted}\n")
             self.until_done(
                 lambda: {
                     "type": "resolve",

@@ -65,7 +65,7 @@ def _check(key: str, value: Any, source: str) -> None:
             raise DataFileError(source, key, 'a table of severity id = "label"')
     elif key == "template":
         if not isinstance(value, str):
-            raise DataFileError(source, key, "the path of a markdown template, or \"\"")
+            raise DataFileError(source, key, 'the path of a markdown template, or ""')
     elif key == "status_update_interval_minutes":
         if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= 240:
             raise DataFileError(source, key, "a whole number of minutes from 1 to 240")
@@ -134,5 +134,7 @@ def check_severity_labels(org: OrgConfig, source: str) -> OrgConfig:
     known = {rule.id for rule in load_runbook().severity}
     for key in org.severity_labels:
         if key not in known:
-            raise DataFileError(source, f"severity_labels.{key}", f"a severity id, one of {sorted(known)}")
+            raise DataFileError(
+                source, f"severity_labels.{key}", f"a severity id, one of {sorted(known)}"
+            )
     return org

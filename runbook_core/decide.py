@@ -88,7 +88,9 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
         if any(seen.get(qid) in values for qid, values in rule.when_any.items()):
             unknown = [q.name for q in impact if seen.get(q.id) in rule.when_any.get(q.id, ())]
             text = rule.text.format(unknown=", ".join(unknown))
-            return Recommendation(runbook.default_action, False, rule.id, (Reason(rule.section, text),))
+            return Recommendation(
+                runbook.default_action, False, rule.id, (Reason(rule.section, text),)
+            )
 
     met = [c for c in runbook.conditions if _holds(c.requires, seen)]
     if len(met) == len(runbook.conditions):
@@ -98,7 +100,11 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
             runbook.default_action,
             True,
             "fix_forward_permitted",
-            (Reason(default.section, default.text), Reason(permitted.section, permitted.text), *reasons),
+            (
+                Reason(default.section, default.text),
+                Reason(permitted.section, permitted.text),
+                *reasons,
+            ),
         )
 
     unmet = [c for c in runbook.conditions if c not in met]
@@ -122,7 +128,9 @@ def relevant_fix_forward_questions(
         others = [o for o in group if o is not q]
         for combo in itertools.product(*(o.values for o in others)):
             base = {**answers, **dict(zip((o.id for o in others), combo, strict=True))}
-            permitted = {recommend({**base, q.id: v}, runbook).fix_forward_permitted for v in q.values}
+            permitted = {
+                recommend({**base, q.id: v}, runbook).fix_forward_permitted for v in q.values
+            }
             if len(permitted) > 1:
                 relevant.append(q.id)
                 break

@@ -100,7 +100,11 @@ def status(record: Record) -> str:
     last = last_mitigation(record)
     if last is not None and current in ("mitigating", "failed"):
         name = "rollback" if last.action == "roll_back" else "hotfix"
-        label = f"Mitigating ({name} in progress)" if current == "mitigating" else f"{name.capitalize()} failed"
+        label = (
+            f"Mitigating ({name} in progress)"
+            if current == "mitigating"
+            else f"{name.capitalize()} failed"
+        )
     if current == "resolved":
         return label
     if escalation_required(record):

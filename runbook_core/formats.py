@@ -104,7 +104,9 @@ def _jira_escape(line: str) -> str:
     line = _JIRA_EDGE.sub(lambda m: "\\" + (m.group(1) or m.group(2)), line)
     line = line.replace("#", "\\#") if line.lstrip().startswith("#") else line
     # "h1." and "bq." at a line's start have no escape character: a zero-width space breaks them.
-    return _JIRA_LINE_START.sub(lambda m: m.group(1) + m.group(2)[0] + "\u200b" + m.group(2)[1:], line)
+    return _JIRA_LINE_START.sub(
+        lambda m: m.group(1) + m.group(2)[0] + "\u200b" + m.group(2)[1:], line
+    )
 
 
 class Jira(Format):

@@ -22,7 +22,6 @@ from .derive import (
     impact_summary,
     last_mitigation,
     latest_failed_rollback,
-    message_due,
     status,
 )
 from .errors import DataFileError
@@ -119,7 +118,9 @@ def parse_messages(text: str, source: str = MESSAGES_FILE) -> Messages:
         if not isinstance(template, str) or not template.strip():
             raise DataFileError(source, key, "a non-empty string")
         try:
-            used = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+            used = {
+                name for _, name, _, _ in string.Formatter().parse(template) if name is not None
+            }
         except ValueError as exc:
             raise DataFileError(source, key, f"balanced {{placeholders}} ({exc})") from None
         if not used <= allowed:
@@ -127,7 +128,9 @@ def parse_messages(text: str, source: str = MESSAGES_FILE) -> Messages:
                 source, key, f"placeholders from {sorted(allowed)}, not {sorted(used - allowed)}"
             )
         if "incident_id" in allowed and "incident_id" not in used:
-            raise DataFileError(source, key, "the {incident_id} placeholder: every message names it")
+            raise DataFileError(
+                source, key, "the {incident_id} placeholder: every message names it"
+            )
     words = raw.get("data_loss")
     needed = set(load_table().values("data_lost"))
     if not isinstance(words, dict) or set(words) != needed:
@@ -309,7 +312,9 @@ def previews(
     """The messages that exist for this record now, by kind, computed for `now`."""
     org = org or load_org()
     return {
-        kind: message_for(kind, record, now, org, draft_status if kind == "status_update" else "", api)
+        kind: message_for(
+            kind, record, now, org, draft_status if kind == "status_update" else "", api
+        )
         for kind in available(record)
     }
 
@@ -329,4 +334,3 @@ def all_messages(
         f"{kind}-message": text
         for kind, text in previews(record, now, draft_status, org, api).items()
     }
-

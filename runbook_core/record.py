@@ -240,7 +240,9 @@ def check_text(value: Any, path: str, limit: int = MAX_TEXT) -> str:
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        raise RecordError(path, "contains an unpaired surrogate (\\ud800-\\udfff): not text") from None
+        raise RecordError(
+            path, "contains an unpaired surrogate (\\ud800-\\udfff): not text"
+        ) from None
     return value
 
 
@@ -412,11 +414,28 @@ def _number(text: str) -> int | Unusable:
     return int(text) if digits <= MAX_NUMBER_DIGITS else Unusable(f"a {digits}-digit number")
 
 
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def _nesting(text: str) -> int:
+    """How deep the JSON text nests, counted before parsing: the parser recurses once per
+    level, and deep enough nesting exhausts the stack of a WebAssembly engine (a fatal error
+    in Pyodide, not a RecursionError)."""
+    depth = deepest = 0
+    for bracket in _BRACKET.findall(_JSON_STRING.sub("", text)):
+        depth += 1 if bracket in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
+
+
 def load_json(text: str, what: str = "record") -> Any:
     """JSON from untrusted text: errors name what was read (and, for a value no field can
     hold, the field it was given for, when it is read), never a traceback."""
     if not isinstance(text, str):
         raise RecordError(what, "expected JSON text")
+    if _nesting(text) > MAX_DEPTH:
+        raise RecordError(what, f"is nested more than {MAX_DEPTH} levels deep")
     try:
         data = json.loads(text, parse_int=_number, parse_constant=Unusable)
     except json.JSONDecodeError as exc:

@@ -118,7 +118,9 @@ def phases_table() -> str:
     return "\n".join(lines)
 
 
-def transitions_table(from_page: str = "reference/actions.md", runbook: Runbook | None = None) -> str:
+def transitions_table(
+    from_page: str = "reference/actions.md", runbook: Runbook | None = None
+) -> str:
     """Every action: the phases it is allowed in, its guards and what it does."""
     runbook = runbook or load_runbook()
     table = load_table()
@@ -128,7 +130,9 @@ def transitions_table(from_page: str = "reference/actions.md", runbook: Runbook 
     ]
     for spec in table.actions.values():
         phases = ", ".join(_code(p) for p in spec.phases)
-        guards = "<br>".join(f"[{_code(g)}](#guard-{g.replace('_', '-')})" for g in spec.guards) or "—"
+        guards = (
+            "<br>".join(f"[{_code(g)}](#guard-{g.replace('_', '-')})" for g in spec.guards) or "—"
+        )
         lines.append(
             f"| [{_code(spec.type)}](#action-{spec.type.replace('_', '-')}) | {phases} | {guards} "
             f"| {md.cell(spec.effect)} | {_link(runbook, spec.section, from_page)} |"
@@ -140,7 +144,8 @@ def guards_list() -> str:
     out = []
     for guard in load_table().guards.values():
         anchor = guard.id.replace("_", "-")
-        out.append(f'- <span id="guard-{anchor}"></span>{_code(guard.id)} ({guard.kind}): {md.inline(guard.doc)}')
+        target = f'<span id="guard-{anchor}"></span>'
+        out.append(f"- {target}{_code(guard.id)} ({guard.kind}): {md.inline(guard.doc)}")
     return "\n".join(out)
 
 
@@ -153,7 +158,11 @@ def _field_type(f) -> str:
         return "one of: " + ", ".join(_code(v) for v in choices(f.of))
     if f.type == "index":
         return f"index into `{f.of}`"
-    limit = f" (at most {f.max:,} characters)" if f.max and f.type in ("line", "text", "name", "url") else ""
+    limit = (
+        f" (at most {f.max:,} characters)"
+        if f.max and f.type in ("line", "text", "name", "url")
+        else ""
+    )
     return f"{f.type}{limit}"
 
 
@@ -171,7 +180,8 @@ def actions_reference() -> str:
             out.append("| --- | --- | --- | --- |")
             for f in spec.fields:
                 required = "yes" if f.required else "no"
-                out.append(f"| {_code(f.name)} | {md.cell(_field_type(f))} | {required} | {md.cell(f.doc)} |")
+                kind, doc = md.cell(_field_type(f)), md.cell(f.doc)
+                out.append(f"| {_code(f.name)} | {kind} | {required} | {doc} |")
         else:
             out.append("No fields.")
         example = {"type": spec.type, **{f.name: _example(f) for f in spec.fields if f.required}}

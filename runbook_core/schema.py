@@ -9,7 +9,7 @@ import typing
 from dataclasses import MISSING, fields, is_dataclass
 from typing import Any
 
-from .record import MAX_TEXT, SCHEMA_VERSION, Record, type_hints, split_optional, choices
+from .record import MAX_TEXT, SCHEMA_VERSION, Record, choices, split_optional, type_hints
 
 TIME = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$"}
 
@@ -47,7 +47,12 @@ def _object(cls: type, defs: dict[str, Any]) -> dict[str, Any]:
         props[f.name] = _property(hints[f.name], f.metadata, defs)
         if (f.default is MISSING and f.default_factory is MISSING) or f.metadata.get("required"):
             required.append(f.name)
-    return {"type": "object", "additionalProperties": False, "required": required, "properties": props}
+    return {
+        "type": "object",
+        "additionalProperties": False,
+        "required": required,
+        "properties": props,
+    }
 
 
 def record_schema() -> dict[str, Any]:

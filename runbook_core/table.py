@@ -106,7 +106,9 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
         path = f"phases[{i}]"
         item = r.table(item, path)
         r.only(item, {"id", "label", "doc"}, path)
-        phases.append(Phase(r.text(item, "id", path), r.text(item, "label", path), r.text(item, "doc", path)))
+        phases.append(
+            Phase(r.text(item, "id", path), r.text(item, "label", path), r.text(item, "doc", path))
+        )
     phase_ids = [p.id for p in phases]
     if len(set(phase_ids)) != len(phase_ids):
         raise r.fail("phases", "distinct ids")
@@ -139,14 +141,18 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
         path = f"actions[{i}]"
         item = r.table(item, path)
         r.only(
-            item, {"type", "title", "section", "phases", "why_not", "guards", "effect", "fields"}, path
+            item,
+            {"type", "title", "section", "phases", "why_not", "guards", "effect", "fields"},
+            path,
         )
         kind = r.text(item, "type", path)
         if kind in actions:
             raise r.fail(f"{path}.type", f"a type not used before ({kind!r} is)")
         section = r.text(item, "section", path)
         if section not in runbook.sections:
-            raise r.fail(f"{path}.section", f"one of the runbook sections {sorted(runbook.sections)}")
+            raise r.fail(
+                f"{path}.section", f"one of the runbook sections {sorted(runbook.sections)}"
+            )
         allowed = r.array(item, "phases", path)
         for p in allowed:
             if p not in phase_ids:
@@ -171,13 +177,17 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
             if ftype == "index" and of not in INDEXED:
                 raise r.fail(f"{fpath}.of", f"one of {list(INDEXED)}")
             limit = f.get("max", DEFAULT_MAX.get(ftype))
-            if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            if limit is not None and (
+                not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
+            ):
                 raise r.fail(f"{fpath}.max", "a positive whole number")
             required = f.get("required", False)
             if not isinstance(required, bool):
                 raise r.fail(f"{fpath}.required", "true or false")
             fields.append(
-                FieldSpec(r.text(f, "name", fpath), ftype, required, limit, of, r.text(f, "doc", fpath))
+                FieldSpec(
+                    r.text(f, "name", fpath), ftype, required, limit, of, r.text(f, "doc", fpath)
+                )
             )
         if len({f.name for f in fields}) != len(fields):
             raise r.fail(f"{path}.fields", "distinct field names")

@@ -20,6 +20,7 @@ from .decide import section_title
 from .derive import (
     asked,
     current_recommendation,
+    decision_stale,
     duration,
     human_time,
     mitigated_at,
@@ -115,7 +116,9 @@ def spans(text: str) -> tuple[Span, ...]:
     for match in SPAN.finditer(text):
         if match.start() > pos:
             out.append(Span("text", text[pos : match.start()]))
-        out.append(Span("bold", match.group(1)) if match.group(1) else Span("value", match.group(2)))
+        out.append(
+            Span("bold", match.group(1)) if match.group(1) else Span("value", match.group(2))
+        )
         pos = match.end()
     if pos < len(text):
         out.append(Span("text", text[pos:]))
@@ -145,12 +148,16 @@ def parse_template(template: str, source: str = TEMPLATE_FILE) -> tuple[Part, ..
             header = tuple(_cells(line))
             rows: list = []
             i += 2
-            while i < len(lines) and (lines[i].startswith("|") or PLACEHOLDER.fullmatch(lines[i].strip())):
+            while i < len(lines) and (
+                lines[i].startswith("|") or PLACEHOLDER.fullmatch(lines[i].strip())
+            ):
                 row = lines[i].strip()
                 if row.startswith("|"):
                     cells = _cells(row)
                     if len(cells) != len(header):
-                        raise DataFileError(source, f"line {i + 1}", f"{len(header)} cells like its header")
+                        raise DataFileError(
+                            source, f"line {i + 1}", f"{len(header)} cells like its header"
+                        )
                     rows.append(tuple(spans(c) for c in cells))
                 else:
                     rows.append(PLACEHOLDER.fullmatch(row).group(1))
@@ -213,6 +220,14 @@ def _deviation(record: Record) -> Labelled | None:
         return None
     if decision.deviation_reason:
         return Labelled("Deviation from the runbook", decision.deviation_reason)
+    if decision_stale(record):
+        # The recommendation above is for the answers now; the decision was made on others.
+        permitted = "permitted" if decision.fix_forward_permitted else "not permitted"
+        return Labelled(
+            "Deviation from the runbook",
+            f"None when decided at {human_time(decision.at)} (fix forward was {permitted} on "
+            "the answers then); the answers changed after the decision, which was not made again.",
+        )
     return Labelled("Deviation from the runbook", "None: the decision follows the runbook.")
 
 
@@ -277,7 +292,9 @@ def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str,
                     when(e.at),
                     e.to,
                     e.reason or "—",
-                    f"{when(e.acknowledged_at)} by {e.acknowledged_by}" if e.acknowledged_at else "Not yet",
+                    f"{when(e.acknowledged_at)} by {e.acknowledged_by}"
+                    if e.acknowledged_at
+                    else "Not yet",
                 )
                 for e in record.escalations
             )
@@ -308,11 +325,15 @@ def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str,
 
 def _check(name: str, values: dict[str, Value], source: str) -> Value:
     if name not in values:
-        raise DataFileError(source, f"{{{{ {name} }}}}", f"a known placeholder, one of {sorted(values)}")
+        raise DataFileError(
+            source, f"{{{{ {name} }}}}", f"a known placeholder, one of {sorted(values)}"
+        )
     return values[name]
 
 
-def _inline(parts: tuple[Span, ...], values: dict[str, Value], fmt: Format, cell: bool, source: str) -> str:
+def _inline(
+    parts: tuple[Span, ...], values: dict[str, Value], fmt: Format, cell: bool, source: str
+) -> str:
     out = []
     for span in parts:
         if span.kind == "text":
@@ -322,12 +343,16 @@ def _inline(parts: tuple[Span, ...], values: dict[str, Value], fmt: Format, cell
         else:
             value = _check(span.text, values, source)
             if not isinstance(value, str):
-                raise DataFileError(source, f"{{{{ {span.text} }}}}", "a placeholder that stands alone on its line")
+                raise DataFileError(
+                    source, f"{{{{ {span.text} }}}}", "a placeholder that stands alone on its line"
+                )
             out.append(fmt.cell(value) if cell else fmt.inline(value))
     return "".join(out)
 
 
-def fill_template(template: str, values: dict[str, Value], fmt: Format, source: str = TEMPLATE_FILE) -> str:
+def fill_template(
+    template: str, values: dict[str, Value], fmt: Format, source: str = TEMPLATE_FILE
+) -> str:
     blocks: list[str] = []
     for part in _parsed(template, source):
         if isinstance(part, Heading):
@@ -340,7 +365,9 @@ def fill_template(template: str, values: dict[str, Value], fmt: Format, source: 
                 if isinstance(row, str):
                     value = _check(row, values, source)
                     if not isinstance(value, Rows):
-                        raise DataFileError(source, f"{{{{ {row} }}}}", "a placeholder of table rows")
+                        raise DataFileError(
+                            source, f"{{{{ {row} }}}}", "a placeholder of table rows"
+                        )
                     rows.extend(tuple(fmt.cell(c) for c in r) for r in value.rows)
                     if not value.rows:
                         rows.append(fmt.no_rows(len(part.header)))
@@ -358,7 +385,9 @@ def fill_template(template: str, values: dict[str, Value], fmt: Format, source: 
             elif isinstance(value, Block):
                 blocks.append(fmt.block(value.text))
             elif isinstance(value, Labelled):
-                blocks.append(fmt.paragraph(fmt.bold(value.label + ":") + " " + fmt.inline(value.text)))
+                blocks.append(
+                    fmt.paragraph(fmt.bold(value.label + ":") + " " + fmt.inline(value.text))
+                )
             else:
                 blocks.append(fmt.paragraph(fmt.inline(value)))
     return "\n\n".join(b for b in blocks if b) + "\n"

@@ -77,7 +77,9 @@ def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         value = value.split(",")
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise InvalidInput(spec.name, "expected a list of names, or one line of names separated by commas")
+        raise InvalidInput(
+            spec.name, "expected a list of names, or one line of names separated by commas"
+        )
     name = FieldSpec(spec.name, "name", False, 200, "", "")
     names = tuple(n for n in (_text(name, v) for v in value) if n)
     if len(names) > 100:
@@ -91,7 +93,9 @@ WEB_LINK = re.compile(r"^https?://[^\s/?#@]+(?:[/?#]\S*)?$", re.IGNORECASE)
 def _url(spec: FieldSpec, value: Any) -> str:
     text = _text(spec, value)
     if text and not WEB_LINK.match(text):
-        raise InvalidInput(spec.name, f"{text[:80]!r} is not an http(s) link; paste the thread's link")
+        raise InvalidInput(
+            spec.name, f"{text[:80]!r} is not an http(s) link; paste the thread's link"
+        )
     return text
 
 
@@ -99,7 +103,7 @@ CLOCK_TIME = re.compile(r"^\s*(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
 
 
 def _clock_time(text: str, now: str) -> str | None:
-    """"HH:MM" (UTC): the latest such moment that is not in the future (today, else yesterday)."""
+    """ "HH:MM" (UTC): the latest such moment that is not in the future (today, else yesterday)."""
     match = CLOCK_TIME.match(text)
     if not match:
         return None
@@ -137,7 +141,9 @@ def _choice(spec: FieldSpec, value: Any) -> str:
         raise InvalidInput(spec.name, f"is required; choose one of: {', '.join(allowed)}")
     if value not in allowed:
         shown = repr(value)[:60] if isinstance(value, str) else type(value).__name__
-        raise InvalidInput(spec.name, f"{shown} is not allowed; choose one of: {', '.join(allowed)}")
+        raise InvalidInput(
+            spec.name, f"{shown} is not allowed; choose one of: {', '.join(allowed)}"
+        )
     return value
 
 
@@ -145,7 +151,8 @@ def _index(spec: FieldSpec, value: Any, record: Record) -> int:
     length = len(getattr(record, spec.of))
     if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < length:
         if length == 0:
-            what = {"timeline": "timeline entries", "follow_ups": "follow-ups"}.get(spec.of, spec.of)
+            names = {"timeline": "timeline entries", "follow_ups": "follow-ups"}
+            what = names.get(spec.of, spec.of)
             raise InvalidInput(spec.name, f"there are no {what} yet")
         raise InvalidInput(spec.name, f"expected a whole number from 0 to {length - 1}")
     return value
@@ -171,7 +178,8 @@ def _answer(values: Values, raw: Any) -> str:
     if raw not in question.values:
         shown = repr(raw)[:60] if isinstance(raw, str) else type(raw).__name__
         raise InvalidInput(
-            question.id, f"{shown} is not an allowed answer; choose one of: {', '.join(question.values)}"
+            question.id,
+            f"{shown} is not an allowed answer; choose one of: {', '.join(question.values)}",
         )
     return raw
 
@@ -227,7 +235,9 @@ def read_fields(spec: ActionSpec, action: Mapping[str, Any], record: Record, now
 
 def no_ic_yet(record: Record, now: str) -> Refusal | None:
     if record.ic:
-        return Refusal("oncall", f"{record.ic} is already the Incident Commander; hand over instead")
+        return Refusal(
+            "oncall", f"{record.ic} is already the Incident Commander; hand over instead"
+        )
     return None
 
 
@@ -350,7 +360,9 @@ def note_entry(record: Record, values: Values, now: str) -> Refusal | None:
 def derived_text_kept(record: Record, values: Values, now: str) -> Refusal | None:
     entry = record.timeline[values["index"]]
     if (entry.kind != "note" or entry.ref) and ({"event", "who"} & set(values)):
-        return Refusal("event", "only a note's text can change; this entry is derived: correct its time")
+        return Refusal(
+            "event", "only a note's text can change; this entry is derived: correct its time"
+        )
     return None
 
 
@@ -403,7 +415,9 @@ def phase_refusal(spec: ActionSpec, record: Record) -> Refusal | None:
         return Refusal("type", NOT_DECLARED)
     if current == "resolved":
         return Refusal("type", RESOLVED)
-    return Refusal("type", spec.why_not or f"not possible while: {load_table().phase(current).label}")
+    return Refusal(
+        "type", spec.why_not or f"not possible while: {load_table().phase(current).label}"
+    )
 
 
 def spec_for(action: Any) -> ActionSpec:
@@ -447,4 +461,3 @@ def allowed_now(record: Record, now: str) -> dict[str, dict[str, Any]]:
                 refusal = GUARDS[name](record, now)  # type: ignore[call-arg]
         out[kind] = {"allowed": refusal is None, "why_not": refusal.message if refusal else ""}
     return out
-

@@ -318,12 +318,19 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
     empty = Record()
     return {
         "steps": [
-            {"id": s.id, "number": n, "title": s.title, "summary": s.summary, "section": section(s.section)}
+            {
+                "id": s.id,
+                "number": n,
+                "title": s.title,
+                "summary": s.summary,
+                "section": section(s.section),
+            }
             for n, s in enumerate(runbook.steps, start=1)
         ],
         "sections": {sid: section(sid) for sid in runbook.sections},
         "questions": {
-            group: [question(q) for q in runbook.group(group)] for group in ("impact", "fix_forward")
+            group: [question(q) for q in runbook.group(group)]
+            for group in ("impact", "fix_forward")
         },
         "mitigations": [{"value": a, "label": label} for a, label in runbook.action_labels.items()],
         "labels": dict(runbook.action_labels),
@@ -332,7 +339,8 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             for name, words in table.vocabulary.items()
         },
         "limits": {
-            kind: {f.name: f.max for f in spec.fields if f.max} for kind, spec in table.actions.items()
+            kind: {f.name: f.max for f in spec.fields if f.max}
+            for kind, spec in table.actions.items()
         },
         "org": {**org.as_dict(), "mention": org.mention()},
         "texts": {

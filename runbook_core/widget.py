@@ -32,8 +32,12 @@ def _options(options_json: str | None) -> dict[str, str]:
         data = {}
     data = data if isinstance(data, dict) else {}
     return {
-        "draft_status": data.get("draft_status") if isinstance(data.get("draft_status"), str) else "",
-        "ticket_format": data.get("ticket_format") if data.get("ticket_format") in FORMAT_NAMES else "markdown",
+        "draft_status": data.get("draft_status")
+        if isinstance(data.get("draft_status"), str)
+        else "",
+        "ticket_format": data.get("ticket_format")
+        if data.get("ticket_format") in FORMAT_NAMES
+        else "markdown",
     }
 
 
@@ -43,7 +47,9 @@ def _reply(ok: bool, error: Any, record: Record | None, now: str, options: dict[
             "ok": ok,
             "error": error,
             "record": record.to_dict() if record is not None else None,
-            "view": view(record, now, options["draft_status"], ticket_format=options["ticket_format"])
+            "view": view(
+                record, now, options["draft_status"], ticket_format=options["ticket_format"]
+            )
             if record is not None
             else None,
         },
@@ -55,7 +61,9 @@ def _load(record_json: str | None) -> Record:
     return record_from_json(record_json) if record_json else Record()
 
 
-def dispatch(record_json: str | None, action_json: str, now: str, options_json: str | None = None) -> str:
+def dispatch(
+    record_json: str | None, action_json: str, now: str, options_json: str | None = None
+) -> str:
     """Apply one action; reply {"ok", "error", "record", "view"}; on a refusal, the record given."""
     options = _options(options_json)
     try:

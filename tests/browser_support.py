@@ -482,6 +482,15 @@ def export(page: Page) -> str:
     return Path(download.value.path()).read_text("utf-8")
 
 
+def import_file(page: Page, folder: Path, name: str, text: str) -> None:
+    """Import `text` as the file `name` (written in `folder`) through Import JSON."""
+    path = folder / name
+    path.write_text(text, "utf-8")
+    with page.expect_file_chooser() as chooser:
+        widget(page).locator('[data-command="import"]').click()
+    chooser.value.set_files(path)
+
+
 def cli_ticket(state: Path) -> str:
     """What `runbook ticket --state FILE` prints."""
     result = subprocess.run(

@@ -38,8 +38,8 @@ def generated() -> Iterator[tuple[Path, str]]:
         yield EXAMPLES / f"{name}.json", record.to_json()
         for fmt in FORMATS:
             yield ticket_path(name, fmt), render_ticket(record, format=fmt)
-        messages = all_messages(record)
-        yield GOLDEN / f"{name}.messages.json", json.dumps(messages, ensure_ascii=False, indent=2) + "\n"
+        messages = json.dumps(all_messages(record), ensure_ascii=False, indent=2) + "\n"
+        yield GOLDEN / f"{name}.messages.json", messages
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
 """Nothing is lost and nothing breaks: hostile text, reload, instant navigation, import, a
-failing engine, typing before the engine is ready, keyboard-only use."""
+failing engine, typing before the engine is ready. (Keyboard-only use: test_browser_keyboard.py;
+tabs, storage faults, imports over newer work and a killed worker: test_browser_tabs.py.)"""
 
 from __future__ import annotations
 
@@ -29,12 +30,16 @@ from tests.browser_support import (  # noqa: E402
     declare,
     error_for,
     export,
+    form,
+    import_file,
+    incident_id,
     mitigate,
     open_walkthrough,
     output,
     post_status,
     resolve,
     settle,
+    start_mitigation,
     step,
     stored_record,
     submit,
@@ -42,7 +47,7 @@ from tests.browser_support import (  # noqa: E402
     wait_ready,
     widget,
 )
-from tests.helpers import EXAMPLES, ROOT, structure  # noqa: E402
+from tests.helpers import ROOT, structure  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -108,14 +113,20 @@ def test_hostile_text_is_inert_and_survives_reload(page: Page, guard: Guard, tmp
     paste_end = paste.splitlines()[-1]  # the last, cut line: the paste arrived whole
     open_walkthrough(page)
     declare(page, HOSTILE_LINES)
-    message = output(page, "declare-message")
+    message = output(page, "declaration-message")
     expect(message).to_contain_text('<img src=x onerror="window.__pwned=1;alert(1)">')
     expect(message).to_contain_text("🚨 emoji 🔥 مرحبا بالعالم")
 
-    # 10 kB in the one-line summary is refused, naming the limit; the summary is kept.
-    control(page, "summary").fill(paste)
-    submit(page, "declare")
-    too_long = error_for(step(page, "declare"), "summary")
+    # 10 kB in the one-line summary: the field takes at most the engine's limit (from the view);
+    # past it (the attribute removed), the engine refuses it, naming the limit; the summary is kept.
+    correct = control(page, "correct_summary", "summary")
+    expect(correct).to_have_attribute("maxlength", "500")
+    correct.fill(paste)
+    assert correct.evaluate("node => node.value.length") == 500  # UTF-16 units, as maxlength
+    correct.evaluate("node => node.removeAttribute('maxlength')")
+    correct.fill(paste)
+    submit(page, "correct_summary")
+    too_long = error_for(form(page, "correct_summary"), "summary")
     expect(too_long).to_contain_text("the limit is 500")
     assert stored_record(page)["summary"].startswith(MARKUP)
 
@@ -123,8 +134,8 @@ def test_hostile_text_is_inert_and_survives_reload(page: Page, guard: Guard, tmp
     answer(page, scope="all", data_loss="unknown", degradation="critical")
     decide(page, "roll_back")
     mitigate(page, "succeeded", paste)
-    control(page, "status_text").fill(HOSTILE_LINES)
-    expect(output(page, "status-message")).to_contain_text("second line")
+    control(page, "status_update", "text").fill(HOSTILE_LINES)
+    expect(output(page, "status_update-message")).to_contain_text("second line")
     post_status(page, HOSTILE_LINES)
     resolve(page, paste, "unknown")
     expect(output(page, "resolution-message")).to_contain_text(paste_end)
@@ -152,12 +163,11 @@ def test_reload_mid_incident_resumes_exactly(page: Page) -> None:
     take_command(page, "Sam Okafor")
     answer(page, scope="subset", data_loss="no", degradation="critical")
     decide(page, "roll_back")
-    submit(page, "start_mitigation")
+    start_mitigation(page, "roll_back")
     draft = "Rollback running; 40% of pods replaced."
-    control(page, "status_text").fill(draft)
-    control(page, "timeline_event").fill("Half-typed timeline note")
-    expect(output(page, "status-message")).to_contain_text(draft)
-    page.wait_for_timeout(300)  # drafts are saved on input; let the preview settle
+    control(page, "status_update", "text").fill(draft)
+    control(page, "add_timeline", "event").fill("Half-typed timeline note")
+    expect(output(page, "status_update-message")).to_contain_text(draft)
     settle(page)
 
     record = stored_record(page)
@@ -169,8 +179,9 @@ def test_reload_mid_incident_resumes_exactly(page: Page) -> None:
 
     started = time.monotonic()
     page.reload()
-    # Drawn from the saved view at once, before the engine is ready.
-    expect(output(page, "ticket")).to_have_text(ticket)
+    # Before the engine is ready: the incident's ID and status from the store, the drafts.
+    expect(bar(page, "incident_id")).to_have_text(record["incident_id"])
+    expect(control(page, "status_update", "text")).to_have_value(draft)
     wait_ready(page)
     reload_s = time.monotonic() - started
     assert stored_record(page) == record
@@ -178,9 +189,9 @@ def test_reload_mid_incident_resumes_exactly(page: Page) -> None:
     expect(root).to_have_attribute("data-current-step", "mitigate")
     expect(current_link).to_have_attribute("data-step-link", "mitigate")
     expect(page.locator('form[data-form="mitigation_outcome"]')).to_be_visible()
-    expect(control(page, "status_text")).to_have_value(draft)
-    expect(control(page, "timeline_event")).to_have_value("Half-typed timeline note")
-    expect(output(page, "status-message")).to_contain_text(draft)
+    expect(control(page, "status_update", "text")).to_have_value(draft)
+    expect(control(page, "add_timeline", "event")).to_have_value("Half-typed timeline note")
+    expect(output(page, "status_update-message")).to_contain_text(draft)
     expect(bar(page, "status")).to_have_text("Mitigating (rollback in progress)")
 
     reload_ms = timings(page)
@@ -240,66 +251,54 @@ def test_instant_navigation_keeps_state_and_worker(page: Page, guard: Guard) -> 
 
 
 def test_import_refuses_bad_files_and_round_trips(page: Page, guard: Guard, tmp_path) -> None:
-    """A malformed file and a newer-schema file are refused, saying why, and the current
-    incident is kept; an exported file round-trips through New incident + Import."""
+    """A malformed file and a newer-schema file are refused, saying why, and the open incident
+    is kept; an exported incident, deleted (asked first, naming its ID), comes back exactly
+    through Import."""
     dialogs: list[str] = []
-    answers = iter([])
 
     def on_dialog(dialog: Dialog) -> None:
         dialogs.append(dialog.message)
-        dialog.accept() if next(answers) else dialog.dismiss()
+        dialog.accept()
 
     guard.on_dialog = on_dialog
     open_walkthrough(page)
     declare(page, "Reports show yesterday's numbers")
     take_command(page, "Sam Okafor")
+    inc = incident_id(page)
     exported = export(page)
     record = stored_record(page)
     assert json.loads(exported) == record
     ticket = output(page, "ticket").text_content()
     error = error_for(step(page, "ticket"), "record")
 
-    def import_file(name: str, text: str) -> None:
-        path = tmp_path / name
-        path.write_text(text, "utf-8")
-        with page.expect_file_chooser() as chooser:
-            widget(page).locator('[data-command="import"]').click()
-        chooser.value.set_files(path)
-
     newer = {**json.loads(exported), "schema_version": 99}
     for name, text, why in [
         ("broken.json", '{"schema_version": 1, "summary": ', "not valid JSON"),
         ("newer.json", json.dumps(newer), "99"),
     ]:
-        import_file(name, text)
+        import_file(page, tmp_path, name, text)
         expect(error).to_be_visible()
-        expect(error).to_contain_text(f"{name} was not imported, the current incident is kept")
+        expect(error).to_contain_text(f"{name} was not imported; nothing changed")
         expect(error).to_contain_text(why)
         assert stored_record(page) == record
         expect(output(page, "ticket")).to_have_text(ticket)
     assert dialogs == []
 
-    # Another incident: asked first; "Cancel" keeps the current one.
-    other = (EXAMPLES / "fix-forward.json").read_text("utf-8")
-    answers = iter([False])
-    import_file("fix-forward.json", other)
-    wait_until(page, lambda: dialogs)
-    settle(page)
-    assert len(dialogs) == 1 and "Replace the current incident" in dialogs[0]
-    assert stored_record(page) == record
-
-    # New incident (confirmed) clears everything; importing the export restores it exactly.
-    answers = iter([True])
-    widget(page).locator('[data-command="new-incident"]').click()
+    # Deleted from this browser (asked first, naming the ID): a new, empty incident is shown.
+    incidents = widget(page).locator("[data-incident-list] li")
+    widget(page).get_by_role("button", name=f"Delete {inc}").click()
+    expect(incidents).to_have_count(0)
+    assert len(dialogs) == 1 and inc in dialogs[0]
     expect(output(page, "ticket")).to_have_text(BLANK_TICKET)
-    assert stored_record(page) is None
-    assert "will be cleared" in dialogs[1]
-    import_file("exported.json", exported)
+    assert stored_record(page, inc) is None
+
+    import_file(page, tmp_path, "exported.json", exported)
     expect(output(page, "ticket")).to_have_text(ticket)
     expect(error).to_be_hidden()
+    assert incident_id(page) == inc and page.url.endswith(f"#{inc}")
     assert stored_record(page) == record
     expect(bar(page, "ic")).to_have_text("Sam Okafor")
-    assert len(dialogs) == 2  # nothing to replace after New incident
+    assert len(dialogs) == 1  # nothing to replace
 
 
 # Notes the time (ms from navigation start) the widget first shows data-state="error".
@@ -351,7 +350,7 @@ def test_engine_failure_says_so_and_points_to_the_template(
     expect(fallback).to_be_visible()
     link = fallback.get_by_role("link", name="blank incident template")
     expect(link).to_have_attribute("href", re.compile(r"(^|/)runbook/INCIDENT_TEMPLATE/$"))
-    expect(control(page, "summary")).to_be_editable()
+    expect(control(page, "declare", "summary")).to_be_editable()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=SCREENSHOTS / f"engine-error-{failure}-desktop-light.png")
     link.click()
@@ -378,20 +377,21 @@ def test_form_usable_before_the_engine_is_ready(context: BrowserContext) -> None
     expect(page.locator("[data-engine-message]")).to_contain_text("Starting the runbook engine")
 
     summary = "Typed while the engine was still loading"
-    control(page, "summary").fill(summary)
-    control(page, "by").fill("Priya Shah")
-    widget(page).locator('button[data-action="declare"]').click()
-    expect(step(page, "declare").locator("[data-error-general]")).to_contain_text(
+    control(page, "declare", "summary").fill(summary)
+    control(page, "declare", "by").fill("Priya Shah")
+    form(page, "declare").locator('button[type="submit"]').click()
+    expect(form(page, "declare").locator("[data-error-general]")).to_contain_text(
         "Waiting for the engine"
     )
     expect(root).to_have_attribute("data-state", "loading")
-    expect(control(page, "summary")).to_have_value(summary)
+    expect(control(page, "declare", "summary")).to_have_value(summary)
 
     held[0].fallback()
     wait_ready(page)
     expect(root).to_have_attribute("data-declared", "true")
-    expect(control(page, "summary")).to_have_value(summary)
-    expect(output(page, "declare-message")).to_have_text(f"🚨 INCIDENT DECLARED: {summary} 🚨")
+    expect(control(page, "correct_summary", "summary")).to_have_value(summary)
+    declared = f"🚨 INCIDENT DECLARED: {summary} 🚨"
+    expect(output(page, "declaration-message")).to_contain_text(declared)
     assert stored_record(page)["declared_by"] == "Priya Shah"
 
 
@@ -401,43 +401,3 @@ def wait_until(page: Page, condition, message: str = "timed out", seconds: float
     while not condition():
         assert time.monotonic() < deadline, message
         page.wait_for_timeout(50)
-
-
-def tab_to(page: Page, selector: str, limit: int = 200) -> None:
-    """Press Tab until the focused element matches `selector`."""
-    for _ in range(limit):
-        page.keyboard.press("Tab")
-        if page.evaluate("s => document.activeElement?.matches(s)", selector):
-            return
-    raise AssertionError(f"Tab never reached {selector}")
-
-
-def test_keyboard_only_declare_and_take_command(page: Page) -> None:
-    """Declare, take command (on-call unavailable) and answer with Tab, Space, Enter only."""
-    open_walkthrough(page)
-    tab_to(page, '[name="summary"]')
-    page.keyboard.type("Keyboard-only declaration")
-    page.keyboard.press("Tab")
-    page.keyboard.type("Kim")
-    tab_to(page, 'button[data-action="declare"]', limit=3)
-    page.keyboard.press("Enter")
-    expect(widget(page)).to_have_attribute("data-declared", "true")
-    expect(output(page, "declare-message")).to_have_text(
-        "🚨 INCIDENT DECLARED: Keyboard-only declaration 🚨"
-    )
-
-    tab_to(page, '[name="oncall"]')
-    page.keyboard.type("Sam Okafor")
-    tab_to(page, '[name="oncall_unavailable"]', limit=3)
-    page.keyboard.press("Space")
-    tab_to(page, '[name="first_responder"]', limit=3)
-    page.keyboard.type("Kim")
-    tab_to(page, 'button[data-action="take_command"]', limit=3)
-    page.keyboard.press("Enter")
-    expect(bar(page, "ic")).to_have_text("Kim")
-
-    tab_to(page, 'input[name="scope"]')
-    page.keyboard.press("Space")
-    settle(page)
-    assert stored_record(page)["impact"]["scope"] == "all"
-    assert stored_record(page)["declared_by"] == "Kim"

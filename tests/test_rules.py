@@ -6,7 +6,7 @@ from importlib.resources import files
 
 import pytest
 
-from runbook_core.config import parse_org
+from runbook_core.config import WORDS, packaged_org, parse_org
 from runbook_core.errors import DataFileError
 from runbook_core.messages import parse_messages
 from runbook_core.rules import load_runbook, parse_runbook
@@ -99,10 +99,43 @@ def test_malformed_org_config_is_refused(text: str, key: str) -> None:
     assert err.value.key == key
 
 
-def test_org_config_is_read_from_one_place() -> None:
-    """The packaged defaults are the runbook's words."""
-    org = parse_org(files("runbook_core").joinpath("data/org.toml").read_text("utf-8"), "org")
-    assert (org.channel, org.escalation_contact) == ("#releases", "Head of Engineering")
+def test_org_words_are_read_from_the_org_file() -> None:
+    """The packaged org.toml has every word, and a change there is what the package reads."""
+    text = files("runbook_core").joinpath("data/org.toml").read_text("utf-8")
+    org = parse_org(text, "org.toml")
+    assert org == packaged_org()
+    assert all(getattr(org, word) != "" or word == "escalation_mention" for word in WORDS)
+    changed = parse_org(text.replace(f'channel = "{org.channel}"', 'channel = "#elsewhere"'), "org")
+    assert changed.channel == "#elsewhere"
+
+
+def test_a_partial_org_file_keeps_the_packaged_words() -> None:
+    """A team's file holds only what it changes; the rest comes from the packaged file."""
+    org = parse_org('escalation_mention = "<!subteam^S0123ABCD>"', "team.toml", packaged_org())
+    assert org.escalation_mention == "<!subteam^S0123ABCD>"
+    assert org.channel == packaged_org().channel
+    assert org.mention() == f"<!subteam^S0123ABCD> ({packaged_org().escalation_contact})"
+
+
+@pytest.mark.parametrize(
+    "mention", ["@head-of-eng", "<!subteam^S0123ABCD>", "<@U0123ABCD>", ""], ids=repr
+)
+def test_escalation_mentions_slack_understands_are_accepted(mention: str) -> None:
+    """A handle, a user group, a user, or none."""
+    assert (
+        parse_org(f'escalation_mention = "{mention}"', "t", packaged_org()).escalation_mention
+        == mention
+    )
+
+
+@pytest.mark.parametrize(
+    "mention", ["Head of Engineering", "@Head of Engineering", "<script>"], ids=repr
+)
+def test_an_escalation_mention_slack_would_not_understand_is_refused(mention: str) -> None:
+    """ "@Head of Engineering" is no Slack mention (issue 7): refused when the file is read."""
+    with pytest.raises(DataFileError) as err:
+        parse_org(f'escalation_mention = "{mention}"', "org.toml", packaged_org())
+    assert err.value.key == "escalation_mention"
 
 
 def test_message_placeholders_are_checked() -> None:
@@ -110,4 +143,11 @@ def test_message_placeholders_are_checked() -> None:
     text = files("runbook_core").joinpath("data/messages.toml").read_text("utf-8")
     with pytest.raises(DataFileError) as err:
         parse_messages(text.replace("{summary} 🚨", "{sumary} 🚨"), "messages.toml")
-    assert err.value.key == "declare"
+    assert err.value.key == "declaration"
+
+
+def test_failure_mode_texts_use_only_org_words() -> None:
+    """A placeholder in a failure mode that is not an org word is refused when loaded."""
+    with pytest.raises(DataFileError) as err:
+        parse_runbook(SOURCE.replace("{escalation_contact}.", "{boss}.", 1), "runbook.toml")
+    assert "boss" in err.value.expected

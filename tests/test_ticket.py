@@ -1,16 +1,23 @@
-"""The filled INCIDENT_TEMPLATE: always every section, and hostile text never changes its shape."""
+"""The filled INCIDENT_TEMPLATE in markdown, Jira wiki markup and plain text: every section
+always, and hostile text in any free-text field never changes a ticket's structure or injects
+markup, in any format."""
 
 from __future__ import annotations
+
+import re
 
 import pytest
 from hypothesis import given, settings
 
-from runbook_core import DataFileError, Record, apply, render_ticket
+from runbook_core import DataFileError, Record, apply, load_org, load_runbook, render_ticket
+from runbook_core.formats import FORMATS
 from runbook_core.ticket import PLACEHOLDER, fill_template, load_template, ticket_values
-from tests.helpers import ROOT, SCENARIOS, replay, structure
+from tests.helpers import ROOT, SCENARIOS, SKELETONS, replay, with_plain_text
 from tests.strategies import HOSTILE, incidents
 
+ORG = load_org()
 BENIGN = "Checkout is slow"
+TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def _headings(markdown: str) -> list[str]:
@@ -24,16 +31,18 @@ def test_the_generator_fills_the_docs_page_template_itself() -> None:
         assert load_template() == docs_page.read_text("utf-8")
 
 
-def test_every_placeholder_is_filled() -> None:
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_every_placeholder_is_filled(fmt: str) -> None:
     """No {{ placeholder }} survives, for an empty record too."""
     for record in (Record(), replay("rollback-succeeded")):
-        assert not PLACEHOLDER.search(render_ticket(record))
+        assert not PLACEHOLDER.search(render_ticket(record, ORG, format=fmt))
 
 
 def test_template_sections_required_by_the_runbook_exist() -> None:
     """Timeline, impact analysis and resolution details (section 4), and the rest we promise."""
     headings = _headings(load_template())
     for needed in (
+        "Detection",
         "Key times",
         "Roles and command",
         "Impact analysis",
@@ -45,25 +54,43 @@ def test_template_sections_required_by_the_runbook_exist() -> None:
         "Follow-ups",
     ):
         assert any(needed in h for h in headings), needed
+    for detail in ("release", "rollback_target", "slack_thread", "detected_how", "detected_at"):
+        assert "{{ " + detail + " }}" in load_template(), detail
 
 
-@settings(max_examples=50)
+@settings(max_examples=25)
 @given(incidents())
 def test_the_ticket_always_has_every_template_section(record: Record) -> None:
     """Whatever happened, the ticket has the template's headings, in order."""
     template_headings = [h.split("{{")[0] for h in _headings(load_template())]
-    ticket_headings = _headings(render_ticket(record))
+    ticket_headings = _headings(render_ticket(record, ORG))
     assert len(ticket_headings) == len(template_headings)
     for template_h, ticket_h in zip(template_headings, ticket_headings, strict=True):
         assert ticket_h.startswith(template_h)
 
 
 def _same_story(text: str) -> Record:
-    """One incident where every free-text field holds `text`."""
-    record = Record()
+    """One incident in which every free-text field holds `text` (cut to each field's limit)."""
+    if not text.strip():  # required fields must say something: keep the hostile part
+        text = "x" + text
+    name = " ".join(text.split())[:190] or "x"
+    line = " ".join(text.split())[:200] or "x"
     steps = [
-        {"type": "declare", "summary": text[:500], "by": text[:200]},
-        {"type": "take_command", "oncall": text[:200], "oncall_available": True},
+        {"type": "declare", "summary": text[:500], "by": name},
+        {"type": "log_message", "kind": "declaration"},
+        {"type": "take_command", "oncall": name, "oncall_available": True},
+        {
+            "type": "update_details",
+            "release": line,
+            "rollback_target": line,
+            "slack_thread": "https://example.slack.com/archives/C1/p1",
+            "detected_how": text[:2000],
+            "detected_at": "2026-11-28T20:55:00Z",
+            "impact_started_at": "2026-11-28T20:50:00Z",
+            "services": [name, name],
+            "responders": name,
+        },
+        {"type": "correct_summary", "summary": text[:500]},
         {"type": "answer", "question": "scope", "value": "all"},
         {"type": "answer", "question": "data_loss", "value": "no"},
         {"type": "answer", "question": "degradation", "value": "minor"},
@@ -71,69 +98,109 @@ def _same_story(text: str) -> Record:
         {"type": "start_mitigation"},
         {"type": "mitigation_outcome", "outcome": "failed", "notes": text},
         {"type": "status_update", "text": text[:4000]},
-        {"type": "change_ic", "to": text[:200], "reason": text[:2000]},
-        {"type": "escalate", "reason": text[:2000]},
+        {"type": "change_ic", "to": name + " 2", "reason": text[:2000]},
+        {"type": "log_message", "kind": "handover"},
+        {"type": "start_mitigation"},
+        {"type": "mitigation_outcome", "outcome": "failed", "notes": text},
+        {"type": "escalate", "to": name, "doing": text[:2000]},
+        {"type": "acknowledge_escalation", "by": name},
         {"type": "start_mitigation"},
         {"type": "mitigation_outcome", "outcome": "succeeded", "notes": text},
-        {"type": "add_timeline", "event": text, "who": text[:200]},
-        {"type": "add_follow_up", "text": text[:2000]},
-        {"type": "resolve", "details": text, "data_lost": "no"},
+        {"type": "add_timeline", "event": text[:4000], "who": name},
+        {"type": "add_follow_up", "text": text[:2000], "owner": name},
+        {"type": "resolve", "details": text, "data_lost": "unknown"},
+        {"type": "log_message", "kind": "resolution"},
     ]
+    record = Record()
     for minute, action in enumerate(steps):
-        record = apply(record, action, f"2026-11-28T21:{minute:02d}:00Z")
+        record = apply(record, action, f"2026-11-28T21:{minute:02d}:00Z", ORG)
     return record
 
 
-@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_text_never_changes_the_tickets_structure(text: str) -> None:
-    """Same headings, same tables, same rows and columns as with plain text."""
-    if not " ".join(text.split()) or not text.strip():
-        pytest.skip("empty after trimming; refused as input")
-    assert structure(render_ticket(_same_story(text))) == structure(
-        render_ticket(_same_story(BENIGN))
-    )
+# Characters each format acts on wherever they stand; hostile text may add none unescaped.
+LIVE = {
+    "markdown": re.compile(r"(?<!\\)[\[\]`*_~<>]"),
+    "jira": re.compile(r"(?<!\\)[\[\]{}!]"),
+    "text": TERMINAL_CONTROL,
+}
+HOSTILE_IDS = [re.sub(r"\W+", "-", h[:20]).strip("-") or f"h{i}" for i, h in enumerate(HOSTILE)]
 
 
-@settings(max_examples=30)
+def _live(ticket: str, fmt: str) -> list[str]:
+    if fmt == "markdown":
+        ticket = ticket.replace("<br>", "").replace("- [ ] ", "- ")
+    return LIVE[fmt].findall(ticket)
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("text", HOSTILE, ids=[f"{i}-{h}" for i, h in enumerate(HOSTILE_IDS)])
+def test_hostile_text_never_changes_the_structure_or_injects_markup(text: str, fmt: str) -> None:
+    """The same skeleton (headings, tables and their rows and cells, bullets; in text, underlined
+    headings and row lines) as the same incident told in plain words, and no markup character
+    the format acts on that the plain ticket does not have."""
+    hostile = render_ticket(_same_story(text), ORG, format=fmt)
+    plain = render_ticket(_same_story(BENIGN), ORG, format=fmt)
+    assert SKELETONS[fmt](hostile) == SKELETONS[fmt](plain)
+    assert sorted(_live(hostile, fmt)) == sorted(_live(plain, fmt))
+    assert not TERMINAL_CONTROL.search(hostile)
+    if fmt == "markdown":  # HTML acts in markdown only (Jira and plain text show it as text)
+        lowered = hostile.lower()
+        assert "<script" not in lowered and "<img" not in lowered and "<!--" not in lowered
+
+
+@settings(max_examples=20)
 @given(incidents())
-def test_random_hostile_incidents_render_no_raw_html(record: Record) -> None:
-    """No user text reaches the ticket as live HTML (only <br> line breaks are ours)."""
-    ticket = render_ticket(record)
-    body = ticket.split("-->")[-1]
-    assert "<script" not in body and "<img" not in body and "<!--" not in body
+def test_random_incidents_keep_the_structure_of_their_plain_twin(record: Record) -> None:
+    """For any incident, each format's skeleton equals that of the same incident with every
+    free text replaced by a plain word."""
+    twin = with_plain_text(record)
+    for fmt, skeleton in SKELETONS.items():
+        assert skeleton(render_ticket(record, ORG, format=fmt)) == skeleton(
+            render_ticket(twin, ORG, format=fmt)
+        )
+
+
+def test_jira_escapes_links_macros_and_headings() -> None:
+    """[text|url], {code}, !image!, h1. and bq. at a line start and table pipes are inert."""
+    record = _same_story(
+        "[click|http://evil.example] {code}x{code} !a.png! a|b\nh1. Big\nbq. Quote"
+    )
+    ticket = render_ticket(record, ORG, format="jira")
+    assert "[click|" not in ticket and "{code}" not in ticket and "!a.png!" not in ticket
+    assert not re.search(r"^\s*(h1|bq)\.", ticket.split("h2. Resolution")[1], re.M)
+
+
+def test_text_blocks_are_indented_so_they_cannot_fake_a_heading() -> None:
+    """A free-text "Title\\n=====" in plain text stays inside its indented block."""
+    ticket = render_ticket(_same_story("Fake\n====\nTitle"), ORG, format="text")
+    assert "\n    Fake\n    ====\n" in ticket
 
 
 def test_unknown_placeholder_in_a_custom_template_is_named() -> None:
     """A team's edited template with a typo fails with the file and the placeholder."""
-    values = ticket_values(Record(), *_org_and_runbook())
+    values = ticket_values(Record(), ORG, load_runbook())
     with pytest.raises(DataFileError) as err:
-        fill_template("# {{ sumary }}", values, "my/INCIDENT_TEMPLATE.md")
+        fill_template("# {{ sumary }}", values, FORMATS["markdown"], "my/INCIDENT_TEMPLATE.md")
     assert err.value.file == "my/INCIDENT_TEMPLATE.md" and "sumary" in err.value.key
-
-
-def _org_and_runbook():
-    from runbook_core import load_org, load_runbook
-
-    return load_org(), load_runbook()
 
 
 def test_a_team_can_trim_the_template() -> None:
     """A template without some placeholders still fills (teams adapt it)."""
-    values = ticket_values(replay("fix-forward"), *_org_and_runbook())
-    assert fill_template("# {{ summary }}\n\n{{ timeline_rows }}", values).startswith(
-        "# Checkout returns HTTP 500"
-    )
+    values = ticket_values(replay("fix-forward"), ORG, load_runbook())
+    ticket = fill_template("# {{ summary }}\n\n{{ follow_ups }}\n", values, FORMATS["markdown"])
+    assert ticket.startswith("# Checkout returns HTTP 500")
 
 
-def test_ticket_for_every_scenario_lists_every_timeline_event() -> None:
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_ticket_for_every_scenario_lists_every_timeline_event_in_order(fmt: str) -> None:
     """The timeline table has one row per event, sorted by time."""
     for name in SCENARIOS:
         record = replay(name)
-        ticket = render_ticket(record)
-        section = ticket.split("## Timeline")[1].split("##")[0]
-        rows = [line for line in section.splitlines() if line.startswith("| 2026")]
-        assert len(rows) == len(record.timeline)
-        times = [row.split(" | ")[0] for row in rows]
+        ticket = render_ticket(record, ORG, format=fmt)
+        section = re.split(r"\n(?:## |h2\. )?Timeline\n", ticket)[1].split("\n\n", 2)
+        rows = [line for line in "\n".join(section[:2]).splitlines() if "2026-11-28 " in line[:30]]
+        assert len(rows) == len(record.timeline), name
+        times = [re.search(r"2026-11-28 [\d:]+", row).group() for row in rows]
         assert times == sorted(times)
 
 

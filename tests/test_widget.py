@@ -1,59 +1,84 @@
-"""The browser bridge: JSON in, JSON out; errors come back as data and never lose the record."""
+"""The browser bridge: JSON in, JSON out (widget.dispatch / render over the view model);
+errors come back as data and never lose the record."""
 
 from __future__ import annotations
 
 import json
 
-from runbook_core import widget
-from tests.helpers import EXAMPLES, SCENARIOS
+from runbook_core import load_org, widget
+from runbook_core.table import load_table
+from tests.helpers import EXAMPLES, SCENARIOS, packaged_org_only
 
 NOW = "2026-11-28T21:40:00Z"
 
 
-def send(record: dict | None, action: dict, now: str = NOW) -> dict:
+def send(record: dict | None, action: dict, now: str = NOW, options: dict | None = None) -> dict:
     return json.loads(
-        widget.dispatch(json.dumps(record) if record else None, json.dumps(action), now)
+        widget.dispatch(
+            json.dumps(record) if record else None,
+            json.dumps(action),
+            now,
+            json.dumps(options) if options else None,
+        )
     )
 
 
+def _answer(record: dict, question: str, value: str) -> dict:
+    return send(record, {"type": "answer", "question": question, "value": value})
+
+
+@packaged_org_only
 def test_replaying_a_scenario_through_the_bridge_gives_the_example() -> None:
-    """The widget's path and the CLI's path produce the same record, byte for byte."""
+    """The page's path and the CLI's path produce the same record, byte for byte."""
     for name, steps in SCENARIOS.items():
         record = None
         for step in steps:
             reply = send(record, step["action"], step["at"])
             assert reply["ok"], reply["error"]
             record = reply["record"]
-        exported = widget.export_record(json.dumps(record))
-        assert exported == (EXAMPLES / f"{name}.json").read_text("utf-8")
+        assert widget.export_record(json.dumps(record)) == (EXAMPLES / f"{name}.json").read_text(
+            "utf-8"
+        )
 
 
-def test_an_error_names_the_field_and_keeps_the_record() -> None:
-    """Invalid input: ok false, the field, and the same record back."""
+def test_a_refusal_names_the_field_and_keeps_the_record() -> None:
+    """Invalid input: ok false, the field, and the same record back, with its view."""
     declared = send(None, {"type": "declare", "summary": "API down"})["record"]
     reply = send(declared, {"type": "decide", "action": "fix_forward"})
     assert not reply["ok"] and reply["error"]["field"] == "deviation_reason"
-    assert reply["record"] == declared
+    assert reply["record"] == declared and reply["view"]["declared"]
 
 
-def test_view_shows_the_next_step_and_the_outputs() -> None:
-    """After declaring: next step is command; the declaration message is ready to copy."""
+def test_the_view_says_which_actions_are_allowed_now_and_why_not() -> None:
+    """Every action of the table, allowed or not with the reason; the page draws from it."""
     view = send(None, {"type": "declare", "summary": "API down"})["view"]
+    assert set(view["actions"]) == set(load_table().actions)
+    assert view["actions"]["start_mitigation"]["allowed"] is False
+    assert view["actions"]["start_mitigation"]["why_not"]
+    assert view["actions"]["decide"] == {"allowed": True, "why_not": ""}
     assert view["current_step"] == "command"
-    assert view["outputs"]["declare-message"] == "🚨 INCIDENT DECLARED: API down 🚨"
-    assert view["outputs"]["ticket"].startswith("# Incident: API down")
-    assert view["recommendation"]["reasons"][0]["href"].startswith("runbook/INCIDENT_RESPONSE")
+    assert any(m["kind"] == "declaration" and m["due"] for m in view["messages"])
+    assert view["ticket"].startswith("# Incident: API down")
 
 
-def test_fix_forward_questions_only_when_they_matter() -> None:
-    """ask_fix_forward lists the conditions only for a minor, known, lossless impact."""
+def test_roll_back_is_recommended_and_fix_forward_only_permitted() -> None:
+    """With every condition true: recommendation roll back, fix forward permitted, no reason
+    asked for either; a changed answer makes the decision stale."""
     record = send(None, {"type": "declare", "summary": "x"})["record"]
     for q, v in (("scope", "all"), ("data_loss", "no"), ("degradation", "minor")):
-        reply = send(record, {"type": "answer", "question": q, "value": v})
+        reply = _answer(record, q, v)
         record = reply["record"]
-    assert reply["view"]["ask_fix_forward"] == ["fix_understood", "hotfix_faster"]
-    reply = send(record, {"type": "answer", "question": "degradation", "value": "critical"})
-    assert reply["view"]["ask_fix_forward"] == []
+    assert reply["view"]["recommendation"]["ask_fix_forward"] == ["fix_understood", "hotfix_faster"]
+    for q in ("fix_understood", "hotfix_faster"):
+        reply = _answer(record, q, "yes")
+        record = reply["record"]
+    view = reply["view"]
+    assert view["recommendation"]["action"] == "roll_back"
+    assert view["recommendation"]["fix_forward_permitted"] is True
+    assert view["reason_needed"] == {"roll_back": False, "fix_forward": False}
+    record = send(record, {"type": "decide", "action": "fix_forward"})["record"]
+    view = _answer(record, "data_loss", "yes")["view"]
+    assert view["decision"]["stale"] and not view["actions"]["start_mitigation"]["allowed"]
 
 
 def test_import_refuses_newer_and_malformed_files_with_a_message() -> None:
@@ -62,21 +87,29 @@ def test_import_refuses_newer_and_malformed_files_with_a_message() -> None:
     assert not newer["ok"] and "newer" in newer["error"]["message"]
     broken = json.loads(widget.import_record("{", NOW))
     assert not broken["ok"] and "JSON" in broken["error"]["message"]
-    empty = json.loads(widget.import_record("", NOW))
-    assert not empty["ok"]
+    assert not json.loads(widget.import_record("", NOW))["ok"]
     good = json.loads(widget.import_record((EXAMPLES / "fix-forward.json").read_text("utf-8"), NOW))
     assert good["ok"] and good["view"]["resolved"]
 
 
 def test_render_of_a_corrupt_saved_state_is_an_error_not_a_crash() -> None:
-    """A damaged localStorage value is reported; the page can offer to start over."""
-    reply = json.loads(widget.render('{"schema_version": 1, "summary": 3}', NOW))
+    """A damaged saved value is reported with the field; the page can offer to start over."""
+    reply = json.loads(widget.render('{"schema_version": 2, "summary": 3, "timeline": []}', NOW))
     assert not reply["ok"] and "record.summary" in reply["error"]["message"]
 
 
-def test_next_update_due_follows_the_configured_interval() -> None:
-    """Every update says when the next one comes: interval after the last one."""
+def test_a_status_update_is_logged_for_its_time_and_the_next_is_due_an_interval_later() -> None:
+    """Every update says when the next one comes: one configured interval after it."""
+    interval = load_org().status_update_interval_minutes
     record = send(None, {"type": "declare", "summary": "x"})["record"]
     reply = send(record, {"type": "status_update", "text": "Investigating"}, "2026-11-28T21:45:00Z")
-    assert reply["view"]["next_update_due"] == "2026-11-28T22:05:00Z"
-    assert "Next update by 22:05 UTC." in reply["record"]["status_updates"][0]["message"]
+    due = f"{21 + (45 + interval) // 60:02d}:{(45 + interval) % 60:02d}"
+    assert reply["view"]["next_update_due"] == f"2026-11-28T{due}:00Z"
+    (logged,) = reply["record"]["communications"]
+    assert logged["kind"] == "status_update" and f"Next update by {due} UTC." in logged["message"]
+
+
+def test_the_ticket_format_option_is_honoured() -> None:
+    """options.ticket_format picks the format of the ticket in the view."""
+    reply = send(None, {"type": "declare", "summary": "x"}, options={"ticket_format": "jira"})
+    assert reply["view"]["ticket_format"] == "jira" and reply["view"]["ticket"].startswith("h1. ")

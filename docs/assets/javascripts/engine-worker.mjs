@@ -67,6 +67,26 @@ async function checkFiles(pyodideURL, wheelURL) {
 
 class KnownProblem extends Error {}
 const never = new Promise(() => {});
+
+// A wasm that does not compile (a corrupt or truncated file): Pyodide logs it and then waits
+// forever. Noticed here, where it happens, so the page can say so at once.
+let wasmBroken;
+const wasmFailed = new Promise((_, reject) => {
+  wasmBroken = reject;
+});
+wasmFailed.catch(() => {});
+for (const name of ["instantiate", "instantiateStreaming", "compile", "compileStreaming"]) {
+  const original = WebAssembly[name];
+  if (typeof original !== "function") continue;
+  WebAssembly[name] = function (...args) {
+    return original.apply(this, args).catch((error) => {
+      if (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError) {
+        wasmBroken(new KnownProblem(`its WebAssembly file is damaged (${describe(error)})`));
+      }
+      throw error;
+    });
+  };
+}
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // Repeat visits skip Python's start-up: after the first start, Python's memory (runbook_core
@@ -165,14 +185,15 @@ async function start({ pyodideURL, wheelURL }) {
   try {
     if (saved) {
       try {
-        pyodide = await boot(loadPyodide, pyodideURL, wheelBytes, saved);
+        pyodide = await Promise.race([boot(loadPyodide, pyodideURL, wheelBytes, saved), wasmFailed]);
         timings.fromSnapshot = true;
       } catch (error) {
         timings.snapshotError = describe(error); // unusable: start normally, and make a new one
         await forgetSnapshots(null);
       }
     }
-    pyodide ??= await Promise.race([boot(loadPyodide, pyodideURL, wheelBytes, null), failFast]);
+    pyodide ??= await Promise.race([boot(loadPyodide, pyodideURL, wheelBytes, null), failFast,
+      wasmFailed]);
   } catch (error) {
     if (error instanceof KnownProblem) throw error;
     const known = await Promise.race([problem, sleep(2000)]);

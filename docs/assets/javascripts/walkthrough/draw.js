@@ -11,6 +11,26 @@ function setText(node, text) {
   if (node && node.textContent !== text) node.textContent = text;
 }
 
+// Redraw a list only when what it shows changed (`signature`), and keep keyboard focus: on the
+// same control when it is drawn again, else on `fallback` (never on the page's body).
+const signatures = new WeakMap();
+const focusKey = (node) => [node.tagName, node.dataset?.command, node.dataset?.action,
+  node.dataset?.id, node.dataset?.index, node.name].join("|");
+
+function redraw(container, signature, build, fallback = null) {
+  if (signatures.get(container) === signature) return false;
+  signatures.set(container, signature);
+  const active = document.activeElement;
+  const had = Boolean(active && container.contains(active));
+  const key = had ? focusKey(active) : null;
+  container.replaceChildren(...build());
+  if (had) {
+    const again = [...container.querySelectorAll("button, input, a")].find((n) => focusKey(n) === key);
+    (again ?? (typeof fallback === "function" ? fallback() : fallback))?.focus({ preventScroll: true });
+  }
+  return true;
+}
+
 export function drawAll(w, view) {
   const root = w.root;
   root.dataset.currentStep = view.current_step;
@@ -121,7 +141,8 @@ export function drawRecommendation(w, rec, { provisional = false } = {}) {
     `${fixForward}: ${rec.fix_forward_permitted ? "permitted: all three conditions hold" : "not permitted"}.`);
   q(w.root, "[data-recommendation]").classList.toggle("rb-permitted-yes", rec.fix_forward_permitted);
   q(w.root, "[data-recommendation-source]").hidden = !provisional;
-  q(w.root, "[data-reasons]").replaceChildren(...rec.reasons.map((reason) => el("li", {},
+  const reasons = q(w.root, "[data-reasons]");
+  redraw(reasons, JSON.stringify(rec.reasons), () => rec.reasons.map((reason) => el("li", {},
     `${reason.text} `,
     el("span", { className: "rb-cite" }, "(",
       reason.href ? el("a", { href: w.linkFor(reason.href), text: reason.title })
@@ -239,10 +260,11 @@ export function drawFollowUps(w, view) {
   const list = q(w.root, "[data-follow-ups]");
   q(w.root, "[data-follow-ups-empty]").hidden = view.follow_ups.length > 0;
   const allowed = view.actions.remove_follow_up.allowed;
-  list.replaceChildren(...view.follow_ups.map((f) => el("li", {},
+  const add = () => q(w.root, 'form[data-form="add_follow_up"] [name="text"]');
+  redraw(list, JSON.stringify([view.follow_ups, allowed]), () => view.follow_ups.map((f) => el("li", {},
     el("span", { text: f.text }), f.owner ? el("span", { className: "rb-who", text: ` — ${f.owner}` }) : null,
     allowed ? button("Remove", `follow-up: ${f.text}`, { className: "rb-link-button",
-      dataAction: "remove_follow_up", dataIndex: f.index }) : null)));
+      dataAction: "remove_follow_up", dataIndex: f.index }) : null)), add);
 }
 
 export function drawTimeline(w, view) {
@@ -253,7 +275,13 @@ export function drawTimeline(w, view) {
   q(w.root, "[data-timeline-empty]").hidden = entries.length > 0;
   const today = nowISO().slice(0, 10);
   const editable = view.actions.edit_timeline.allowed;
-  list.replaceChildren(...entries.map((entry) => {
+  const add = () => q(w.root, 'form[data-form="add_timeline"] [name="event"]');
+  const signature = JSON.stringify([entries, editable, w.editing, today]);
+  // Each entry's buttons are named after it (time and words), numbered where two read the same.
+  const names = entries.map((e) => `${e.at.slice(11, 16)} UTC: ${e.event.slice(0, 80)}`);
+  const named = names.map((name, i) => (names.indexOf(name) !== names.lastIndexOf(name)
+    ? `${name} (entry ${i + 1})` : name));
+  const changed = redraw(list, signature, () => entries.map((entry, position) => {
     const day = entry.at.slice(0, 10) === today ? "" : `${entry.at.slice(0, 10)} `;
     const editing = w.editing === entry.index;
     const fieldId = `rb-edit-at-${entry.index}`;
@@ -268,9 +296,9 @@ export function drawTimeline(w, view) {
         entry.before_declaration
           ? el("span", { className: "rb-flag", text: " (before the declaration)" }) : null),
       editable ? el("div", { className: "rb-entry-tools" },
-        button("Correct time", `of: ${entry.event.slice(0, 80)}`, { className: "rb-link-button",
+        button("Correct time", `of ${named[position]}`, { className: "rb-link-button",
           dataCommand: "edit-time", dataIndex: entry.index, ariaExpanded: String(editing) }),
-        entry.derived ? null : button("Remove", `note: ${entry.event.slice(0, 80)}`, {
+        entry.derived ? null : button("Remove", `note ${named[position]}`, {
           className: "rb-link-button", dataAction: "remove_timeline", dataIndex: entry.index }))
         : null,
       editing ? el("form", { className: "rb-form rb-edit", dataForm: "edit_timeline",
@@ -287,9 +315,9 @@ export function drawTimeline(w, view) {
         el("button", { type: "submit", className: "md-button md-button--primary", text: "Save the time" }),
         button("Cancel", "the correction", { className: "md-button", dataCommand: "cancel-edit" })))
         : null);
-  }));
+  }), add);
   const input = q(list, 'form[data-form="edit_timeline"] input');
-  if (input && typed !== undefined) input.value = typed;
+  if (changed && input && typed !== undefined) input.value = typed;
 }
 
 export function drawDue(w, view) {
@@ -310,21 +338,24 @@ export function drawDue(w, view) {
 export function drawIncidents(w, list, showArchived) {
   const panel = q(w.root, "[data-panel='incidents']");
   const items = list.incidents.filter((i) => showArchived || !i.meta.archived);
-  q(panel, "[data-incidents-empty]").hidden = list.incidents.length > 0;
-  q(panel, "[data-incident-list]").replaceChildren(...items.map((i) => {
+  q(panel, "[data-incidents-empty]").hidden = list.incidents.length > 0 || !list.available;
+  q(panel, "[data-incidents-unavailable]").hidden = list.available;
+  const newButton = () => q(panel, '[data-command="new-incident"]');
+  redraw(q(panel, "[data-incident-list]"), JSON.stringify([items, w.id]), () => items.map((i) => {
     const open = i.id === w.id;
     const changed = i.meta.updated_at ? `${i.meta.updated_at.slice(0, 10)} ${hhmm(i.meta.updated_at)} UTC` : "";
     return el("li", { className: `rb-incident${open ? " rb-incident-open" : ""}`, dataIncident: i.id },
       el("div", { className: "rb-incident-main" },
         el("strong", { text: i.id }), " ",
         el("span", { text: i.meta.summary || "" }),
-        el("span", { className: "rb-who", text: ` — ${i.meta.status || ""}${i.meta.archived ? " (archived)" : ""}` }),
-        changed ? el("span", { className: "rb-local", text: `; last change ${changed}` }) : null),
+        el("span", { className: "rb-incident-status" },
+          `${i.meta.status || ""}${i.meta.archived ? " (archived)" : ""}`,
+          changed ? `; last change ${changed}` : "")),
       el("div", { className: "rb-entry-tools" },
         open ? el("span", { className: "rb-open-mark", text: "Open here" })
           : button("Open", i.id, { className: "rb-link-button", dataCommand: "open-incident", dataId: i.id }),
         button(i.meta.archived ? "Unarchive" : "Archive", i.id, { className: "rb-link-button",
           dataCommand: i.meta.archived ? "unarchive-incident" : "archive-incident", dataId: i.id }),
         button("Delete", i.id, { className: "rb-link-button rb-danger-link", dataCommand: "delete-incident", dataId: i.id })));
-  }));
+  }), newButton);
 }

@@ -40,6 +40,8 @@ export class Engine {
     this.restarts = 0;
     this.listeners = new Set();
     this.heartbeat = null;
+    this.startedAt = Date.now(); // this engine's start (a restart keeps it; see restartedAt)
+    this.restartedAt = null;
     this.spawn();
   }
 
@@ -117,6 +119,7 @@ export class Engine {
       return;
     }
     this.restarts += 1;
+    this.restartedAt = Date.now();
     clearInterval(this.heartbeat);
     this.worker?.terminate();
     for (const call of this.calls.values()) clearTimeout(call.timer);

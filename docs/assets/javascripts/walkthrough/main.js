@@ -20,7 +20,12 @@ let mounted = null;
 function mount() {
   labelMaterial();
   const root = document.querySelector("[data-runbook-widget]");
-  if (!root || root.runbookWidget) return;
+  if (!root) {
+    mounted?.destroy(); // left the walkthrough: its listeners and timers go
+    mounted = null;
+    return;
+  }
+  if (root.runbookWidget) return;
   const abs = (url) => new URL(url, window.location.href).href;
   const engine = engineFor({
     worker: abs(root.dataset.worker),

@@ -9,6 +9,7 @@
 //   NS + "drafts:" + (ID or "new")  in sessionStorage: unsent form input of this tab
 
 const FORMAT_KEY = "ticket-format";
+const CATCH_UP_MS = 3000; // another tab's write reaches this tab's localStorage well within this
 
 // Why a write failed: "blocked" (no storage for this site: private mode, policy) or "full".
 function failure(error) {
@@ -88,63 +89,160 @@ export class Store {
 
   // Compare-and-set: write `record` as revision expected+1 only if the stored revision is still
   // `expected` (null: the incident must not exist yet). Returns {ok, revision} |
-  // {conflict: {revision, record, meta}} | {error: {kind, message}}.
+  // {conflict: {revision, record, meta} | null} | {error: {kind, message}}.
+  //
+  // One writer at a time (a Web Lock per incident). Inside it, localStorage alone cannot say
+  // which revision is current: Chromium gives each tab a copy of localStorage that another tab's
+  // write reaches a moment later, so the tab that gets the lock next may still read the
+  // revision before it and overwrite that write. The revision is therefore also kept in
+  // IndexedDB, which every tab reads the same, and written there before the lock is released;
+  // localStorage keeps the record (and tells other tabs through its storage event).
   async commit(id, expected, record, meta) {
     const local = area("localStorage");
     if (!local) return { error: failure(new Error("localStorage is not available")) };
-    const write = () => {
-      let current = null;
+    const write = async () => {
+      let stored;
       try {
-        current = this.read(id);
+        stored = this.read(id);
       } catch (error) {
         return { error: { kind: "unreadable", message: error.message } };
       }
-      const revision = current ? current.revision : null;
-      if (revision !== expected) return { conflict: current };
-      const next = (revision ?? 0) + 1;
-      const entry = { revision: next, record, meta: { ...(current?.meta || {}), ...meta } };
+      const ledger = await this.ledger(id);
+      const known = Math.max(ledger?.revision ?? 0, stored?.revision ?? 0);
+      const deleted = Boolean(ledger?.deleted) && (stored?.revision ?? 0) <= ledger.revision;
+      const revision = deleted || known === 0 ? null : known;
+      if (revision !== expected) {
+        if (revision === null) return { conflict: null };
+        // This tab's copy is behind: wait for the newer write to reach it (a moment).
+        const newer = await this.caughtUp(id, revision);
+        return newer ? { conflict: newer } : { error: { kind: "busy", message: "another tab is saving it" } };
+      }
+      const next = known + 1;
+      const entry = { revision: next, record, meta: { ...(stored?.meta || {}), ...meta } };
       try {
         local.setItem(this.key(id), JSON.stringify(entry));
       } catch (error) {
         return { error: failure(error) };
       }
+      await this.setLedger(id, { revision: next });
       return { ok: true, revision: next, meta: entry.meta };
     };
-    // One writer at a time across this origin's tabs; without Web Locks, localStorage's own
-    // per-call atomicity still makes the read-compare-write a short race, not a lost write.
+    return this.locked(id, write);
+  }
+
+  // `task` holding this incident's Web Lock (without Web Locks: at once).
+  async locked(id, task) {
     if (navigator.locks?.request) {
       try {
-        return await navigator.locks.request(`${this.ns}lock:${id}`, write);
+        return await navigator.locks.request(`${this.ns}lock:${id}`, task);
       } catch {
-        return write();
+        return task();
       }
     }
-    return write();
+    return task();
+  }
+
+  // The entry once this tab's copy of localStorage holds `revision` (or a later one); null when
+  // it does not arrive within a few seconds.
+  async caughtUp(id, revision) {
+    for (let waited = 0; waited < CATCH_UP_MS; waited += 25) {
+      try {
+        const entry = this.read(id);
+        if (entry && entry.revision >= revision) return entry;
+      } catch {
+        return null;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+    return null;
+  }
+
+  // ------------------------------------------------------------------------ the revision ledger
+
+  // IndexedDB, opened once; null where this browser gives the site none (the ledger is then
+  // skipped, and localStorage's revision is all there is).
+  database() {
+    this.db ??= new Promise((resolve) => {
+      let request;
+      try {
+        request = indexedDB.open(`${this.ns}revisions`, 1);
+      } catch {
+        resolve(null);
+        return;
+      }
+      request.onupgradeneeded = () => request.result.createObjectStore("revisions");
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => resolve(null);
+      request.onblocked = () => resolve(null);
+    });
+    return this.db;
+  }
+
+  async ledger(id) {
+    const db = await this.database();
+    if (!db) return null;
+    return new Promise((resolve) => {
+      try {
+        const request = db.transaction("revisions").objectStore("revisions").get(id);
+        request.onsuccess = () => resolve(request.result ?? null);
+        request.onerror = () => resolve(null);
+      } catch {
+        resolve(null);
+      }
+    });
+  }
+
+  async setLedger(id, value) {
+    const db = await this.database();
+    if (!db) return;
+    await new Promise((resolve) => {
+      try {
+        const transaction = db.transaction("revisions", "readwrite");
+        transaction.objectStore("revisions").put(value, id);
+        transaction.oncomplete = resolve;
+        transaction.onerror = resolve;
+        transaction.onabort = resolve;
+      } catch {
+        resolve();
+      }
+    });
   }
 
   async setMeta(id, changes) {
+    let current;
+    try {
+      current = this.read(id);
+    } catch (error) {
+      return { error: { kind: "unreadable", message: error.message } };
+    }
     for (let attempt = 0; attempt < 3; attempt += 1) {
-      let current;
-      try {
-        current = this.read(id);
-      } catch (error) {
-        return { error: { kind: "unreadable", message: error.message } };
-      }
       if (!current) return { error: { kind: "missing", message: `${id} is not in this browser` } };
       const result = await this.commit(id, current.revision, current.record, changes);
-      if (!result.conflict) return result;
+      if (!("conflict" in result)) return result;
+      current = result.conflict;
     }
     return { error: { kind: "busy", message: "another tab keeps changing it" } };
   }
 
-  remove(id) {
-    try {
-      area("localStorage")?.removeItem(this.key(id));
-      area("sessionStorage")?.removeItem(`${this.ns}drafts:${id}`);
+  // Delete an incident (its drafts too); the ledger remembers it was deleted, so a tab that has
+  // not heard yet cannot bring it back by saving.
+  async remove(id) {
+    return this.locked(id, async () => {
+      let revision = 0;
+      try {
+        revision = Math.max(this.read(id)?.revision ?? 0, (await this.ledger(id))?.revision ?? 0);
+      } catch {
+        /* unreadable: deleted all the same */
+      }
+      try {
+        area("localStorage")?.removeItem(this.key(id));
+        area("sessionStorage")?.removeItem(`${this.ns}drafts:${id}`);
+      } catch {
+        return false;
+      }
+      await this.setLedger(id, { revision, deleted: true });
       return true;
-    } catch {
-      return false;
-    }
+    });
   }
 
   // Can this site store anything now? "ok" | "blocked" | "full".

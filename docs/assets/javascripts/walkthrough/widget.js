@@ -17,14 +17,19 @@ const MAX_REBASES = 3;
 const COPY_VALID_MS = 30 * 60000; // a message copied this recently is logged at its copy time
 const ID_HASH = /^#(INC-[0-9A-Z-]{1,40})$/;
 
+// What a failed save means: a short line in the sticky status bar, and the whole of it just
+// below the bar (a long message in a sticky bar would cover a phone's screen).
 const SAVE_PROBLEMS = {
-  full: "Not saved: this browser's storage for this site is full. Everything is kept on this " +
-    "page only: Export JSON now, then free space (archive or delete old incidents).",
-  blocked: "Not saved: this browser does not let this site store anything (private mode or a " +
-    "policy). The walkthrough works for this visit only: Export JSON before closing the tab.",
-  unreadable: "Not saved: the copy of this incident in this browser cannot be read. Everything " +
-    "is kept on this page: Export JSON now.",
-  busy: "Not saved yet: another tab keeps changing this incident. Retrying.",
+  full: ["Not saved: this browser's storage for this site is full. Export JSON now.",
+    "Everything is kept on this page, and saved as soon as there is room again: Export JSON now, " +
+    "then free space (archive or delete old incidents)."],
+  blocked: ["Not saved: this browser does not let this site store anything.",
+    "Private mode or a policy: the walkthrough works for this visit only. Export JSON before " +
+    "closing the tab."],
+  unreadable: ["Not saved: this browser's copy of this incident cannot be read.",
+    "Everything is kept on this page: Export JSON now."],
+  busy: ["Not saved yet: another tab keeps changing this incident.",
+    "Retrying; everything is kept on this page."],
 };
 
 // Serialises everything that reads or writes the record, across instant navigations.
@@ -40,6 +45,14 @@ function enqueue(task) {
 }
 
 const json = (value) => (value == null ? null : JSON.stringify(value));
+
+// Incidents whose latest actions are on screen but not in storage (it is full or blocked), by
+// ID: kept for the page's lifetime, so leaving the walkthrough through instant navigation (a
+// runbook link) and coming back loses nothing. {record, revision, pending}
+const unsaved = new Map();
+
+const isShown = (node) => Boolean(node?.isConnected && !node.closest("[hidden]") &&
+  (node.checkVisibility ? node.checkVisibility() : node.offsetParent !== null));
 
 export class Widget {
   constructor(root, engine, store) {
@@ -63,19 +76,54 @@ export class Widget {
     this.format = store.ticketFormat;
     this.bind();
     this.adoptLegacy();
-    if (store.health() === "blocked") this.setSaveProblem({ kind: "blocked" });
     this.unsubscribe = engine.subscribe((event, detail) => this.onEngine(event, detail));
     this.showEngineState();
-    this.open(this.idFromHash() ?? this.mostRecent(), { focus: true });
+    this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
     this.clock = setInterval(() => {
       if (!this.root.isConnected) return this.destroy();
       draw.drawDue(this, this.view);
       if (this.record && this.engine.state === "ready" && !document.hidden) this.refresh();
     }, REFRESH_MS);
-    this.onHash = () => this.open(this.idFromHash());
+    // Only an incident ID in the address opens an incident; any other anchor (a skip link, a
+    // heading's permalink) leaves the open one as it is, and its ID is put back in the address.
+    this.onHash = () => {
+      const id = this.idFromHash();
+      if (id) this.open(id);
+      else if (this.id) this.setHash(this.id);
+    };
     this.onStorage = (event) => this.storageChanged(event);
+    // The sticky status bar's height (it grows with a message): what scrolls into view, by a
+    // step link or by focus, stops below it (widget.css: scroll-padding-top).
+    const bar = this.q("[data-summary-bar]");
+    this.barSize = window.ResizeObserver ? new ResizeObserver(() => {
+      const height = Math.ceil(bar.getBoundingClientRect().height);
+      document.documentElement.style.setProperty("--rb-bar-height", `${height}px`);
+    }) : null;
+    this.barSize?.observe(bar);
+    // Work on screen that storage does not hold yet: the browser asks before the tab closes.
+    this.onUnload = (event) => {
+      if (!this.pending.length) return;
+      event.preventDefault();
+      event.returnValue = "";
+    };
+    // The skip links go where they say without touching the address (the open incident's ID):
+    // taken before Material's instant navigation, which would push their "#…" instead. Ours
+    // goes to the next thing to do.
+    this.onSkip = (event) => {
+      const link = event.target.closest?.("a.md-skip");
+      if (!link || !this.root.isConnected) return;
+      if (link.classList.contains("rb-skip")) {
+        event.preventDefault();
+        event.stopPropagation();
+        this.focusStep();
+      } else {
+        this.jump(event, link);
+      }
+    };
     window.addEventListener("hashchange", this.onHash);
     window.addEventListener("storage", this.onStorage);
+    window.addEventListener("beforeunload", this.onUnload);
+    document.addEventListener("click", this.onSkip, true);
   }
 
   destroy() {
@@ -85,6 +133,9 @@ export class Widget {
     clearTimeout(this.previewTimer);
     window.removeEventListener("hashchange", this.onHash);
     window.removeEventListener("storage", this.onStorage);
+    window.removeEventListener("beforeunload", this.onUnload);
+    this.barSize?.disconnect();
+    document.removeEventListener("click", this.onSkip, true);
   }
 
   q(selector, scope = this.root) {
@@ -127,35 +178,62 @@ export class Widget {
     history.replaceState(history.state, "", `${window.location.pathname}${window.location.search}${hash}`);
   }
 
-  // Show an incident (or a new one): its record from the store, this tab's drafts for it.
-  open(id, { focus = false } = {}) {
-    if (id && id === this.id && this.record) return;
+  // Show an incident (or a new one): its record from the store (or, when storage could not take
+  // its latest actions, from this page's memory), this tab's drafts for it. Leaving an incident
+  // whose latest actions are not stored asks first. Resolves when it is drawn: true if opened.
+  open(id, { focus = false, reload = false } = {}) {
+    if (id && id === this.id && this.record && !reload) return Promise.resolve(true);
+    if (this.pending.length && this.id && id !== this.id) {
+      if (!window.confirm(`${this.id} has changes this browser could not save. Leave it and lose ` +
+        "them? (Cancel, then Export JSON, to keep them.)")) {
+        this.setHash(this.id);
+        return Promise.resolve(false);
+      }
+      unsaved.delete(this.id);
+      this.pending = [];
+    }
     this.clearNotice();
     let entry = null;
-    if (id) {
+    const kept = id ? unsaved.get(id) : null;
+    if (id && !kept) {
       try {
         entry = this.store.read(id);
+        if (!entry) this.notice(`${id} is not in this browser. Import its exported JSON to continue it here.`);
       } catch (error) {
         this.notice(`${id} is saved in this browser but cannot be read (${error.message}); it is ` +
           "kept as it is. Import an exported copy, or start a new incident.");
       }
-      if (!entry && !this.record) this.notice(`${id} is not in this browser. Import its exported JSON to continue it here.`);
     }
-    this.id = entry ? id : null;
-    this.record = entry?.record ?? null;
-    this.revision = entry?.revision ?? null;
-    this.pending = [];
+    this.id = entry || kept ? id : null;
+    this.record = kept ? kept.record : entry?.record ?? null;
+    this.revision = kept ? kept.revision : entry?.revision ?? null;
+    this.pending = kept ? [...kept.pending] : [];
     this.editing = null;
     this.setHash(this.id);
     this.resetControls();
     this.drafts = this.store.drafts(this.id);
     this.restoreDrafts();
     this.root.dataset.incidentId = this.id || "";
+    this.setSaveProblem(kept ? kept.problem : this.store.health() === "blocked" ? { kind: "blocked" } : null);
     this.drawIncidents();
-    if (this.engine.state !== "error") this.refresh();
+    const drawn = this.engine.state !== "error" ? this.refresh() : Promise.resolve();
     if (!this.record) this.drawProvisionalBar(null);
-    else this.drawProvisionalBar(entry.meta);
-    if (focus && !this.record) this.q('form[data-form="declare"] [name="summary"]')?.focus({ preventScroll: true });
+    else this.drawProvisionalBar(entry?.meta);
+    // A new incident: its summary field, at once where it is shown, else once drawn (unless the
+    // IC has gone on elsewhere meanwhile).
+    const summary = this.q('form[data-form="declare"] [name="summary"]');
+    const focusSummary = () => {
+      const active = document.activeElement;
+      if (!focus || this.record || !isShown(summary)) return;
+      if (!active || active === document.body || active === summary || active.closest?.("[data-panel='incidents']")) {
+        summary.focus({ preventScroll: true });
+      }
+    };
+    focusSummary();
+    return drawn.then(() => {
+      focusSummary();
+      return true;
+    }, () => true);
   }
 
   drawProvisionalBar(meta) {
@@ -270,35 +348,39 @@ export class Widget {
   // One action. `now` is taken at the click, even if the engine is still starting.
   act(action, scope, sent = {}) {
     const now = nowISO();
+    const stepBefore = this.view?.current_step;
     this.clearErrors(scope);
     scope?.setAttribute("aria-busy", "true");
     if (this.engine.state !== "ready" && this.engine.state !== "error") {
       this.note(scope, "Waiting for the engine: this is applied as soon as it is ready.");
     }
-    return enqueue(async () => {
-      let reply;
-      try {
-        reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
-      } catch (error) {
-        reply = { ok: false, error: { field: "", message: `Not recorded: ${error.message}. What you typed is kept.` } };
-      } finally {
-        scope?.removeAttribute("aria-busy");
-      }
-      if (!this.root.isConnected) return false;
-      this.clearErrors(scope);
-      if (!reply.ok) {
-        this.showError(scope?.isConnected ? scope : null, reply.error);
-        if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
-        return false;
-      }
-      const applied = await this.persist(reply, [{ action, now }]);
-      if (applied) {
-        this.clearSent(scope, sent);
-        this.announce(this.doneMessage(action, this.view));
-        this.focusNext(action, scope);
-      }
-      return applied;
-    });
+    // Busy until the action is applied, saved (or known unsaved) and drawn.
+    return enqueue(() => this.apply(action, scope, sent, now, stepBefore))
+      .finally(() => scope?.removeAttribute("aria-busy"));
+  }
+
+  async apply(action, scope, sent, now, stepBefore) {
+    let reply;
+    try {
+      reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
+    } catch (error) {
+      reply = { ok: false, error: { field: "", message: `Not recorded: ${error.message}. What you typed is kept.` } };
+    }
+    if (!this.root.isConnected) return false;
+    this.clearErrors(scope);
+    if (!reply.ok) {
+      this.showError(scope?.isConnected ? scope : null, reply.error);
+      if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
+      return false;
+    }
+    if (action.type === "edit_timeline") this.editing = null; // the correction is done: close it
+    const applied = await this.persist(reply, [{ action, now }]);
+    if (applied) {
+      this.clearSent(scope, sent);
+      this.announce(this.doneMessage(action, this.view));
+      this.focusNext(action, scope, stepBefore);
+    }
+    return applied;
   }
 
   // Save a reply's record on top of this tab's revision; on a conflict apply this tab's unsaved
@@ -313,8 +395,9 @@ export class Widget {
         if (fresh) this.adopt(id);
         this.revision = result.revision;
         this.pending = [];
+        unsaved.delete(id);
         this.setSaveProblem(null);
-        this.show(reply);
+        if (reply.view !== this.view) this.show(reply);
         this.drawIncidents();
         return true;
       }
@@ -329,8 +412,12 @@ export class Widget {
           this.record = newer?.record ?? null;
           this.revision = newer?.revision ?? null;
           this.pending = [];
-          if (!newer) this.open(null);
-          else await this.refreshNow();
+          if (!newer) {
+            this.open(null);
+            this.notice(`${id} was deleted in another tab while you changed it; your change was not kept.`);
+            return false;
+          }
+          await this.refreshNow();
           this.notice(`Another tab changed ${id} at the same time, and your change could not be ` +
             `applied to its newer version: ${rebased.error.message} The newer version is shown.`);
           return false;
@@ -340,11 +427,13 @@ export class Widget {
         reply = rebased;
         continue;
       }
-      // Not saved: keep it on screen, say so, retry.
+      // Not saved: keep it on screen (and in this page's memory), say so, retry.
       if (fresh) this.adopt(id);
       this.pending = all;
-      this.setSaveProblem(result.error ?? { kind: "busy" });
-      this.show(reply);
+      const problem = result.error ?? { kind: "busy" };
+      unsaved.set(id, { record: reply.record, revision: this.revision, pending: all, problem });
+      this.setSaveProblem(problem);
+      if (reply.view !== this.view) this.show(reply); // a retry redraws nothing (focus stays)
       return true;
     }
   }
@@ -369,8 +458,13 @@ export class Widget {
     this.saveProblem = problem;
     this.root.dataset.saveState = problem ? "unsaved" : "saved";
     const message = this.q("[data-save-message]");
-    message.hidden = !problem;
-    message.textContent = problem ? SAVE_PROBLEMS[problem.kind] || `Not saved: ${problem.message}. Export JSON now.` : "";
+    const detail = this.q("[data-save-detail]");
+    message.hidden = detail.hidden = !problem;
+    // The same text is not written again: a screen reader would announce it at every retry.
+    const [text, more] = !problem ? ["", ""]
+      : SAVE_PROBLEMS[problem.kind] || [`Not saved: ${problem.message}.`, "Export JSON now."];
+    if (message.textContent !== text) message.textContent = text;
+    if (detail.textContent !== more) detail.textContent = more;
     if (problem && this.pending.length) {
       this.retryTimer = setTimeout(() => this.retrySave(), RETRY_SAVE_MS);
     }
@@ -402,8 +496,9 @@ export class Widget {
         return;
       }
       if (!entry) {
-        this.notice(`${this.id} was deleted in another tab.`);
-        this.open(null);
+        const gone = this.id;
+        this.open(null); // (it clears notices: the notice comes after)
+        this.notice(`${gone} was deleted in another tab. Import its exported JSON to bring it back.`);
         return;
       }
       if (entry.revision === this.revision) return;
@@ -432,7 +527,7 @@ export class Widget {
     root.addEventListener("click", (event) => {
       const target = event.target.closest("button, a");
       if (!target || !root.contains(target)) return;
-      if (target.matches("a[href^='#']")) return this.jump(event, target);
+      if (target.matches("a[href]") && this.anchorOf(target)) return this.jump(event, target);
       if (target.dataset.command) this.command(target);
       else if (target.dataset.action && target.type === "button") {
         this.act({ type: target.dataset.action, index: Number(target.dataset.index) }, target.closest("li") || target);
@@ -475,11 +570,23 @@ export class Widget {
     });
   }
 
-  // In-page links move to their step without touching the URL (it names the open incident).
+  // The element id a link points to on this page (Material makes every href absolute), or null;
+  // never an incident's ID.
+  anchorOf(link) {
+    const url = new URL(link.href, window.location.href);
+    const here = window.location;
+    if (url.origin !== here.origin || url.pathname !== here.pathname || url.search !== here.search) return null;
+    const id = decodeURIComponent(url.hash.slice(1));
+    return id && !ID_HASH.test(url.hash) ? id : null;
+  }
+
+  // In-page links move to their step without touching the URL (it names the open incident):
+  // Material's instant navigation, which would push "#step-…" instead, never sees the click.
   jump(event, link) {
-    const target = document.getElementById(link.getAttribute("href").slice(1));
+    const target = document.getElementById(this.anchorOf(link) ?? "");
     if (!target) return;
     event.preventDefault();
+    event.stopPropagation();
     target.scrollIntoView({ block: "start" });
     const heading = target.querySelector("[tabindex='-1']") || target;
     heading.focus({ preventScroll: true });
@@ -489,8 +596,9 @@ export class Widget {
   // is only a choice until Enter (or leaving the question) confirms it.
   answerKey(fieldset, event) {
     if (event.key.startsWith("Arrow")) fieldset.dataset.arrowed = "true";
-    else if (event.key === "Enter" && fieldset.dataset.pending) {
-      event.preventDefault();
+    else if ((event.key === "Enter" || event.key === " ") && fieldset.dataset.pending &&
+      event.target.checked) {
+      event.preventDefault(); // Space on the option already chosen: it changes nothing itself
       this.confirmAnswer(fieldset);
     } else if (event.key === " ") delete fieldset.dataset.arrowed;
   }
@@ -556,12 +664,15 @@ export class Widget {
     } else if (name === "export") this.exportRecord();
     else if (name === "import") this.q("[data-import-file]").click();
     else if (name === "new-incident") {
-      this.open(null, { focus: true });
-      this.announce("New incident: the form is empty. The others stay in the list.");
+      this.open(null, { focus: true }).then((opened) => {
+        if (opened) this.announce("New incident: the form is empty. The others stay in the list.");
+      });
     } else if (name === "open-incident") {
-      this.open(id);
-      this.q("#walkthrough")?.focus?.();
-      this.announce(`Opened ${id}.`);
+      this.open(id).then((opened) => {
+        if (!opened) return;
+        this.focusStep();
+        this.announce(`Opened ${id}.`);
+      });
     } else if (name === "archive-incident" || name === "unarchive-incident") {
       enqueue(async () => {
         const result = await this.store.setMeta(id, { archived: name === "archive-incident" });
@@ -585,7 +696,11 @@ export class Widget {
     if (!window.confirm(`Delete ${id} from this browser? Its record is gone for good unless you ` +
       "exported it. Export it first if you still need it.")) return;
     enqueue(async () => {
-      this.store.remove(id);
+      if (id === this.id) {
+        this.pending = []; // deleting it is what the IC asked for
+        unsaved.delete(id);
+      }
+      await this.store.remove(id);
       if (id === this.id) this.open(null);
       this.drawIncidents();
       this.announce(`${id} deleted from this browser.`);
@@ -598,14 +713,16 @@ export class Widget {
     const text = target.textContent;
     const copied = await copyText(text, target, button);
     if (copied) this.copied[name] = { at: nowISO(), text };
-    const label = button.dataset.label || button.innerHTML;
-    button.dataset.label = label;
-    button.textContent = copied ? "Copied ✓" : "Selected: press Ctrl+C";
+    // Only the visible words change: the hidden rest keeps the name unique ("… declaration message").
+    const words = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (!words) return;
+    button.dataset.label ??= words.textContent;
+    words.textContent = copied ? "Copied ✓" : "Selected: press Ctrl+C";
     button.classList.toggle("rb-copied", copied);
     this.announce(copied ? "Copied to the clipboard." : "The text is selected: press Ctrl+C to copy.");
     clearTimeout(button.copyTimer);
     button.copyTimer = setTimeout(() => {
-      button.innerHTML = label;
+      words.textContent = button.dataset.label;
       button.classList.remove("rb-copied");
     }, 2000);
   }
@@ -662,18 +779,24 @@ export class Widget {
       } catch {
         local = null;
       }
-      if (local) {
-        const lost = newerEntries(local.record, reply.record);
-        if (JSON.stringify(local.record) === JSON.stringify(reply.record)) {
+      // What would be replaced: the version on screen when it is the open incident (it may hold
+      // actions storage could not take), else the stored one.
+      const shown = id === this.id && this.record ? this.record : local?.record;
+      if (shown) {
+        const lost = newerEntries(shown, reply.record);
+        if (JSON.stringify(shown) === JSON.stringify(reply.record)) {
           this.open(id);
           this.announce(`${id} is already here, identical.`);
           return;
         }
+        const gained = newerEntries(reply.record, shown);
+        const entries = (n) => `${n} timeline entr${n === 1 ? "y" : "ies"}`;
         const question = lost.length
-          ? `${id} in this browser has ${lost.length} timeline entr${lost.length > 1 ? "ies" : "y"} ` +
-            `the file does not (newest: "${lost[lost.length - 1].event}" at ${hhmm(lost[lost.length - 1].at)} UTC). ` +
-            "Replace it with the file and lose them?"
-          : `Replace ${id} in this browser with the file's version?`;
+          ? `${id} in this browser is newer than ${file.name}: it has ${entries(lost.length)} the ` +
+            `file does not (the newest: "${lost[lost.length - 1].event}" at ` +
+            `${hhmm(lost[lost.length - 1].at)} UTC). Replace it with the file and lose them?`
+          : `Replace ${id} in this browser with ${file.name}? The file has ${entries(gained.length)} ` +
+            "this browser does not, and nothing in this browser's timeline is missing from it.";
         if (!window.confirm(question)) {
           this.announce("Import cancelled: nothing changed.");
           return;
@@ -682,11 +805,15 @@ export class Widget {
       const result = await this.store.commit(id, local ? local.revision : null, reply.record, this.meta(reply.view));
       if (!result.ok) {
         this.showError(scope, { field: "record", message: `${file.name} was not imported: ` +
-          ("conflict" in result ? "another tab changed it just now; try again" : SAVE_PROBLEMS[result.error.kind] || result.error.message) });
+          ("conflict" in result ? "another tab changed it just now; try again"
+            : SAVE_PROBLEMS[result.error.kind]?.join(" ") || result.error.message) });
         return;
       }
-      this.id = null;
-      this.open(id);
+      if (id === this.id) {
+        this.pending = []; // replaced, as the IC confirmed
+        unsaved.delete(id);
+      }
+      this.open(id, { reload: true });
       this.announce(`Imported ${id}.`);
     });
   }
@@ -758,21 +885,74 @@ export class Widget {
   // ------------------------------------------------------------------ focus and messages
 
   // After a step: focus the next thing to do. The escalation when one is required; a message to
-  // post from the step just done; else the current step's first control.
-  focusNext(action, scope) {
+  // post from the step just done; a form or question in a step that goes on (timeline,
+  // follow-ups, details, the impact questions) keeps it; else the current step's next control.
+  // Focus the IC has moved elsewhere meanwhile is left alone; focus never falls to the body.
+  focusNext(action, scope, stepBefore) {
     const view = this.view;
     if (!view) return;
-    const visible = (node) => node && !node.closest("[hidden]") && node.getAttribute("aria-disabled") !== "true";
-    const first = (container) => container && [...container.querySelectorAll("[data-focus-first]")].find(visible);
+    const active = document.activeElement;
+    const inScope = Boolean(scope?.isConnected && active && scope.contains(active));
+    if (active && active !== document.body && active !== this.root && !inScope && isShown(active)) return;
+    const section = scope?.closest?.("section[data-step], section[data-panel]") ?? null;
     let target = null;
-    if (view.escalation.required) target = first(this.q("[data-major]"));
+    if (view.escalation.required) target = this.marked(this.q("[data-major]"));
     const due = view.messages.find((m) => m.due);
-    const section = scope?.closest?.("section[data-step]");
-    if (!target && due && section) target = first(this.q(`[data-output-box="${due.kind}-message"]`, section));
-    if (!target && scope?.isConnected && visible(scope) && action.type === "answer") return; // keep answering
-    if (!target) target = first(this.q(`section[data-step="${view.current_step}"]`));
-    if (!target) target = this.q(`#step-${view.current_step}-title`);
-    target?.focus({ preventScroll: false });
+    if (!target && due && section) target = this.marked(this.q(`[data-output-box="${due.kind}-message"]`, section));
+    const stays = view.current_step === stepBefore; // (an answer that completes a step moves on)
+    if (!target && stays && isShown(scope)) {
+      if (inScope && isShown(active)) return;
+      target = this.controls(scope)[0];
+    }
+    // A time corrected: the button that opened the correction, on the same entry.
+    if (!target && action.type === "edit_timeline") {
+      target = this.qa("[data-command='edit-time']").find((b) => Number(b.dataset.index) === action.index);
+    }
+    // A removed list item: the form that adds to the same list.
+    if (!target && stays && section && !scope?.matches?.("form, fieldset")) {
+      target = this.controls(this.q('form[data-form^="add_"]', section) ?? section)[0];
+    }
+    target ??= this.stepTarget(view);
+    target?.focus();
+  }
+
+  // The skip link, and an incident just opened: the current step's next control.
+  focusStep() {
+    const target = this.stepTarget(this.view) ?? this.q('form[data-form="declare"] [name="summary"]');
+    target?.focus();
+  }
+
+  // The first shown [data-focus-first] control in `container`.
+  marked(container) {
+    return container ? this.qa("[data-focus-first]", container).find(isShown) ?? null : null;
+  }
+
+  // The controls a keyboard can use in `container`, in order (not disabled, not hidden).
+  controls(container) {
+    if (!container) return [];
+    return this.qa("input:not([type=hidden]), textarea, select, button", container).filter((c) =>
+      isShown(c) && !c.disabled && c.tabIndex >= 0 && c.getAttribute("aria-disabled") !== "true");
+  }
+
+  // The next thing to do in the current step: its first empty field (a text box, or a choice
+  // with nothing chosen), else its first marked button, else its heading.
+  stepTarget(view) {
+    const step = view?.current_step;
+    const section = step && this.q(`section[data-step="${step}"]`);
+    if (!section) return null;
+    const major = this.q("[data-major]");
+    const usable = this.controls(section).filter((c) =>
+      (c.closest("form[data-form]") || c.closest("fieldset[data-question]")) &&
+      (view.escalation.required || !major?.contains(c)));
+    const empty = (c) => {
+      if (c.type === "radio") {
+        const group = c.closest("fieldset") || c.form;
+        return ![...group.querySelectorAll('input[type="radio"]')].some((r) => r.name === c.name && r.checked);
+      }
+      return (c.tagName === "TEXTAREA" || c.type === "text") && c.value === "";
+    };
+    return usable.find(empty) ?? usable.find((c) => c.hasAttribute("data-focus-first")) ?? usable[0] ??
+      this.q(`#step-${step}-title`);
   }
 
   doneMessage(action, view) {
@@ -792,8 +972,12 @@ export class Widget {
         return `Status update logged. Next one due ${hhmm(view.next_update_due)} UTC.`;
       case "resolve":
         return "Incident resolved. Post the resolution message; the ticket is complete.";
+      case "edit_timeline":
+        return "Time corrected.";
+      case "add_timeline":
+        return "Added to the timeline.";
       default:
-        return `${this.view.status}: recorded.`;
+        return `Recorded. Status: ${view.status}.`;
     }
   }
 
