@@ -17,11 +17,14 @@ if sys.platform == "emscripten":
     pytest.skip("browser tests drive Chromium from CPython", allow_module_level=True)
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from playwright.sync_api import Browser, BrowserContext, Page, expect  # noqa: E402
 
 from tests.browser_support import (  # noqa: E402
     ROOT,
     WALKTHROUGH,
+    Guard,
     control,
     decide,
     declare,
@@ -30,6 +33,7 @@ from tests.browser_support import (  # noqa: E402
     settle,
     take_command,
     wait_ready,
+    new_context,
     widget,
 )
 
@@ -104,6 +108,18 @@ def check_everywhere(page: Page, where: str) -> dict[str, list]:
             if found:
                 problems[f"{where} {scheme}/{viewport}"] = found
     return problems
+
+
+@pytest.fixture
+def context(browser: Browser, site: str, guard: Guard) -> Iterator[BrowserContext]:
+    """The pages' Content-Security-Policy would refuse axe-core, injected as a script: these
+    tests check accessibility, test_browser_deploy.py checks the policy."""
+    context = new_context(browser, guard, site, bypass_csp=True)
+    try:
+        yield context
+    finally:
+        context.close()
+    guard.check()
 
 
 @pytest.fixture(scope="module")

@@ -221,6 +221,9 @@ self.onmessage = async ({ data }) => {
       snapshotPlan?.();
       snapshotPlan = null;
     } catch (error) {
+      // A Content-Security-Policy violation is reported a moment after the failure it caused:
+      // let it reach the page first, so that the page names what the policy lacks.
+      await sleep(100);
       self.postMessage({ type: "fatal", message: describe(error) });
     }
     return;
