@@ -43,6 +43,8 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     config.extra[WIDGET_KEY] = {
         "pyodide": published.pyodide,
         "wheel": published.wheel,
+        "lock_info": published.lock_info,
+        "org": published.org,
         # Site URL of every page, by docs path, for links drawn by the widget.
         "pages": {f.src_uri: f.url for f in files.documentation_pages()},
     }

@@ -67,7 +67,9 @@ def define_env(env):
                 "wheel": rel(published["wheel"]),
                 "worker": rel(ENGINE_WORKER),
                 "template": pages[TEMPLATE_PAGE],
+                "org": rel(published["org"]) if published["org"] else "",
             },
+            lock_info=json.dumps(published["lock_info"], sort_keys=True),
             # The view's links are relative to the walkthrough's docs file; the page maps them.
             links=json.dumps(pages, sort_keys=True),
         )

@@ -27,8 +27,8 @@ PYODIDE_FILES = (
     "pyodide.asm.mjs",
     "pyodide.asm.wasm",
     "python_stdlib.zip",
-    "pyodide-lock.json",
 )
+LOCK_FILE = "pyodide-lock.json"  # read at build time only (its "info")
 
 
 @dataclass(frozen=True)
@@ -38,10 +38,16 @@ class Plan:
     pyodide: str  # the Pyodide folder, "pyodide/v<version>-<stdlib hash>/"
     wheel: str  # the wheel, "assets/wheels/<hash>/runbook_core-<version>-py3-none-any.whl"
     files: dict[str, Path | bytes]  # every published file: a source file or its content
+    # What Pyodide's lock file says about its build: the engine passes it as lockFileContents,
+    # with no packages (it installs none), instead of fetching the 22 KB file.
+    lock_info: dict[str, str]
+    # A team's org file (RUNBOOK_ORG), published for the browser's engine: "" for the packaged.
+    org: str = ""
 
 
 def pyodide_version(pyodide_dir: Path) -> str:
-    missing = [n for n in ("package.json", *PYODIDE_FILES) if not (pyodide_dir / n).is_file()]
+    needed = ("package.json", LOCK_FILE, *PYODIDE_FILES)
+    missing = [n for n in needed if not (pyodide_dir / n).is_file()]
     if missing:
         raise BuildError(
             f"{pyodide_dir} is missing {', '.join(missing)}: the site publishes its own Pyodide "
@@ -78,7 +84,50 @@ def plan(root: Path) -> Plan:
     name, data = build_wheel(root)
     wheel = f"assets/wheels/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
     files[wheel] = data
-    return Plan(pyodide=pyodide_base, wheel=wheel, files=files)
+    lock = json.loads((pyodide_dir / LOCK_FILE).read_text("utf-8"))
+    org = org_bundle()
+    if org:
+        folder = f"assets/org/{hashlib.sha256(b''.join(org.values())).hexdigest()[:16]}/"
+        files.update({folder + name: content for name, content in org.items()})
+    return Plan(
+        pyodide=pyodide_base,
+        wheel=wheel,
+        files=files,
+        lock_info=lock["info"],
+        org=folder + ORG_NAME if org else "",
+    )
+
+
+ORG_NAME = "org.toml"
+TEMPLATE_NAME = "INCIDENT_TEMPLATE.md"
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, dict):
+        return (
+            "{ " + ", ".join(f"{json.dumps(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+        )
+    return json.dumps(value)  # TOML's basic strings and integers read JSON's
+
+
+def org_bundle() -> dict[str, bytes]:
+    """The team's org file (RUNBOOK_ORG) as the browser's engine reads it: every word merged over
+    the packaged ones, and its template beside it. Empty when the packaged org is used."""
+    import os
+
+    from runbook_core.config import ORG_ENV, load_org
+
+    if not os.environ.get(ORG_ENV):
+        return {}
+    org = load_org()  # checked here: a bad org file fails the build, naming the key
+    words = {**org.as_dict(), "severity_labels": org.severity_labels}
+    bundle = {}
+    if org.template:
+        words["template"] = TEMPLATE_NAME
+        bundle[TEMPLATE_NAME] = Path(org.template).read_bytes()
+    text = "".join(f"{key} = {_toml_value(value)}\n" for key, value in words.items())
+    bundle[ORG_NAME] = ("# Generated from $RUNBOOK_ORG by the site build.\n" + text).encode()
+    return bundle
 
 
 def write(published: Plan, site_dir: Path) -> None:

@@ -1,6 +1,6 @@
 // The runbook engine: self-hosted Pyodide and the runbook_core wheel, in one module worker.
 //
-// Messages in:  {type: "init", pyodideURL, wheelURL}        (absolute URLs, once)
+// Messages in:  {type: "init", pyodideURL, wheelURL, orgURL, lockInfo}  (absolute URLs, once)
 //               {type: "call", id, method, args}            (args: strings or null)
 //               {type: "ping"}                              (answered with {type: "pong"})
 // Messages out: {type: "ready", info} | {type: "fatal", message}
@@ -39,11 +39,11 @@ const mark = (name) => {
   timings[name] = Math.round(performance.now());
 };
 
-// A missing file or a wasm served with the wrong type can leave Pyodide hanging or failing with
-// an obscure message; a HEAD request per file says exactly what is wrong, fast. Network errors
-// are not judged here (offline, a service worker): Pyodide then reports what it can.
-async function checkFiles(pyodideURL, wheelURL) {
-  const files = ["pyodide.asm.wasm", "python_stdlib.zip", "pyodide-lock.json"]
+// Why the engine did not start, when the host is to blame: a missing file or a wasm served with
+// the wrong type leaves Pyodide hanging or failing obscurely. Asked only once the start has
+// failed (a HEAD request per file), so a working start never waits for it.
+async function diagnose(pyodideURL, wheelURL) {
+  const files = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]
     .map((name) => new URL(name, pyodideURL).href)
     .concat([wheelURL]);
   const problems = await Promise.all(files.map(async (url) => {
@@ -51,22 +51,26 @@ async function checkFiles(pyodideURL, wheelURL) {
     try {
       response = await fetch(url, { method: "HEAD" });
     } catch {
-      return null;
+      return null; // offline, or a service worker: Pyodide's own error says what it can
     }
     if (response.status === 405 || response.status === 501) return null; // no HEAD here
-    const path = new URL(url).pathname;
-    if (!response.ok) return `${path} answered HTTP ${response.status}`;
-    const type = (response.headers.get("content-type") || "").split(";")[0].trim();
-    if (url.endsWith(".wasm") && type && type !== "application/wasm") {
-      return `${path} is served as ${type}; the server must send application/wasm`;
-    }
-    return null;
+    return hostProblem(url, response);
   }));
   return problems.find(Boolean) || null;
 }
 
+// What is wrong with a response for one of the engine's files, or null.
+function hostProblem(url, response) {
+  const path = new URL(url, self.location.href).pathname;
+  if (!response.ok) return `${path} answered HTTP ${response.status}`;
+  const type = (response.headers.get("content-type") || "").split(";")[0].trim();
+  if (path.endsWith(".wasm") && type && type !== "application/wasm") {
+    return `${path} is served as ${type}; the server must send application/wasm`;
+  }
+  return null;
+}
+
 class KnownProblem extends Error {}
-const never = new Promise(() => {});
 
 // A wasm that does not compile (a corrupt or truncated file): Pyodide logs it and then waits
 // forever. Noticed here, where it happens, so the page can say so at once.
@@ -89,6 +93,26 @@ for (const name of ["instantiate", "instantiateStreaming", "compile", "compileSt
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// The same for the files Pyodide fetches itself (its wasm, the standard library): their
+// responses are looked at as they arrive, so a 404 or a wrong type is reported at once, with
+// no request of our own.
+let hostBroken;
+const hostFailed = new Promise((_, reject) => {
+  hostBroken = reject;
+});
+hostFailed.catch(() => {});
+const originalFetch = self.fetch.bind(self);
+self.fetch = async (input, init) => {
+  const response = await originalFetch(input, init);
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const method = (init?.method || input?.method || "GET").toUpperCase();
+  const path = new URL(url, self.location.href).pathname;
+  const watched = method === "GET" && /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/.test(path);
+  const problem = watched ? hostProblem(url, response) : null;
+  if (problem) hostBroken(new KnownProblem(problem));
+  return response;
+};
+
 // Repeat visits skip Python's start-up: after the first start, Python's memory (runbook_core
 // imported and warmed up) is saved in Cache Storage, keyed by the immutable Pyodide folder and
 // the content-hashed wheel, so a new deploy never restores an old engine. Any failure to save
@@ -97,18 +121,34 @@ const SNAPSHOT_CACHE = deploymentName("runbook-engine-snapshot"); // [deployment
 const SNAPSHOT_DELAY_MS = 1500; // after ready, once the page's first calls are answered
 let snapshotPlan = null;
 
-const snapshotKey = (pyodideURL, wheelURL) =>
-  new URL(`engine-snapshot?wheel=${encodeURIComponent(new URL(wheelURL).pathname)}`, pyodideURL).href;
+// Stored gzip-compressed (Python's memory is mostly empty pages: ~30 MB becomes ~5 MB), so that a
+// phone keeps the site; never more than this, compressed.
+const SNAPSHOT_MAX_BYTES = 12 * 1024 * 1024;
+
+const snapshotKey = (pyodideURL, wheelURL, orgURL) => {
+  const query = new URLSearchParams({ wheel: new URL(wheelURL).pathname });
+  if (orgURL) query.set("org", new URL(orgURL).pathname);
+  return new URL(`engine-snapshot?${query}`, pyodideURL).href;
+};
 
 async function readSnapshot(key) {
   try {
     const hit = await (await caches.open(SNAPSHOT_CACHE)).match(key);
-    if (!hit) timings.snapshotMissing = key;
-    return hit ? new Uint8Array(await hit.arrayBuffer()) : null;
+    if (!hit) {
+      timings.snapshotMissing = key;
+      return null;
+    }
+    const unzipped = hit.body.pipeThrough(new DecompressionStream("gzip"));
+    return new Uint8Array(await new Response(unzipped).arrayBuffer());
   } catch (error) {
     timings.snapshotError = describe(error);
-    return null; // no Cache Storage (private mode, file://): start normally
+    return null; // no Cache Storage (private mode, file://), or damaged: start normally
   }
+}
+
+async function compressed(bytes) {
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
 async function forgetSnapshots(keep) {
@@ -131,8 +171,14 @@ function saveSnapshotLater(pyodide, key) {
       } finally {
         widget = pyodide.pyimport("runbook_core.widget");
       }
+      const zipped = await compressed(bytes);
       await forgetSnapshots(key);
-      await (await caches.open(SNAPSHOT_CACHE)).put(key, new Response(bytes));
+      if (zipped.length > SNAPSHOT_MAX_BYTES) {
+        timings.snapshotSkipped = zipped.length;
+        return;
+      }
+      await (await caches.open(SNAPSHOT_CACHE)).put(key, new Response(zipped));
+      timings.snapshotBytes = zipped.length;
       mark("snapshotSaved");
     } catch {
       // Quota or an engine that cannot snapshot: repeat visits simply start normally.
@@ -155,48 +201,78 @@ async function fetchBytes(url) {
   return new Uint8Array(await response.arrayBuffer());
 }
 
-async function boot(loadPyodide, pyodideURL, wheelBytes, snapshot) {
-  const options = { indexURL: pyodideURL, stdout: () => {}, stderr: () => {} };
+// A team's org file (and its template), fetched beside the wheel: the engine reads it as the
+// CLI does, through $RUNBOOK_ORG. Files do not survive in a memory snapshot: written every time.
+const ORG_DIR = "/home/pyodide/org/";
+
+async function fetchOrg(orgURL) {
+  const org = new TextDecoder().decode(await fetchBytes(orgURL));
+  const template = /^template = "(.+)"$/m.exec(org);
+  return {
+    "org.toml": org,
+    ...(template ? { [template[1]]: await fetchBytes(new URL(template[1], orgURL).href) } : {}),
+  };
+}
+
+async function installOrg(pyodide, orgFiles) {
+  const files = await orgFiles;
+  if (!files) return;
+  pyodide.FS.mkdirTree(ORG_DIR);
+  for (const [name, content] of Object.entries(files)) pyodide.FS.writeFile(ORG_DIR + name, content);
+  pyodide.runPython(`import os; os.environ["RUNBOOK_ORG"] = "${ORG_DIR}org.toml"`);
+}
+
+async function boot(loadPyodide, { pyodideURL, lockInfo }, wheelBytes, orgFiles, snapshot) {
+  const options = {
+    indexURL: pyodideURL,
+    // No package is installed from Pyodide's repository: its build info is all it needs, and
+    // the 22 KB lock file is not fetched.
+    lockFileContents: { info: lockInfo, packages: {} },
+    stdout: () => {},
+    stderr: () => {},
+  };
   const pyodide = await loadPyodide(snapshot ? { ...options, _loadSnapshot: snapshot }
     : { ...options, _makeSnapshot: true });
   await installWheel(pyodide, wheelBytes);
+  await installOrg(pyodide, orgFiles);
   return pyodide;
 }
 
-async function start({ pyodideURL, wheelURL }) {
+async function start(init) {
+  const { pyodideURL, wheelURL, orgURL } = init;
   mark("init");
-  const problem = checkFiles(pyodideURL, wheelURL);
-  const failFast = problem.then((text) => (text ? Promise.reject(new KnownProblem(text)) : never));
-  const key = snapshotKey(pyodideURL, wheelURL);
+  const key = snapshotKey(pyodideURL, wheelURL, orgURL);
   const snapshot = readSnapshot(key);
   const wheelBytes = fetchBytes(wheelURL); // downloaded while Python boots
   wheelBytes.catch(() => {}); // reported where it is awaited
-  let loadPyodide;
-  try {
-    ({ loadPyodide } = await Promise.race([import(new URL("pyodide.mjs", pyodideURL).href),
-      failFast]));
-  } catch (error) {
-    if (error instanceof KnownProblem) throw error;
-    throw new Error(`could not load Pyodide from ${pyodideURL} (${describe(error)})`);
-  }
-  mark("imported");
+  const orgFiles = orgURL ? fetchOrg(orgURL) : Promise.resolve(null);
+  orgFiles.catch(() => {});
+  const failFast = Promise.race([wasmFailed, hostFailed]);
   let pyodide;
-  const saved = await snapshot;
   try {
+    let loadPyodide;
+    try {
+      ({ loadPyodide } = await import(new URL("pyodide.mjs", pyodideURL).href));
+    } catch (error) {
+      throw new Error(`could not load Pyodide from ${pyodideURL} (${describe(error)})`);
+    }
+    mark("imported");
+    const saved = await snapshot;
     if (saved) {
       try {
-        pyodide = await Promise.race([boot(loadPyodide, pyodideURL, wheelBytes, saved), wasmFailed]);
+        pyodide = await Promise.race([boot(loadPyodide, init, wheelBytes, orgFiles, saved), failFast]);
         timings.fromSnapshot = true;
       } catch (error) {
+        if (error instanceof KnownProblem) throw error;
         timings.snapshotError = describe(error); // unusable: start normally, and make a new one
         await forgetSnapshots(null);
       }
     }
-    pyodide ??= await Promise.race([boot(loadPyodide, pyodideURL, wheelBytes, null), failFast,
-      wasmFailed]);
+    pyodide ??= await Promise.race([boot(loadPyodide, init, wheelBytes, orgFiles, null), failFast]);
   } catch (error) {
     if (error instanceof KnownProblem) throw error;
-    const known = await Promise.race([problem, sleep(2000)]);
+    // Now, and only now, ask the host what is wrong (at most 2 s).
+    const known = await Promise.race([diagnose(pyodideURL, wheelURL), sleep(2000)]);
     throw known ? new Error(known) : error;
   }
   mark("booted");

@@ -81,7 +81,8 @@ export class Engine {
       if (this.state === "ready") this.restart(why);
       else this.fail(why);
     });
-    worker.postMessage({ type: "init", pyodideURL: this.urls.pyodide, wheelURL: this.urls.wheel });
+    worker.postMessage({ type: "init", pyodideURL: this.urls.pyodide, wheelURL: this.urls.wheel,
+      orgURL: this.urls.org || null, lockInfo: this.urls.lockInfo });
   }
 
   onMessage(message) {
@@ -193,7 +194,7 @@ export class Engine {
 // One engine per page lifetime; a new one only when the published files changed (a new
 // deploy) or the last one failed.
 export function engineFor(urls) {
-  const key = [urls.worker, urls.pyodide, urls.wheel].join(" ");
+  const key = [urls.worker, urls.pyodide, urls.wheel, urls.org].join(" ");
   const existing = window.__runbookEngine;
   if (existing && existing.key === key && existing.state !== "error") return existing;
   existing?.fail("the site was updated; starting its new version");

@@ -31,6 +31,8 @@ function mount() {
     worker: abs(root.dataset.worker),
     pyodide: abs(root.dataset.pyodide),
     wheel: abs(root.dataset.wheel),
+    org: root.dataset.org ? abs(root.dataset.org) : "",
+    lockInfo: JSON.parse(root.dataset.lockInfo || "{}"),
   });
   mounted?.destroy();
   root.runbookWidget = mounted = new Widget(root, engine, new Store(NAMESPACE));

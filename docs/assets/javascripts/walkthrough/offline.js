@@ -5,8 +5,7 @@
 // live reload, or if anything fails, the site just stays online-only. What the worker reports is
 // kept on window.__runbookOffline.
 
-const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip",
-  "pyodide-lock.json"];
+const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
 export const offline = { state: "off", version: null, done: 0, total: 0, reason: "" };
 window.__runbookOffline = offline;
 const listeners = new Set();

@@ -302,17 +302,4 @@ export class Store {
       /* a preference: losing it is harmless */
     }
   }
-
-  // A record saved by the single-incident version of this page: moved under its own ID once.
-  legacy(prefix) {
-    const local = area("localStorage");
-    try {
-      const text = local?.getItem(`${prefix}incident:v1`);
-      return text ? { text, forget: () => {
-        for (const name of ["incident:v1", "view:v1", "drafts:v1"]) local.removeItem(prefix + name);
-      } } : null;
-    } catch {
-      return null;
-    }
-  }
 }

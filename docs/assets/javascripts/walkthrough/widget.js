@@ -75,7 +75,6 @@ export class Widget {
     this.live = root.querySelector("[data-live]");
     this.format = store.ticketFormat;
     this.bind();
-    this.adoptLegacy();
     this.unsubscribe = engine.subscribe((event, detail) => this.onEngine(event, detail));
     this.showEngineState();
     this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
@@ -219,6 +218,7 @@ export class Widget {
     const drawn = this.engine.state !== "error" ? this.refresh() : Promise.resolve();
     if (!this.record) this.drawProvisionalBar(null);
     else this.drawProvisionalBar(entry?.meta);
+    this.showSavedAnswers();
     // A new incident: its summary field, at once where it is shown, else once drawn (unless the
     // IC has gone on elsewhere meanwhile).
     const summary = this.q('form[data-form="declare"] [name="summary"]');
@@ -236,6 +236,47 @@ export class Widget {
     }, () => true);
   }
 
+  // Before the engine is ready: the recommendation for the answers on screen, from the table
+  // runbook_core computed for every combination at build time (view.decision_table). The engine
+  // draws its own view as soon as it is ready, and stays the authority.
+  drawProvisional() {
+    if (this.engine.state === "ready" && this.view) return;
+    const template = this.q("template[data-decisions]");
+    if (!template) return;
+    this.decisions ??= JSON.parse(template.content.textContent);
+    const table = this.decisions;
+    const answers = {};
+    for (const fieldset of this.qa("fieldset[data-question]")) {
+      answers[fieldset.dataset.question] = this.q("input:checked", fieldset)?.value ?? null;
+    }
+    let index = 0;
+    table.questions.forEach((question, n) => {
+      const values = table.values[n];
+      index = index * values.length + Math.max(0, values.indexOf(answers[question]));
+    });
+    const rec = table.views[table.index[index]];
+    draw.drawRecommendation(this, rec, { provisional: true });
+    for (const node of this.qa('[data-field="severity"]')) node.textContent = rec.severity;
+    const ask = new Set(rec.ask_fix_forward);
+    for (const fieldset of this.qa('fieldset[data-group="fix_forward"]')) {
+      fieldset.hidden = !ask.has(fieldset.dataset.question) && answers[fieldset.dataset.question] === null;
+    }
+    this.q("[data-ask-fix-forward]").hidden =
+      !this.qa('fieldset[data-group="fix_forward"]').some((f) => !f.hidden);
+  }
+
+  // The saved record's answers on the radios, while the engine starts.
+  showSavedAnswers() {
+    if (!this.record || this.view) return;
+    const saved = { ...this.record.impact, ...this.record.fix_forward };
+    for (const fieldset of this.qa("fieldset[data-question]")) {
+      for (const radio of this.qa("input", fieldset)) {
+        radio.checked = radio.value === saved[fieldset.dataset.question];
+      }
+    }
+    this.drawProvisional();
+  }
+
   drawProvisionalBar(meta) {
     if (this.view) return;
     for (const node of this.qa('[data-summary-bar] [data-field="incident_id"]')) node.textContent = this.id || "new";
@@ -244,27 +285,6 @@ export class Widget {
 
   drawIncidents() {
     draw.drawIncidents(this, this.store.list(), this.q("[data-show-archived]").checked);
-  }
-
-  adoptLegacy() {
-    const legacy = this.store.legacy("runbook:");
-    if (!legacy) return;
-    this.legacyText = legacy.text;
-    this.forgetLegacy = legacy.forget;
-  }
-
-  // Move a record saved by the single-incident page under its own ID (the engine upgrades it).
-  async importLegacy() {
-    if (!this.legacyText) return;
-    const text = this.legacyText;
-    this.legacyText = null;
-    const reply = JSON.parse(await this.engine.call("import_record", text, nowISO(), this.options()));
-    if (!reply.ok || !reply.record.incident_id) return;
-    const id = reply.record.incident_id;
-    const result = await this.store.commit(id, null, reply.record, this.meta(reply.view));
-    if (result.ok || result.conflict) this.forgetLegacy();
-    this.drawIncidents();
-    if (!this.id && !this.idFromHash()) this.open(id);
   }
 
   meta(view) {
@@ -282,7 +302,6 @@ export class Widget {
     }
     this.showEngineState();
     if (event === "state" && detail === "ready") {
-      this.importLegacy().catch(() => {});
       this.refresh();
     }
   }
@@ -612,12 +631,14 @@ export class Widget {
     }
     delete fieldset.dataset.pending;
     this.act({ type: "answer", question: fieldset.dataset.question, value: radio.value }, fieldset);
+    this.drawProvisional();
   }
 
   confirmAnswer(fieldset) {
     const value = fieldset.dataset.pending;
     delete fieldset.dataset.pending;
     if (value) this.act({ type: "answer", question: fieldset.dataset.question, value }, fieldset);
+    this.drawProvisional();
   }
 
   // The action a form sends: its type, and the value of every named control in it.
