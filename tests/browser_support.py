@@ -79,10 +79,11 @@ def site_server() -> Iterator[SiteServer]:
         thread.join(timeout=5)
 
 
-def mount_site(server: SiteServer, path: str, out: Path) -> str:
-    """Build the site for `path` on the server's origin into `out`, serve it there: its URL."""
+def mount_site(server: SiteServer, path: str, out: Path, org: Path | None = None) -> str:
+    """Build the site for `path` on the server's origin into `out` (with a team's `org` file if
+    given), serve it there: its URL."""
     url = f"{server.origin}{path}"
-    failure = build_site(out, site_url=url)
+    failure = build_site(out, site_url=url, org=org)
     if failure:
         pytest.fail(failure, pytrace=False)
     server.mounts[path] = out
@@ -381,7 +382,11 @@ def answer(page: Page, **answers: str) -> None:
         settle(page)
     record = stored_record(page) or {}
     for question, value in answers.items():
-        group = record.get("impact", {}) if question in record.get("impact", {}) else record.get("fix_forward", {})
+        group = (
+            record.get("impact", {})
+            if question in record.get("impact", {})
+            else record.get("fix_forward", {})
+        )
         assert group.get(question) == value, f"answer {question}={value} not recorded"
 
 
@@ -395,7 +400,11 @@ def decide(page: Page, action: str, deviation_reason: str | None = None) -> None
 def start_mitigation(page: Page, action: str | None = None) -> None:
     """Click the start button of `action` (default: the one the page offers first)."""
     buttons = form(page, "start_mitigation").locator("button[data-start]:visible")
-    button = form(page, "start_mitigation").locator(f'button[data-start="{action}"]') if action else buttons.first
+    button = (
+        form(page, "start_mitigation").locator(f'button[data-start="{action}"]')
+        if action
+        else buttons.first
+    )
     button.click()
     settle(page)
 

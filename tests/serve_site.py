@@ -130,15 +130,19 @@ class SiteServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def build_site(out: Path, site_url: str) -> str | None:
+def build_site(out: Path, site_url: str, org: Path | None = None) -> str | None:
     """Build the site strictly from the working tree into `out`, for `site_url` (its address,
-    "http://127.0.0.1:8123/runbook/"): None, or why it failed."""
+    "http://127.0.0.1:8123/runbook/"), with a team's `org` file if given: None, or why it
+    failed."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": site_url}
+    if org is not None:
+        env["RUNBOOK_ORG"] = str(org)
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": site_url},
+        env=env,
         check=False,
     )
     if result.returncode == 0:

@@ -18,29 +18,37 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, expect  # noqa: E402
 
+from runbook_core import load_org  # noqa: E402
 from sitebuild.headers import HeadersFile  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     OFFLINE_CACHE,
     WALKTHROUGH,
     Guard,
     SiteServer,
+    answer,
+    bar,
+    decide,
     declare,
     deployment_name,
     in_site,
+    mitigate,
     mount_site,
     new_context,
     open_walkthrough,
     stored_record,
+    take_command,
     wait_offline_ready,
     wait_ready,
     whole_incident,
     widget,
 )
+from tests.helpers import ROOT  # noqa: E402
 from tests.serve_site import serve  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
 SUB_PATH, OTHER_PATH = "/runbook/", "/runbook2/"
+SECOND_ORG = ROOT / "tests" / "data" / "org-prod.toml"
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +73,9 @@ def runbook_site(pages_server: SiteServer, tmp_path_factory: pytest.TempPathFact
 
 @pytest.fixture(scope="module")
 def runbook2_site(pages_server: SiteServer, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A second deployment on the same origin, at /runbook2/ (another build: its own version)."""
-    return mount_site(pages_server, OTHER_PATH, tmp_path_factory.mktemp("runbook2"))
+    """A second deployment on the same origin, at /runbook2/ (another build: its own version),
+    by another team: built with its own org file (RUNBOOK_ORG)."""
+    return mount_site(pages_server, OTHER_PATH, tmp_path_factory.mktemp("runbook2"), SECOND_ORG)
 
 
 @contextmanager
@@ -231,3 +240,32 @@ def test_a_policy_that_blocks_the_engine_is_named(
     expect(page.locator("[data-engine-message]")).to_contain_text(
         f"the site's Content-Security-Policy blocks it: {named}"
     )
+
+
+def test_a_team_s_org_file_reaches_its_pages_and_its_engine(
+    browser: Browser, guard: Guard, runbook2_site: str
+) -> None:
+    """Built with RUNBOOK_ORG, the deployment's pages and its in-browser engine use the team's
+    words: channel, escalation contact and mention, update interval, organisation."""
+    org = load_org(SECOND_ORG)
+    with guarded(browser, guard, runbook2_site) as context:
+        page = context.new_page()
+        page.goto(runbook2_site)
+        expect(page.locator("h1")).to_contain_text(org.organisation)
+        page.goto(runbook2_site + WALKTHROUGH.lstrip("/"))
+        wait_ready(page)
+        declare(page, "Checkout errors")
+        take_command(page, "Sam Okafor")
+        answer(page, scope="all", data_loss="yes", degradation="critical")
+        expect(bar(page, "severity")).to_have_text(org.severity_labels["sev1"])
+        status = page.locator('[data-output="status_update-message"]')
+        expect(status).to_contain_text("Next update by")
+        expect(page.locator("[data-due]").first).to_contain_text(
+            f"in {org.status_update_interval_minutes} min"
+        )
+        decide(page, "roll_back")
+        mitigate(page, "failed", "lock timeout")
+        expect(page.locator('[data-output="escalation-message"]')).to_contain_text(org.mention())
+        ticket = page.locator('[data-output="ticket"]').text_content()
+        assert f"| Organisation | {org.organisation} |" in ticket
+        assert org.channel.lstrip("#") in ticket
