@@ -68,8 +68,16 @@ QUESTIONS = {
 # too) and a 2x CPU slowdown of the page (Emulation.setCPUThrottlingRate; the engine's worker is
 # not slowed by it, the usual approach's main-thread Pyodide is).
 PROFILES = {
-    "slow4g": {"latency": 150, "downloadThroughput": 1_600_000 / 8, "uploadThroughput": 750_000 / 8},
-    "fast4g": {"latency": 40, "downloadThroughput": 9_000_000 / 8, "uploadThroughput": 1_500_000 / 8},
+    "slow4g": {
+        "latency": 150,
+        "downloadThroughput": 1_600_000 / 8,
+        "uploadThroughput": 750_000 / 8,
+    },
+    "fast4g": {
+        "latency": 40,
+        "downloadThroughput": 9_000_000 / 8,
+        "uploadThroughput": 1_500_000 / 8,
+    },
 }
 CPU_SLOWDOWN = 2
 # The answers given as soon as the form accepts input, and a words of the reason they lead to:
@@ -353,20 +361,26 @@ class Bench:
             summary = page.locator(f'{WIDGET} form[data-form="declare"] [name="summary"]')
             summary.press_sequentially("x")
             page.wait_for_function("window.__bench.firstInput !== null")
-            self.samples[f"{profile}_first_input_ms"].append(page.evaluate("window.__bench.firstInput"))
+            self.samples[f"{profile}_first_input_ms"].append(
+                page.evaluate("window.__bench.firstInput")
+            )
             if profile == "slow4g":
                 summary.fill("Bench: checkout errors after release 1.2.3")
                 page.click(f'{WIDGET} form[data-form="declare"] button[type="submit"]')
                 for question, value in RECOMMENDATION_ANSWERS.items():
-                    page.click(f'{WIDGET} fieldset[data-question="{question}"] input[value="{value}"]')
+                    page.click(
+                        f'{WIDGET} fieldset[data-question="{question}"] input[value="{value}"]'
+                    )
                 page.wait_for_function("window.__bench.recommendationAt !== undefined")
                 self.samples["slow4g_recommendation_ms"].append(
                     page.evaluate("window.__bench.recommendationAt")
                 )
             ready = wait_engine(page)
             self.samples[f"{profile}_engine_ready_ms"].append(ready)
-            self.note(f"{profile}_cold", {"ready": ready,
-                "timings": page.evaluate("window.__runbookEngine?.info?.timings")})
+            self.note(
+                f"{profile}_cold",
+                {"ready": ready, "timings": page.evaluate("window.__runbookEngine?.info?.timings")},
+            )
         finally:
             context.close()
             self.server.wait_idle()
@@ -565,7 +579,6 @@ class Bench:
             shutil.rmtree(profile, ignore_errors=True)
             self.server.wait_idle()
 
-
     def storage(self, deploys: list[dict]) -> None:
         """What the site keeps in the browser (navigator.storage.estimate(): Cache Storage,
         service worker, localStorage): after one visit (the engine ready, the offline copy and
@@ -632,7 +645,10 @@ def next_deploy(site: Path, number: int) -> Path:
     )
     result = subprocess.run(
         [sys.executable, "-m", "sitebuild", "offline", str(deploy)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode:
         sys.exit(f"writing deploy {number}'s service worker failed: {result.stderr[-2000:]}")
@@ -714,7 +730,6 @@ def targets(r: dict) -> list[tuple[str, str, bool]]:
             f"{r['engine_ready_cold_ms']:.0f} vs {r['peer_ready_ms']:.0f}",
             r["engine_ready_cold_ms"] < r["peer_ready_ms"],
         ),
-
         (
             "interaction_p95 <= 50 ms",
             f"{r['interaction_p95_ms']:.0f}",

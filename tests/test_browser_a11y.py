@@ -29,11 +29,11 @@ from tests.browser_support import (  # noqa: E402
     decide,
     declare,
     mitigate,
+    new_context,
     open_walkthrough,
     settle,
     take_command,
     wait_ready,
-    new_context,
     widget,
 )
 

@@ -102,7 +102,9 @@ def test_rollback_succeeded_with_every_message_logged(page: Page, tmp_path) -> N
     control(page, "add_timeline", "who").fill("Lee")
     submit(page, "add_timeline")
     expect(
-        page.locator("[data-timeline] li").filter(has_text="Payments team confirmed no failed charges")
+        page.locator("[data-timeline] li").filter(
+            has_text="Payments team confirmed no failed charges"
+        )
     ).to_have_count(1)
 
     resolve(page, "Rollback restored checkout; the faulty release is reverted.", "no")
@@ -162,7 +164,9 @@ def test_fix_forward_permitted_then_hotfix(page: Page, tmp_path) -> None:
     expect(page.locator("[data-decision-info]")).to_contain_text("Fix forward")
     hotfix = form(page, "start_mitigation").locator('button[data-start="fix_forward"]')
     expect(hotfix).to_be_visible()
-    expect(form(page, "start_mitigation").locator('button[data-start="roll_back"]')).to_have_text("Roll back instead")
+    expect(form(page, "start_mitigation").locator('button[data-start="roll_back"]')).to_have_text(
+        "Roll back instead"
+    )
     mitigate(page, "succeeded", "Hotfix 2026.11.28-2 deployed", action="fix_forward")
     resolve(page, "Hotfix deployed; e-mails are correct again.", "no")
     ticket = assert_browser_and_cli_agree(page, tmp_path)
@@ -185,7 +189,9 @@ def test_stale_decision_blocks_mitigation_until_decided_again(page: Page) -> Non
     start = form(page, "start_mitigation")
     why = start.locator("[data-why-not]")
     expect(why).to_contain_text("decide again")
-    expect(start.locator("button[data-start]:visible").first).to_have_attribute("aria-disabled", "true")
+    expect(start.locator("button[data-start]:visible").first).to_have_attribute(
+        "aria-disabled", "true"
+    )
     start.locator("button[data-start]:visible").first.click(force=True)  # aria-disabled
     assert stored_record(page)["mitigations"] == []
     expect(permitted(page)).to_contain_text("not permitted")
@@ -261,7 +267,9 @@ def test_rollback_failed_requires_escalation_then_records_it(page: Page, tmp_pat
     submit(page, "acknowledge_escalation")
     assert stored_record(page)["escalations"][0]["acknowledged_by"] == "Alex Rivera"
 
-    expect(form(page, "start_mitigation").locator('button[data-start="roll_back"]')).to_have_text("Start the rollback")
+    expect(form(page, "start_mitigation").locator('button[data-start="roll_back"]')).to_have_text(
+        "Start the rollback"
+    )
     mitigate(page, "succeeded", "Restored from the 14:00 snapshot")
     expect(bar(page, "status")).to_have_text("Mitigated, monitoring")
     ticket = assert_browser_and_cli_agree(page, tmp_path)
@@ -341,8 +349,12 @@ def test_details_and_follow_ups_reach_the_ticket(page: Page, tmp_path) -> None:
     add_follow_up(page, "Expand/contract migrations", "Sam Okafor")
     add_follow_up(page, "Alert on checkout 5xx within 1 minute")
     ticket = assert_browser_and_cli_agree(page, tmp_path)
-    for words in ("| Release (the bad one) | v2026.11.28-1 |", "| Rolled back to | v2026.11.27-3 |",
-                  "https://example.slack.com/archives/C0/p1", "checkout, payments",
-                  "- [ ] Expand/contract migrations (owner: Sam Okafor)",
-                  "- [ ] Alert on checkout 5xx within 1 minute"):
+    for words in (
+        "| Release (the bad one) | v2026.11.28-1 |",
+        "| Rolled back to | v2026.11.27-3 |",
+        "https://example.slack.com/archives/C0/p1",
+        "checkout, payments",
+        "- [ ] Expand/contract migrations (owner: Sam Okafor)",
+        "- [ ] Alert on checkout 5xx within 1 minute",
+    ):
         assert words in ticket, words

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 if sys.platform == "emscripten":
-    pytest.skip("the site's build steps run in CPython, with MkDocs' Jinja", allow_module_level=True)
+    pytest.skip(
+        "the site's build steps run in CPython, with MkDocs' Jinja", allow_module_level=True
+    )
 
 from sitebuild import BuildError, csp, headers  # noqa: E402
 from tests.helpers import ROOT  # noqa: E402
