@@ -43,6 +43,7 @@ from tests.serve_site import build_site as build_site_into  # noqa: E402
 
 WALKTHROUGH = "/walkthrough/"
 WIDGET = "[data-runbook-widget]"
+SUMMARY = 'form[data-form="declare"] [name="summary"]'  # the field the first input goes to
 PLAIN = "/runbook/INCIDENT_RESPONSE/"  # a runbook page without the widget
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -53,6 +54,9 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+# The pages' Content-Security-Policy forbids eval, which Playwright's waits use in the page: the
+# benchmark bypasses it (the policy itself is tested in tests/test_browser_deploy.py).
+BYPASS_CSP = True
 TIMEOUT = 90_000  # ms: an engine start on a busy 2-core machine
 SETTLE_MS = 1000  # blocking time is counted until ready + this
 # The first of two visits lasts this long after ready (an IC reads the page for longer): what the
@@ -124,7 +128,7 @@ INIT_SCRIPT = """
   } catch (error) { b.longTaskError = String(error); }
   let markEligible;
   b.eligible = new Promise((resolve) => { markEligible = resolve; });
-  const field = () => document.querySelector('[data-runbook-widget] [name="summary"]');
+  const field = () => document.querySelector('[data-runbook-widget] form[data-form="declare"] [name="summary"]');
   const check = () => {
     const input = field();
     if (b.eligibleAt === null && input && input.isConnected && !input.disabled && !input.readOnly
@@ -143,7 +147,7 @@ INIT_SCRIPT = """
                                         "class", "style"] });
   document.addEventListener("DOMContentLoaded", check);
   document.addEventListener("keydown", (event) => {
-    if (b.keySent === undefined && event.target.name === "summary") b.keySent = event.timeStamp;
+    if (b.keySent === undefined && event.target.id === "rb-declare-summary") b.keySent = event.timeStamp;
   }, true);
   // The recommendation on screen: its reasons show what the answers lead to.
   new MutationObserver(() => {
@@ -152,7 +156,7 @@ INIT_SCRIPT = """
         reasons.textContent.includes(%(shows)s)) b.recommendationAt = performance.now();
   }).observe(document, { childList: true, subtree: true, characterData: true });
   document.addEventListener("input", (event) => {
-    if (b.firstInput === null && event.target.name === "summary") {
+    if (b.firstInput === null && event.target.id === "rb-declare-summary") {
       b.firstInput = performance.now();
       b.firstInputValue = event.target.value;
     }
@@ -180,6 +184,7 @@ const at = () => performance.timeOrigin + performance.now();
 const t = { imported: at() };
 try {
   const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href,
+    lockFileContents: %(lock)s,
     packages: [new URL("%(wheel)s", location.href).href] });
   t.booted = at();
   pyodide.runPython("import runbook_core");
@@ -197,7 +202,8 @@ PEER_HTML = """<!doctype html>
 import { loadPyodide } from "%(pyodide)spyodide.mjs";
 const t = {};
 try {
-  const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href });
+  const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href,
+    lockFileContents: %(lock)s });
   t.loaded = performance.now();
   await pyodide.loadPackage(new URL("%(wheel)s", location.href).href,
     { messageCallback: () => {} });
@@ -239,11 +245,21 @@ def published_paths(site: Path) -> tuple[str, str]:
         sys.exit(f"the widget has no data-{missing.args[0]} attribute")
 
 
+def lock_contents(site: Path) -> str:
+    """What the site's engine passes Pyodide as its lock file (the build's info, no packages):
+    the floor and the peer get the same, so no page fetches a lock file."""
+    html = (site / WALKTHROUGH.strip("/") / "index.html").read_text("utf-8")
+    info = re.search(r'\bdata-lock-info="([^"]*)"', html)
+    if not info:
+        sys.exit("the widget has no data-lock-info attribute")
+    return json.dumps({"info": json.loads(unescape(info.group(1))), "packages": {}})
+
+
 def add_bench_pages(site: Path) -> None:
     pyodide, wheel = published_paths(site)
     bench = site / "__bench"
     bench.mkdir(exist_ok=True)
-    values = {"pyodide": pyodide, "wheel": wheel}
+    values = {"pyodide": pyodide, "wheel": wheel, "lock": lock_contents(site)}
     (bench / "floor.html").write_text(FLOOR_HTML, "utf-8")
     (bench / "floor-worker.mjs").write_text(FLOOR_WORKER % values, "utf-8")
     (bench / "peer.html").write_text(PEER_HTML % values, "utf-8")
@@ -272,7 +288,7 @@ def launch_options(playwright: Playwright) -> dict:
 def fresh_page(browser: Browser, profile: str | None = None) -> tuple[BrowserContext, Page]:
     """A new context (empty caches) and page; with `profile`, on that emulated network with the
     CPU slowed down, from before the first request."""
-    context = browser.new_context()
+    context = browser.new_context(bypass_csp=BYPASS_CSP)
     context.add_init_script(INIT_SCRIPT)
     context.set_default_timeout(TIMEOUT)
     page = context.new_page()
@@ -358,7 +374,7 @@ class Bench:
         try:
             page.goto(self.origin + WALKTHROUGH, wait_until="commit")
             page.evaluate("window.__bench.eligible")
-            summary = page.locator(f'{WIDGET} form[data-form="declare"] [name="summary"]')
+            summary = page.locator(f"{WIDGET} {SUMMARY}")
             summary.press_sequentially("x")
             page.wait_for_function("window.__bench.firstInput !== null")
             self.samples[f"{profile}_first_input_ms"].append(
@@ -403,7 +419,7 @@ class Bench:
         keystroke got through (its `input` event), so main-thread blocking is included. The
         text must still be there once the widget has mounted; if mounting lost it, the first
         keystroke typed after that counts."""
-        field = f'{WIDGET} [name="summary"]'
+        field = f"{WIDGET} {SUMMARY}"
         context, page = fresh_page(self.browser)
         try:
             page.goto(self.origin + WALKTHROUGH, wait_until="commit")
@@ -481,8 +497,8 @@ class Bench:
     def interactions(self, page: Page) -> None:
         """p95 of answer click -> the ticket's text changed, over ANSWERS answers (after a
         declaration: answers before it are refused)."""
-        page.fill(f'{WIDGET} [name="summary"]', "Bench: checkout errors after release 1.2.3")
-        page.click(f'{WIDGET} button[data-action="declare"]')
+        page.fill(f"{WIDGET} {SUMMARY}", "Bench: checkout errors after release 1.2.3")
+        page.click(f'{WIDGET} form[data-form="declare"] button[type="submit"]')
         page.wait_for_function(
             "document.querySelector('[data-runbook-widget]').dataset.declared === 'true'"
         )
@@ -554,7 +570,7 @@ class Bench:
         """Second visit in a persistent profile (HTTP cache, code caches, localStorage kept)."""
         profile = tempfile.mkdtemp(prefix="runbook-bench-profile-")
         context = self.playwright.chromium.launch_persistent_context(
-            profile, **launch_options(self.playwright)
+            profile, bypass_csp=BYPASS_CSP, **launch_options(self.playwright)
         )
         try:
             context.add_init_script(INIT_SCRIPT)
@@ -585,9 +601,10 @@ class Bench:
         the engine snapshot written), and after `deploys` successive deploys visited once each."""
         profile = tempfile.mkdtemp(prefix="runbook-bench-storage-")
         context = self.playwright.chromium.launch_persistent_context(
-            profile, **launch_options(self.playwright)
+            profile, bypass_csp=BYPASS_CSP, **launch_options(self.playwright)
         )
         try:
+            context.add_init_script(INIT_SCRIPT)
             context.set_default_timeout(TIMEOUT)
             usage = []
             for files in deploys:

@@ -19,18 +19,6 @@ const ID_HASH = /^#(INC-[0-9A-Z-]{1,40})$/;
 
 // What a failed save means: a short line in the sticky status bar, and the whole of it just
 // below the bar (a long message in a sticky bar would cover a phone's screen).
-const SAVE_PROBLEMS = {
-  full: ["Not saved: this browser's storage for this site is full. Export JSON now.",
-    "Everything is kept on this page, and saved as soon as there is room again: Export JSON now, " +
-    "then free space (archive or delete old incidents)."],
-  blocked: ["Not saved: this browser does not let this site store anything.",
-    "Private mode or a policy: the walkthrough works for this visit only. Export JSON before " +
-    "closing the tab."],
-  unreadable: ["Not saved: this browser's copy of this incident cannot be read.",
-    "Everything is kept on this page: Export JSON now."],
-  busy: ["Not saved yet: another tab keeps changing this incident.",
-    "Retrying; everything is kept on this page."],
-};
 
 // Serialises everything that reads or writes the record, across instant navigations.
 let queue = Promise.resolve();
@@ -77,7 +65,11 @@ export class Widget {
     this.bind();
     this.unsubscribe = engine.subscribe((event, detail) => this.onEngine(event, detail));
     this.showEngineState();
+    // What the IC typed or chose while the page script was still on its way is kept: the
+    // form is usable from the first paint.
+    const early = this.earlyInput();
     this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
+    this.keepEarlyInput(early);
     this.clock = setInterval(() => {
       if (!this.root.isConnected) return this.destroy();
       draw.drawDue(this, this.view);
@@ -480,13 +472,19 @@ export class Widget {
     const detail = this.q("[data-save-detail]");
     message.hidden = detail.hidden = !problem;
     // The same text is not written again: a screen reader would announce it at every retry.
-    const [text, more] = !problem ? ["", ""]
-      : SAVE_PROBLEMS[problem.kind] || [`Not saved: ${problem.message}.`, "Export JSON now."];
+    const [text, more] = !problem ? ["", ""] : this.saveProblemWords(problem);
     if (message.textContent !== text) message.textContent = text;
     if (detail.textContent !== more) detail.textContent = more;
     if (problem && this.pending.length) {
       this.retryTimer = setTimeout(() => this.retrySave(), RETRY_SAVE_MS);
     }
+  }
+
+  // What the page says about a failed save: its words are in the markup (the partial), by kind.
+  saveProblemWords(problem) {
+    const words = this.qa("[data-save-problems] [data-kind]").find((p) => p.dataset.kind === problem.kind) ??
+      this.q('[data-save-problems] [data-kind="other"]');
+    return [words.dataset.short.replace("{reason}", problem.message || ""), words.textContent];
   }
 
   // Try again to save what is on screen; persist() applies the unsaved actions to another tab's
@@ -885,6 +883,36 @@ export class Widget {
     }
     if (changed) this.store.saveDrafts(this.id, this.drafts);
     this.drawFirstResponder();
+  }
+
+  // Input given before mounting: drafts by control, and the questions answered.
+  earlyInput() {
+    const drafts = {};
+    for (const control of this.qa("[data-draft]")) {
+      if (control.type === "radio" || control.type === "checkbox") {
+        if (control.checked) drafts[this.controlKey(control)] = control.type === "radio" ? control.value : true;
+      } else if (control.value) {
+        drafts[this.controlKey(control)] = control.value;
+      }
+    }
+    const answers = this.qa("fieldset[data-question]").map((fieldset) =>
+      [fieldset, this.q("input:checked", fieldset)?.value]).filter(([, value]) => value);
+    return { drafts, answers };
+  }
+
+  keepEarlyInput({ drafts, answers }) {
+    if (Object.keys(drafts).length) {
+      Object.assign(this.drafts, drafts);
+      this.store.saveDrafts(this.id, this.drafts);
+      this.restoreDrafts();
+    }
+    for (const [fieldset, value] of answers) {
+      const saved = this.record && { ...this.record.impact, ...this.record.fix_forward }[fieldset.dataset.question];
+      if (saved === value) continue;
+      for (const radio of this.qa("input", fieldset)) radio.checked = radio.value === value;
+      this.act({ type: "answer", question: fieldset.dataset.question, value }, fieldset);
+    }
+    if (answers.length) this.drawProvisional();
   }
 
   resetControls() {
