@@ -128,7 +128,7 @@ INIT_SCRIPT = """
   } catch (error) { b.longTaskError = String(error); }
   let markEligible;
   b.eligible = new Promise((resolve) => { markEligible = resolve; });
-  const field = () => document.querySelector('[data-runbook-widget] form[data-form="declare"] [name="summary"]');
+  const field = () => document.getElementById("rb-declare-summary");
   const check = () => {
     const input = field();
     if (b.eligibleAt === null && input && input.isConnected && !input.disabled && !input.readOnly
@@ -147,7 +147,9 @@ INIT_SCRIPT = """
                                         "class", "style"] });
   document.addEventListener("DOMContentLoaded", check);
   document.addEventListener("keydown", (event) => {
-    if (b.keySent === undefined && event.target.id === "rb-declare-summary") b.keySent = event.timeStamp;
+    if (b.keySent === undefined && event.target.id === "rb-declare-summary") {
+      b.keySent = event.timeStamp;
+    }
   }, true);
   // The recommendation on screen: its reasons show what the answers lead to.
   new MutationObserver(() => {
