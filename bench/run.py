@@ -257,6 +257,16 @@ def lock_contents(site: Path) -> str:
     return json.dumps({"info": json.loads(unescape(info.group(1))), "packages": {}})
 
 
+STOCK_PYODIDE = ROOT / "node_modules" / "pyodide"
+STOCK_FILES = (
+    "pyodide.mjs",
+    "pyodide.asm.mjs",
+    "pyodide.asm.wasm",
+    "python_stdlib.zip",
+    "pyodide-lock.json",
+)
+
+
 def add_bench_pages(site: Path) -> None:
     pyodide, wheel = published_paths(site)
     bench = site / "__bench"
@@ -265,6 +275,16 @@ def add_bench_pages(site: Path) -> None:
     (bench / "floor.html").write_text(FLOOR_HTML, "utf-8")
     (bench / "floor-worker.mjs").write_text(FLOOR_WORKER % values, "utf-8")
     (bench / "peer.html").write_text(PEER_HTML % values, "utf-8")
+    # The usual approach as it is usually deployed: Pyodide's own files as the npm package ships
+    # them (its whole standard library, its lock file), for a diagnostic on slow 4G.
+    stock = bench / "stock-pyodide"
+    stock.mkdir(exist_ok=True)
+    for name in STOCK_FILES:
+        shutil.copyfile(STOCK_PYODIDE / name, stock / name)
+    stock_html = PEER_HTML.replace("lockFileContents: %(lock)s", "")
+    (bench / "peer-stock.html").write_text(
+        stock_html % {**values, "pyodide": "/__bench/stock-pyodide/"}, "utf-8"
+    )
 
 
 # ---------------------------------------------------------------------------- browser
@@ -403,15 +423,23 @@ class Bench:
             context.close()
             self.server.wait_idle()
 
-    def throttled_peer(self, profile: str) -> None:
+    def throttled_peer(self, profile: str, stock: bool = False) -> None:
+        """The usual approach on a phone's network: with this site's engine files (at its best:
+        the key), or with Pyodide's stock files (a note: the usual approach as usually
+        deployed)."""
         context, page = fresh_page(self.browser, profile)
         try:
-            page.goto(self.origin + "/__bench/peer.html", wait_until="commit")
+            page.goto(
+                self.origin + f"/__bench/peer{'-stock' if stock else ''}.html", wait_until="commit"
+            )
             page.wait_for_function("window.__peer", timeout=TIMEOUT * 2)
             result = page.evaluate("window.__peer")
             if not result["ok"]:
                 raise RuntimeError(f"the peer page failed: {result['error']}")
-            self.samples[f"{profile}_peer_ready_ms"].append(result["readyMs"])
+            if stock:
+                self.note(f"{profile}_peer_stock", result["readyMs"])
+            else:
+                self.samples[f"{profile}_peer_ready_ms"].append(result["readyMs"])
         finally:
             context.close()
             self.server.wait_idle()
@@ -597,7 +625,7 @@ class Bench:
             shutil.rmtree(profile, ignore_errors=True)
             self.server.wait_idle()
 
-    def storage(self, deploys: list[dict]) -> None:
+    def storage(self, deploys: list[tuple[dict, str]]) -> None:
         """What the site keeps in the browser (navigator.storage.estimate(): Cache Storage,
         service worker, localStorage): after one visit (the engine ready, the offline copy and
         the engine snapshot written), and after `deploys` successive deploys visited once each."""
@@ -609,28 +637,40 @@ class Bench:
             context.add_init_script(INIT_SCRIPT)
             context.set_default_timeout(TIMEOUT)
             usage = []
-            for files in deploys:
+            for files, version in deploys:
                 self.server.files = files
                 page = context.new_page()
                 page.goto(self.origin + WALKTHROUGH, wait_until="commit")
                 wait_engine(page)
-                usage.append(settled_usage(page))
+                usage.append(settled_usage(page, version))
                 page.close()
+            # Chromium reclaims a deleted cache's space lazily: what an old deploy left behind
+            # is counted until the browser restarts. What the phone keeps is measured after one.
+            context.close()
+            context = self.playwright.chromium.launch_persistent_context(
+                profile, bypass_csp=BYPASS_CSP, **launch_options(self.playwright)
+            )
+            page = context.new_page()
+            page.goto(self.origin + PLAIN, wait_until="load")
+            kept = int(page.evaluate("navigator.storage.estimate().then((e) => e.usage)"))
             self.samples["storage_one_visit_bytes"].append(usage[0])
-            self.samples["storage_three_deploys_bytes"].append(usage[-1])
-            self.note("storage", usage)
+            self.samples["storage_three_deploys_bytes"].append(kept)
+            self.note("storage", {"after each deploy": usage, "after a restart": kept})
         finally:
             context.close()
             shutil.rmtree(profile, ignore_errors=True)
-            self.server.files = deploys[0]
+            self.server.files = deploys[0][0]
             self.server.wait_idle()
 
 
-def settled_usage(page: Page) -> int:
-    """Storage in use once the page has cached what it caches: the offline copy is ready and the
-    usage has not changed for two seconds (the engine snapshot is written after ready)."""
+def settled_usage(page: Page, version: str) -> int:
+    """Storage in use once the page has cached what it caches: this deploy's offline copy is
+    ready (its service worker active, the previous deploy's cache deleted) and the usage has not
+    changed for two seconds (the engine snapshot is written after ready)."""
     page.wait_for_function(
-        "window.__runbookOffline && ['ready', 'failed'].includes(window.__runbookOffline.state)",
+        """(version) => { const o = window.__runbookOffline; return o &&
+            (o.state === "failed" || (o.state === "ready" && o.version === version)); }""",
+        arg=version,
         timeout=TIMEOUT,
     )
     last, stable_since = -1, time.monotonic()
@@ -643,6 +683,14 @@ def settled_usage(page: Page) -> int:
             break
         time.sleep(0.5)
     return int(last)
+
+
+def sw_version(site: Path) -> str:
+    """The build's offline version, as its service worker announces it."""
+    found = re.search(r'"version":\s*"([0-9a-f]+)"', (site / "sw.js").read_text("utf-8"))
+    if not found:
+        sys.exit(f"{site}/sw.js has no manifest version")
+    return found.group(1)
 
 
 def next_deploy(site: Path, number: int) -> Path:
@@ -849,6 +897,27 @@ def print_diagnostics(bench: Bench) -> None:
             f"{med(timings, 'imported')}, booted {med(timings, 'booted')}, warm "
             f"{med(timings, 'warm')}; bytes sent {med(rep, 'bytes')}"
         )
+    for profile in PROFILES:
+        visits = bench.notes.get(f"{profile}_cold", [])
+        if visits:
+            timings = [v["timings"] or {} for v in visits]
+            print(
+                f"  {profile}: in the worker (ms since it started): pyodide.mjs imported "
+                f"{med(timings, 'imported')}, booted {med(timings, 'booted')}, warm "
+                f"{med(timings, 'warm')}; ready {med(visits, 'ready')}"
+            )
+    if bench.notes.get("slow4g_peer_stock"):
+        print(
+            "  slow4g, the usual approach with Pyodide's stock files (whole standard library, "
+            f"lock file): ready {bench.notes['slow4g_peer_stock'][-1]:,.0f}"
+        )
+    if bench.notes.get("storage"):
+        storage = bench.notes["storage"][-1]
+        print(
+            "  storage (navigator.storage.estimate): after each deploy's visit "
+            + ", ".join(f"{u:,}" for u in storage["after each deploy"])
+            + f" B; after a browser restart {storage['after a restart']:,} B"
+        )
     if cold:
         last = cold[-1]
         print("\nCold visit, what the server sent (last run; ms since the navigation request):")
@@ -914,8 +983,9 @@ def main() -> int:
         add_bench_pages(site)
         server.files = load_files(site)
         # Later deploys, for what the browser keeps after several (storage_three_deploys_bytes).
-        deploys = [server.files] + [
-            load_files(next_deploy(site, number)) for number in range(2, DEPLOYS + 1)
+        deploys = [(server.files, sw_version(site))] + [
+            (load_files(deploy), sw_version(deploy))
+            for deploy in (next_deploy(site, number) for number in range(2, DEPLOYS + 1))
         ]
         thread = threading.Thread(target=server.serve_forever, name="bench-server", daemon=True)
         thread.start()
@@ -952,7 +1022,7 @@ def main() -> int:
     return 1 if args.check and failed else 0
 
 
-def run_all(bench: Bench, runs: int, deploys: list[dict]) -> None:
+def run_all(bench: Bench, runs: int, deploys: list[tuple[dict, str]]) -> None:
     # A discarded cold visit first: the browser's processes and the OS caches warm up.
     bench.cold()
     bench.samples = {key: [] for key in KEYS}
@@ -978,8 +1048,9 @@ def run_all(bench: Bench, runs: int, deploys: list[dict]) -> None:
                 )
             ),
         ]
-        if run == 0:  # storage does not vary from run to run: measured once
+        if run == 0:  # these do not vary much from run to run: measured once
             steps.append(functools.partial(bench.storage, deploys))
+            steps.append(functools.partial(bench.throttled_peer, "slow4g", stock=True))
         for step in steps:
             step()
         print(f"  run {run + 1}/{runs}: {time.monotonic() - t0:.0f} s", flush=True)

@@ -191,6 +191,19 @@ export class Engine {
   }
 }
 
+// The engine's addresses, absolute, from data-* attributes (the widget's root, or the <meta>
+// boot.js reads): worker, pyodide, wheel, org, lock-info.
+export function engineURLs(data) {
+  const abs = (url) => new URL(url, window.location.href).href;
+  return {
+    worker: abs(data.worker),
+    pyodide: abs(data.pyodide),
+    wheel: abs(data.wheel),
+    org: data.org ? abs(data.org) : "",
+    lockInfo: JSON.parse(data.lockInfo || "{}"),
+  };
+}
+
 // One engine per page lifetime; a new one only when the published files changed (a new
 // deploy) or the last one failed.
 export function engineFor(urls) {

@@ -6,7 +6,7 @@
 
 import { SITE_ROOT, deploymentName } from "../deployment.mjs";
 import { labelMaterial } from "./a11y.js";
-import { engineFor } from "./engine.js";
+import { engineFor, engineURLs } from "./engine.js";
 import { engineCached, onOfflineChange, registerOffline } from "./offline.js";
 import { Store } from "./store.js";
 import { Widget } from "./widget.js";
@@ -26,14 +26,7 @@ function mount() {
     return;
   }
   if (root.runbookWidget) return;
-  const abs = (url) => new URL(url, window.location.href).href;
-  const engine = engineFor({
-    worker: abs(root.dataset.worker),
-    pyodide: abs(root.dataset.pyodide),
-    wheel: abs(root.dataset.wheel),
-    org: root.dataset.org ? abs(root.dataset.org) : "",
-    lockInfo: JSON.parse(root.dataset.lockInfo || "{}"),
-  });
+  const engine = engineFor(engineURLs(root.dataset));
   mounted?.destroy();
   root.runbookWidget = mounted = new Widget(root, engine, new Store(NAMESPACE));
   showOffline(mounted);
