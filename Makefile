@@ -39,6 +39,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 PIP_NOISE := grep -v --line-buffered "is ignored: it is neither a file nor a directory" || true
 
 section = @printf '\n==== %s ====\n' "$(1)"
+comma := ,
 
 .PHONY: stdlib-keep help setup site-tools python-env node-env chromium pyodide-wheels \
 	test clean-reports test-cpython test-pyodide test-browser serve build nginx-conf bench golden \
@@ -111,15 +112,17 @@ test-cpython: setup
 test-pyodide: setup
 	$(call section,[2/3] the same unit tests inside Pyodide under Node - on the built wheel)
 	@node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/pyodide.xml
-	$(call section,[2/3] the browser engine under Node: full, and the trimmed precompiled stdlib the site publishes)
+	$(call section,[2/3] the browser engine under Node: full stdlib (exactly the kept modules imported)$(comma) then the trimmed precompiled stdlib the site publishes)
 	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
-	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --keep sitebuild/stdlib-keep.txt
 	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
 
-# The modules the engine imports, for the trimmed standard library the site publishes.
+# The modules the engine imports: the standard library the site publishes is trimmed to these.
 stdlib-keep: setup
 	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
-	@echo "Merge $(CACHE)/stdlib-modules.txt into sitebuild/stdlib-keep.txt (keep the hand-added lines), then run make test."
+	@{ grep '^#' sitebuild/stdlib-keep.txt; cat $(CACHE)/stdlib-modules.txt; } > sitebuild/stdlib-keep.txt.tmp
+	@mv sitebuild/stdlib-keep.txt.tmp sitebuild/stdlib-keep.txt
+	@git diff --stat -- sitebuild/stdlib-keep.txt
 
 # The browser fixtures (tests/browser_support.py) build and serve the site themselves, on a
 # free port, so they run beside `make serve` or another site.

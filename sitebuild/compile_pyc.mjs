@@ -1,26 +1,35 @@
-// Precompile a (trimmed) python_stdlib.zip to bytecode inside the same Pyodide the browser runs.
-// Python's start-up in the browser is dominated by compiling the standard library's source on
-// every visit; shipping .pyc files (hash-based, unchecked: no source to compare with) removes
-// that work. The zip is stored uncompressed: the web server compresses the whole file better
-// than zip does file by file, and Python reads stored members without inflating them.
+// Compile the Python in a zip to bytecode inside the same Pyodide the browser runs: the trimmed
+// standard library (stdlib.py) and the browser's runbook_core wheel (wheel.py). Python compiles
+// what it imports from source on every visit, inside wasm; shipping .pyc files removes that
+// work. Every `x.py` becomes a sourceless `x.pyc` (hash-based, unchecked: there is no source to
+// compare with), every other file is copied, and the zip is stored uncompressed: the web server
+// compresses the whole file better than zip does file by file.
 //
-//   node sitebuild/compile_stdlib.mjs SOURCE.zip TARGET.zip
+// The bytecode is built for size as much as for speed, with nothing the page could show:
+// - no docstrings and no asserts (`-OO`; nothing we ship reads __doc__);
+// - no column positions (`-X no_debug_ranges`): tracebacks keep their file and line numbers,
+//   without the ^^^ under the expression. Column offsets are incompressible: dropping them
+//   takes a quarter off the compressed standard library.
+// The result depends only on the input zip and this Pyodide (no timestamps: members keep the
+// source's date_time, and .pyc files carry the source's hash).
+//
+//   node sitebuild/compile_pyc.mjs SOURCE.zip TARGET.zip
 import { loadPyodide } from "pyodide";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const [source, target] = process.argv.slice(2);
 const quiet = () => {};
-const py = await loadPyodide({ stdout: quiet, stderr: quiet });
+const py = await loadPyodide({ env: { PYTHONNODEBUGRANGES: "1" }, stdout: quiet, stderr: quiet });
 py.FS.writeFile("/tmp/source.zip", readFileSync(source));
 py.runPython(`
 import importlib.util, io, marshal, zipfile
 
-# Pyodide's own packages read docstrings at run time; the rest of the stdlib runs under -OO.
-KEEP_DOCSTRINGS = ("pyodide/", "_pyodide/")
+# PYTHONNODEBUGRANGES is read when Python starts: make sure this Pyodide still honours it.
+if next(compile("x", "<check>", "eval").co_positions())[2] is not None:
+    raise SystemExit("this Pyodide ignores PYTHONNODEBUGRANGES: the bytecode would keep columns")
 
 def pyc(source, filename):
-    optimize = 0 if filename.startswith(KEEP_DOCSTRINGS) else 2
-    code = compile(source, filename, "exec", dont_inherit=True, optimize=optimize)
+    code = compile(source, filename, "exec", dont_inherit=True, optimize=2)
     flags = (0b01).to_bytes(4, "little")  # hash-based, not checked against a source
     return importlib.util.MAGIC_NUMBER + flags + importlib.util.source_hash(source) + marshal.dumps(code)
 

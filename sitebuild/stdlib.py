@@ -3,7 +3,7 @@
 Every visitor downloads the standard library before Python starts, and Python then compiles
 what it imports. The engine uses a small part of it: the list of modules to keep is data
 (sitebuild/stdlib-keep.txt, regenerated with `make stdlib-keep`); what is kept is compiled to
-bytecode inside the same Pyodide (sitebuild/compile_stdlib.mjs). The result is cached by content
+bytecode inside the same Pyodide (sitebuild/compile_pyc.mjs). The result is cached by content
 in .cache/stdlib/ and tested in the same runtime by tests/pyodide/engine_check.mjs --stdlib
 (`make test-pyodide` writes it with `python -m sitebuild stdlib OUT.zip`).
 """
@@ -12,27 +12,19 @@ from __future__ import annotations
 
 import hashlib
 import io
-import subprocess
 import zipfile
 from pathlib import Path
 
-from sitebuild import BuildError
+from sitebuild.pyc import COMPILER, compile_zip
 
 HERE = Path(__file__).parent
 KEEP_FILE = HERE / "stdlib-keep.txt"
-COMPILER = HERE / "compile_stdlib.mjs"
 
 
-def read_keep_list(path: Path = KEEP_FILE) -> tuple[set[str], set[str]]:
-    """(modules, packages kept whole): `name` keeps a module, `name.*` a whole package."""
-    modules, whole = set(), set()
-    for line in path.read_text("utf-8").splitlines():
-        name = line.split("#", 1)[0].strip()
-        if name.endswith(".*"):
-            whole.add(name[:-2])
-        elif name:
-            modules.add(name)
-    return modules, whole
+def read_keep_list(path: Path = KEEP_FILE) -> set[str]:
+    """The modules to keep, one a line ('#' starts a comment)."""
+    lines = path.read_text("utf-8").splitlines()
+    return {name for line in lines if (name := line.split("#", 1)[0].strip())}
 
 
 def module_name(filename: str) -> str:
@@ -44,26 +36,19 @@ def module_name(filename: str) -> str:
     return ".".join(parts)
 
 
-def keeps(filename: str, modules: set[str], whole: set[str]) -> bool:
-    if filename.endswith("/"):
-        return False  # directories come back implicitly with their files
-    name = module_name(filename)
-    top_packages = {name.rsplit(".", i)[0] for i in range(name.count(".") + 1)}
-    if top_packages & whole:
-        return True
-    if filename.endswith((".py", ".pyc")):
-        return name in modules
-    return filename.rsplit("/", 1)[0].replace("/", ".") in modules  # data beside a kept module
+def keeps(filename: str, modules: set[str]) -> bool:
+    """Only kept modules: no directory entries, no data (no kept module reads any)."""
+    return filename.endswith(".py") and module_name(filename) in modules
 
 
-def trim(source: bytes, modules: set[str], whole: set[str]) -> bytes:
+def trim(source: bytes, modules: set[str]) -> bytes:
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(source)) as src,
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as dst,
     ):
         for info in src.infolist():
-            if keeps(info.filename, modules, whole):
+            if keeps(info.filename, modules):
                 dst.writestr(info, src.read(info.filename), zipfile.ZIP_DEFLATED, 9)
     return out.getvalue()
 
@@ -78,26 +63,8 @@ def published_stdlib(root: Path) -> Path:
     target = root / ".cache" / "stdlib" / f"python_stdlib-{key}.zip"
     if target.is_file():
         return target
+    compiled = compile_zip(root, trim(data, read_keep_list()), "the standard library")
     target.parent.mkdir(parents=True, exist_ok=True)
-    trimmed = target.with_suffix(".trimmed.zip")
-    trimmed.write_bytes(trim(data, *read_keep_list()))
-    try:
-        subprocess.run(
-            ["node", str(COMPILER), str(trimmed), str(target.with_suffix(".tmp"))],
-            cwd=root,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-    except FileNotFoundError:
-        raise BuildError(
-            "node is needed to compile the standard library: install Node 20+, then make build"
-        ) from None
-    except subprocess.CalledProcessError as exc:
-        raise BuildError(
-            f"compiling the standard library failed: {(exc.stderr or '')[-800:]}"
-        ) from None
+    target.with_suffix(".tmp").write_bytes(compiled)
     target.with_suffix(".tmp").replace(target)
-    trimmed.unlink()
     return target

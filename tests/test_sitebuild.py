@@ -6,8 +6,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import importlib.util
+import io
 import re
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ if sys.platform == "emscripten":
         "the site's build steps run in CPython, with MkDocs' Jinja", allow_module_level=True
     )
 
-from sitebuild import BuildError, csp, headers  # noqa: E402
+from sitebuild import BuildError, csp, headers, stdlib  # noqa: E402
 from tests.helpers import ROOT  # noqa: E402
 
 
@@ -263,3 +265,42 @@ def test_deploy_page_shows_the_declared_policy() -> None:
         assert f"`*{suffix}` | `Content-Type: {kind}`" in page
     assert f"`Cache-Control: {headers.CACHE_IMMUTABLE}`" in page
     assert f"`Cache-Control: {headers.CACHE_REVALIDATE}`" in page
+
+
+# ------------------------------------------------------------------ the trimmed standard library
+
+
+def test_stdlib_keep_list_keeps_modules_only(tmp_path: Path) -> None:
+    """The keep list names modules; the trimmed zip holds their source, nothing else."""
+    keep = tmp_path / "keep.txt"
+    keep.write_text("# comment\njson  # why\njson.decoder\nos\n", "utf-8")
+    modules = stdlib.read_keep_list(keep)
+    assert modules == {"json", "json.decoder", "os"}
+    source = io.BytesIO()
+    with zipfile.ZipFile(source, "w") as z:
+        for name in (
+            "json/",
+            "json/__init__.py",
+            "json/decoder.py",
+            "json/tool.py",
+            "os.py",
+            "osx.py",
+            "tomllib/mypy.ini",
+            "pyodide/py.typed",
+        ):
+            z.writestr(name, "" if name.endswith("/") else "x = 1\n")
+    with zipfile.ZipFile(io.BytesIO(stdlib.trim(source.getvalue(), modules))) as trimmed:
+        assert sorted(trimmed.namelist()) == ["json/__init__.py", "json/decoder.py", "os.py"]
+
+
+def test_stdlib_keep_list_is_sorted_module_names() -> None:
+    """sitebuild/stdlib-keep.txt: one module a line, sorted, written by `make stdlib-keep`
+    (`make test-pyodide` checks it is exactly what the engine imports)."""
+    lines = [
+        line
+        for line in stdlib.KEEP_FILE.read_text("utf-8").splitlines()
+        if not line.startswith("#")
+    ]
+    assert lines == sorted(set(lines))
+    assert all(re.fullmatch(r"[A-Za-z_][\w.]*", name) for name in lines)
+    assert {"asyncio", "json", "pyodide", "tomllib", "zipfile"} <= set(lines)

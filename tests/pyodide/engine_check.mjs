@@ -1,45 +1,76 @@
 // The browser engine, exercised under Node: Pyodide (optionally with the trimmed standard
 // library the site publishes), the runbook_core wheel, and every example scenario replayed
 // through runbook_core.widget, the browser's only entry point, error paths included. Each
-// final ticket must equal its golden file.
+// final ticket must equal its golden file. Three starts, as the site's pages make them:
 //
-//   node tests/pyodide/engine_check.mjs WHEEL [--stdlib ZIP] [--list-modules]
+// 1. the engine worker's (docs/assets/javascripts/engine-worker.mjs): no lock file, the wheel
+//    unpacked into site-packages by Python's zipfile, `import runbook_core.widget` and a first
+//    render (timed: printed), the scenarios, then a memory snapshot of that Python;
+// 2. a repeat visit's: a new Pyodide restored from that snapshot, the scenarios again;
+// 3. pyodide.loadPackage(wheel) then `import runbook_core` (the benchmark's floor and peer).
 //
-// --list-modules prints the standard-library modules the engine imported: the source of
-// sitebuild/stdlib-keep.txt (`make stdlib-keep`).
+//   node tests/pyodide/engine_check.mjs WHEEL [--stdlib ZIP] [--list-modules] [--keep FILE]
+//
+// --list-modules prints the standard-library modules the engine imported (in any of the three):
+// the content of sitebuild/stdlib-keep.txt (`make stdlib-keep`). --keep FILE fails unless FILE
+// lists exactly those modules: nothing the engine needs is missing, nothing is kept for nothing.
 import { loadPyodide } from "pyodide";
 import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 
 const args = process.argv.slice(2);
 const wheel = args[0];
-const stdlib = args.includes("--stdlib") ? args[args.indexOf("--stdlib") + 1] : undefined;
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const stdlib = option("--stdlib");
+const keepFile = option("--keep");
 const listModules = args.includes("--list-modules");
 const tests = new URL("..", import.meta.url).pathname;
+const lockInfo = JSON.parse(readFileSync(new URL("../../node_modules/pyodide/pyodide-lock.json", import.meta.url), "utf8")).info;
 
 function fail(message) {
   console.error(`engine check: ${message}`);
   process.exit(1);
 }
 
-let py;
+let wheelBytes;
 try {
-  const quiet = () => {};
-  py = await loadPyodide({ stdLibURL: stdlib, stdout: quiet, stderr: quiet });
-  await py.loadPackage(wheel, { messageCallback: quiet, errorCallback: quiet });
+  wheelBytes = readFileSync(wheel);
 } catch (err) {
-  fail(`Pyodide did not start${stdlib ? ` with ${stdlib}` : ""}: ${String(err.message).slice(0, 500)}`);
+  fail(`no wheel at ${wheel}: ${err.message}`);
 }
+
+const quiet = () => {};
+async function start(step, options) {
+  try {
+    return await loadPyodide({
+      stdLibURL: stdlib,
+      // As the site's pages do: Pyodide's build info, no lock file, no package from its repository.
+      lockFileContents: { info: lockInfo, packages: {} },
+      stdout: quiet,
+      stderr: quiet,
+      ...options,
+    });
+  } catch (err) {
+    fail(`${step}: Pyodide did not start${stdlib ? ` with ${stdlib}` : ""}: ${String(err.message).slice(0, 500)}`);
+  }
+}
+
+function run(step, py, code) {
+  try {
+    return py.runPython(code);
+  } catch (err) {
+    fail(`${step}: ${String(err.message).slice(-1500)}`);
+  }
+}
+
 const golden = {};
 for (const name of readdirSync(join(tests, "golden"))) {
   if (name.endsWith(".ticket.md")) golden[name.replace(".ticket.md", "")] = readFileSync(join(tests, "golden", name), "utf8");
 }
-py.globals.set("SCENARIOS", readFileSync(join(tests, "data", "scenarios.json"), "utf8"));
-py.globals.set("GOLDEN", JSON.stringify(golden));
-let result;
-try {
-  result = py.runPython(`
-import json, sys
+const SCENARIOS = readFileSync(join(tests, "data", "scenarios.json"), "utf8");
+
+const REPLAY = `
+import json
 from runbook_core import widget
 now = "2026-11-28T21:40:00Z"
 golden = json.loads(GOLDEN)
@@ -63,20 +94,88 @@ for bad in (lambda: widget.dispatch(None, "{", now),
             lambda: widget.render('{"schema_version": 1, "summary": 3}', now)):
     if json.loads(bad())["ok"]:
         problems.append("an invalid input was accepted")
-widget.info()
+del widget  # a snapshot may hold no JavaScript reference
+json.dumps({"problems": problems, "scenarios": len(golden)})
+`;
+const MODULES = `
+import sys
 stdlib = set(sys.stdlib_module_names) | {"pyodide", "_pyodide"}
-modules = sorted(m for m in sys.modules if m.split(".")[0] in stdlib)
-json.dumps({"problems": problems, "modules": modules, "scenarios": len(golden)})
-`);
+"\\n".join(sorted(m for m in sys.modules if m.split(".")[0] in stdlib))`;
+const modules = new Set();
+const problems = [];
+
+function replay(step, py) {
+  py.globals.set("SCENARIOS", SCENARIOS);
+  py.globals.set("GOLDEN", JSON.stringify(golden));
+  const result = JSON.parse(run(step, py, REPLAY));
+  py.globals.delete("SCENARIOS");
+  py.globals.delete("GOLDEN");
+  problems.push(...result.problems.map((p) => `${step}: ${p}`));
+  for (const name of run(step, py, MODULES).split("\n")) modules.add(name);
+  return result.scenarios;
+}
+
+// The engine worker's start (engine-worker.mjs: boot, installWheel, pyimport, first render).
+async function workerStart(step, snapshot) {
+  const py = await start(step, snapshot ? { _loadSnapshot: snapshot } : { _makeSnapshot: true });
+  py.FS.writeFile("/tmp/runbook_core.whl", wheelBytes);
+  run(step, py, `import site, zipfile
+with zipfile.ZipFile("/tmp/runbook_core.whl") as wheel:
+    wheel.extractall(site.getsitepackages()[0])`);
+  const before = performance.now();
+  let ms;
+  try {
+    const widget = py.pyimport("runbook_core.widget");
+    JSON.parse(widget.info());
+    widget.render(null, "2026-11-28T21:40:00Z", "");
+    ms = performance.now() - before;
+    widget.destroy();
+  } catch (err) {
+    fail(`${step}: ${String(err.message).slice(-1500)}`);
+  }
+  return { py, ms };
+}
+
+const cold = await workerStart("worker");
+const scenarios = replay("worker", cold.py);
+let snapshot;
+try {
+  snapshot = cold.py.makeMemorySnapshot();
 } catch (err) {
-  fail(String(err.message).slice(-1500));
+  fail(`worker: no memory snapshot: ${String(err.message).slice(0, 500)}`);
 }
-const { problems, modules, scenarios } = JSON.parse(result);
+const repeat = await workerStart("from the snapshot", snapshot);
+replay("from the snapshot", repeat.py);
+
+const floor = await start("loadPackage");
+const errors = [];
+try {
+  await floor.loadPackage(wheel, { messageCallback: quiet, errorCallback: (e) => errors.push(e) });
+} catch (err) {
+  errors.push(err.message);
+}
+if (errors.length) fail(`loadPackage: ${errors.join("\n").slice(-1500)}`);
+run("loadPackage", floor, "import runbook_core, runbook_core.widget; runbook_core.widget.info()");
+for (const name of run("loadPackage", floor, MODULES).split("\n")) modules.add(name);
+
+const imported = [...modules].sort();
+if (problems.length) fail(problems.join("\n"));
 if (listModules) {
-  console.log(modules.join("\n"));
-} else if (problems.length) {
-  fail(problems.join("\n"));
-} else {
-  console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, tickets equal the golden files` +
-    (stdlib ? ` (standard library: ${stdlib})` : ""));
+  console.log(imported.join("\n"));
+  process.exit(0);
 }
+if (keepFile) {
+  const kept = readFileSync(keepFile, "utf8").split("\n").map((line) => line.split("#")[0].trim()).filter(Boolean);
+  const missing = imported.filter((name) => !kept.includes(name));
+  const unused = kept.filter((name) => !modules.has(name));
+  if (missing.length || unused.length) {
+    fail(`${keepFile} is not what the engine imports: run \`make stdlib-keep\`.` +
+      (missing.length ? `\n  imported, not kept: ${missing.join(" ")}` : "") +
+      (unused.length ? `\n  kept, never imported: ${unused.join(" ")}` : ""));
+  }
+}
+console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, cold and from a ` +
+  `memory snapshot, tickets equal the golden files; loadPackage imports it too. ` +
+  `import runbook_core.widget + first render: ${Math.round(cold.ms)} ms (from the snapshot: ${Math.round(repeat.ms)} ms)` +
+  (stdlib ? `; standard library: ${stdlib}` : "") +
+  (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : ""));
