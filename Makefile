@@ -112,14 +112,16 @@ test-cpython: setup
 test-pyodide: setup
 	$(call section,[2/3] the same unit tests inside Pyodide under Node - on the built wheel)
 	@node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/pyodide.xml
-	$(call section,[2/3] the browser engine under Node: full stdlib (exactly the kept modules imported)$(comma) then the trimmed precompiled stdlib the site publishes)
+	$(call section,[2/3] the browser engine under Node: the wheel the site publishes (compiled)$(comma) with Pyodide's stdlib then with the trimmed one it publishes)
+	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
 	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
-	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --keep sitebuild/stdlib-keep.txt
-	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --keep sitebuild/stdlib-keep.txt
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
 
 # The modules the engine imports: the standard library the site publishes is trimmed to these.
 stdlib-keep: setup
-	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
+	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
+	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel-published/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
 	@{ grep '^#' sitebuild/stdlib-keep.txt; cat $(CACHE)/stdlib-modules.txt; } > sitebuild/stdlib-keep.txt.tmp
 	@mv sitebuild/stdlib-keep.txt.tmp sitebuild/stdlib-keep.txt
 	@git diff --stat -- sitebuild/stdlib-keep.txt

@@ -32,6 +32,15 @@ def step_stdlib(args: argparse.Namespace) -> None:
     print(f"published standard library: {built.stat().st_size:,} bytes, a zip of .pyc ({args.out})")
 
 
+def step_wheel(args: argparse.Namespace) -> None:
+    name, data = publish.published_wheel(ROOT)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob("*.whl"):
+        old.unlink()
+    (args.out / name).write_bytes(data)
+    print(f"the browser's wheel: {len(data):,} bytes, bytecode ({args.out / name})")
+
+
 def step_secure(args: argparse.Namespace) -> None:
     policy = csp.secure(args.site, meta=not args.no_meta)
     print(policy.header())
@@ -84,6 +93,10 @@ def main(argv: list[str] | None = None) -> int:
     add("publish", step_publish, "write the wheel, Pyodide and the trimmed stdlib into SITE_DIR")
     stdlib = add("stdlib", step_stdlib, "write the trimmed, precompiled stdlib to OUT", site=False)
     stdlib.add_argument("out", type=Path, metavar="OUT")
+    wheel = add(
+        "wheel", step_wheel, "write the browser's runbook_core wheel into OUT_DIR", site=False
+    )
+    wheel.add_argument("out", type=Path, metavar="OUT_DIR")
     secure = add("secure", step_secure, "the CSP into every page (<meta>) and _headers; prints it")
     secure.add_argument("--no-meta", action="store_true", help="leave the pages without <meta>")
     add("offline", step_offline, "write sw.js with this build's files (after every other step)")

@@ -1,7 +1,8 @@
 """What the site publishes besides its pages: the runbook_core wheel and the self-hosted Pyodide.
 
-- The wheel is built from the working tree (hatchling, in-process, reproducible) and published
-  under a content-hashed folder, so a page can never be served a stale wheel.
+- The wheel is built from the working tree (hatchling, in-process, reproducible), made into the
+  browser's wheel (wheel.py: what the engine runs, compiled to bytecode inside Pyodide) and
+  published under a content-hashed folder, so a page can never be served a stale wheel.
 - Only the Pyodide files the browser needs are published, from node_modules/pyodide, under a
   folder named after the pinned Pyodide version and the hash of the one file we derive (the
   trimmed, precompiled standard library from stdlib.py): immutable, a new one gets a new path.
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from sitebuild import BuildError
 from sitebuild.stdlib import published_stdlib
+from sitebuild.wheel import browser_wheel
 
 # What the browser needs from the npm package; nothing else is published.
 PYODIDE_FILES = (
@@ -36,7 +38,7 @@ class Plan:
     """Where the engine's files go in the site (paths relative to the site root)."""
 
     pyodide: str  # the Pyodide folder, "pyodide/v<version>-<stdlib hash>/"
-    wheel: str  # the wheel, "assets/wheels/<hash>/runbook_core-<version>-py3-none-any.whl"
+    wheel: str  # the browser's, "assets/wheels/<hash>/runbook_core-<version>-cp314-none-any.whl"
     files: dict[str, Path | bytes]  # every published file: a source file or its content
     # What Pyodide's lock file says about its build: the engine passes it as lockFileContents,
     # with no packages (it installs none), instead of fetching the 22 KB file.
@@ -71,6 +73,11 @@ def build_wheel(root: Path) -> tuple[str, bytes]:
         return path.name, path.read_bytes()
 
 
+def published_wheel(root: Path) -> tuple[str, bytes]:
+    """The wheel the site publishes: the browser's, made from the one built from the tree."""
+    return browser_wheel(root, *build_wheel(root))
+
+
 def plan(root: Path) -> Plan:
     pyodide_dir = root / "node_modules" / "pyodide"
     version = pyodide_version(pyodide_dir)
@@ -81,7 +88,7 @@ def plan(root: Path) -> Plan:
     pyodide_base = f"pyodide/v{version}-{stdlib_hash}/"
     files = {pyodide_base + name: source for name, source in sources.items()}
 
-    name, data = build_wheel(root)
+    name, data = published_wheel(root)
     wheel = f"assets/wheels/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
     files[wheel] = data
     lock = json.loads((pyodide_dir / LOCK_FILE).read_text("utf-8"))

@@ -9,12 +9,13 @@ import hashlib
 import json
 import re
 import tomllib
+import zipfile
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from sitebuild import csp, headers, offline
+from sitebuild import csp, headers, offline, publish, pyc, stdlib, wheel
 from tests.helpers import ROOT
 
 pytestmark = pytest.mark.cpython_only  # builds with MkDocs and Node in a subprocess
@@ -140,3 +141,38 @@ def test_recipes_build_as_the_makefile_does() -> None:
     makefile = (ROOT / "Makefile").read_text("utf-8")
     assert "SITE_DIR ?= site\n" in makefile
     assert "build: site-tools\n" in makefile  # Python and Node only: no browser, no apt
+
+
+def test_published_engine_files_are_bytecode(site: Path) -> None:
+    """The engine's Python comes as bytecode: the browser's wheel (a .pyc for each module the
+    engine runs, no source, named after its hash, tagged for Pyodide's Python) and the standard
+    library (exactly the kept modules), both stored for the server to compress whole."""
+    (published,) = site.glob("assets/wheels/*/*.whl")
+    data = published.read_bytes()
+    assert published.parent.name == hashlib.sha256(data).hexdigest()[:16]
+    assert published.name.endswith("-cp314-none-any.whl")
+    with zipfile.ZipFile(published) as built:
+        names = built.namelist()
+        modules = [n for n in names if n.startswith(wheel.PACKAGE) and n.endswith(".pyc")]
+        assert "runbook_core/widget.pyc" in modules and len(modules) >= 10
+        assert not [n for n in names if n.endswith(".py")]
+        for name in modules:
+            header = built.read(name)[:8]
+            assert header[2:4] == b"\r\n" and header[4:8] == b"\x01\0\0\0", name  # unchecked
+        assert {i.compress_type for i in built.infolist()} == {zipfile.ZIP_STORED}
+
+    (zipped,) = site.glob("pyodide/v*/python_stdlib.zip")
+    with zipfile.ZipFile(zipped) as built:
+        assert {i.compress_type for i in built.infolist()} == {zipfile.ZIP_STORED}
+        names = built.namelist()
+    assert all(n.endswith(".pyc") for n in names)
+    assert {stdlib.module_name(n) for n in names} <= stdlib.read_keep_list()
+
+
+def test_browser_wheel_is_reproducible(site: Path) -> None:
+    """Compiled again from the same sources inside the same Pyodide (no cache), the browser's
+    wheel is the very file the site publishes."""
+    (published,) = site.glob("assets/wheels/*/*.whl")
+    name, data = publish.build_wheel(ROOT)
+    compiled = pyc.compile_zip(ROOT, wheel.kept_files(data), "the wheel")
+    assert wheel.repack(name, compiled, "cp314") == (published.name, published.read_bytes())

@@ -7,7 +7,9 @@ import base64
 import hashlib
 import importlib.util
 import io
+import json
 import re
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -19,7 +21,7 @@ if sys.platform == "emscripten":
         "the site's build steps run in CPython, with MkDocs' Jinja", allow_module_level=True
     )
 
-from sitebuild import BuildError, csp, headers, stdlib  # noqa: E402
+from sitebuild import BuildError, csp, headers, stdlib, wheel  # noqa: E402
 from tests.helpers import ROOT  # noqa: E402
 
 
@@ -265,6 +267,98 @@ def test_deploy_page_shows_the_declared_policy() -> None:
         assert f"`*{suffix}` | `Content-Type: {kind}`" in page
     assert f"`Cache-Control: {headers.CACHE_IMMUTABLE}`" in page
     assert f"`Cache-Control: {headers.CACHE_REVALIDATE}`" in page
+
+
+# ------------------------------------------------------------------------ the browser's wheel
+
+
+@pytest.fixture(scope="module")
+def source_wheel() -> tuple[str, bytes]:
+    """The wheel built from the working tree, as the site build builds it."""
+    from sitebuild.publish import build_wheel
+
+    return build_wheel(ROOT)
+
+
+def _compiled(kept: bytes) -> bytes:
+    """What compile_pyc.mjs makes of a zip (its bytecode faked: this test needs no Node)."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(kept)) as source, zipfile.ZipFile(out, "w") as target:
+        for info in source.infolist():
+            data = source.read(info)
+            name = info.filename + "c" if info.filename.endswith(".py") else info.filename
+            target.writestr(zipfile.ZipInfo(name, info.date_time), b"pyc:" + data)
+    return out.getvalue()
+
+
+def test_browser_wheel_has_bytecode_for_every_module_it_keeps(
+    source_wheel: tuple[str, bytes],
+) -> None:
+    """The browser's wheel: a .pyc for every module but the CLI's and the docs', no source,
+    WHEEL tagged for Pyodide's Python, RECORD naming each file's hash and size, stored."""
+    name, data = source_wheel
+    kept = wheel.kept_files(data)
+    browser_name, browser = wheel.repack(name, _compiled(kept), "cp314")
+    assert browser_name == name.replace("-py3-none-any", "-cp314-none-any")
+    assert wheel.repack(name, _compiled(kept), "cp314") == (browser_name, browser)  # reproducible
+
+    with zipfile.ZipFile(io.BytesIO(data)) as source:
+        modules = [n for n in source.namelist() if n.endswith(".py")]
+    with zipfile.ZipFile(io.BytesIO(browser)) as built:
+        names = built.namelist()
+        assert all(info.compress_type == zipfile.ZIP_STORED for info in built.infolist())
+        dist_info = next(n for n in names if n.endswith(".dist-info/RECORD")).rsplit("/", 1)[0]
+        assert "Tag: cp314-none-any\n" in built.read(f"{dist_info}/WHEEL").decode()
+        record = built.read(f"{dist_info}/RECORD").decode().splitlines()
+        for line in record[:-1]:
+            path, digest, size = line.split(",")
+            content = built.read(path)
+            expected = base64.urlsafe_b64encode(hashlib.sha256(content).digest()).rstrip(b"=")
+            assert digest == f"sha256={expected.decode()}" and int(size) == len(content), path
+        assert record[-1] == f"{dist_info}/RECORD,,"
+        assert sorted(line.split(",")[0] for line in record) == sorted(names)
+    assert not [n for n in names if n.endswith(".py")]
+    for module in modules:
+        left_out = module.removeprefix(wheel.PACKAGE) in wheel.LEFT_OUT
+        assert (module + "c" in names) != left_out, module
+    for left_out in wheel.LEFT_OUT:
+        assert wheel.PACKAGE + left_out + "c" not in names
+        assert wheel.PACKAGE + left_out not in names
+    assert not [n for n in names if n.endswith("entry_points.txt")]
+    assert "runbook_core/data/runbook.toml" in names
+
+
+@pytest.mark.cpython_only
+def test_the_widget_needs_nothing_the_browser_wheel_leaves_out() -> None:
+    """runbook_core.widget, used as the engine uses it, imports no module the browser's wheel
+    leaves out, and no module it keeps names a data file it leaves out."""
+    code = (
+        "import json, sys; from runbook_core import widget; widget.info(); "
+        "widget.render(None, '2026-11-28T21:40:00Z', ''); "
+        "print(json.dumps(sorted(m for m in sys.modules if m.startswith('runbook_core'))))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    imported = set(json.loads(result.stdout))
+    left_out = {
+        "runbook_core." + name.removesuffix(".py").replace("/", ".")
+        for name in wheel.LEFT_OUT
+        if name.endswith(".py")
+    }
+    assert "runbook_core.view" in imported
+    assert not imported & left_out
+    data_left_out = [Path(name).name for name in wheel.LEFT_OUT if not name.endswith(".py")]
+    for module in imported:
+        source = Path(importlib.util.find_spec(module).origin).read_text("utf-8")
+        assert not [name for name in data_left_out if name in source], module
+
+
+def test_python_tag_and_wheel_names() -> None:
+    """Bytecode is for one Python: the tag says which; only a py3-none-any wheel is taken."""
+    assert wheel.python_tag("3.14.2") == "cp314"
+    with pytest.raises(BuildError, match="py3-none-any"):
+        wheel.repack("runbook_core-0.1.0-cp311-cp311-linux_x86_64.whl", b"", "cp314")
 
 
 # ------------------------------------------------------------------ the trimmed standard library
