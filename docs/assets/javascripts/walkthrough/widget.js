@@ -398,6 +398,9 @@ export class Widget {
   // actions to the newer record. Returns whether the action stands (saved or kept unsaved).
   async persist(reply, steps) {
     const all = [...this.pending, ...steps];
+    // The IC sees the result at once; saving follows (the record on screen is the truth, and a
+    // save that fails or meets another tab's change redraws what then stands).
+    if (steps.length && reply.view !== this.view) this.show(reply);
     for (let attempt = 0; ; attempt += 1) {
       const id = reply.record.incident_id;
       const fresh = id !== this.id;
