@@ -14,7 +14,8 @@ it at build time:
 - is reproducible: the same source wheel and Pyodide give the same bytes (members keep the
   source wheel's fixed dates), and publish.py names its folder after their hash.
 
-Cached by content in .cache/wheel-browser/; `python -m sitebuild wheel OUT_DIR` writes it.
+Cached by content in .cache/wheel-browser/ (the latest only); `python -m sitebuild wheel OUT_DIR`
+writes it.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import hashlib
 import io
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -123,13 +125,18 @@ def browser_wheel(root: Path, name: str, data: bytes) -> tuple[str, bytes]:
         + Path(__file__).read_bytes()
     ).hexdigest()[:16]
     cache = root / ".cache" / "wheel-browser" / key
-    cached = sorted(cache.glob("*.whl")) if cache.is_dir() else []
-    if len(cached) == 1:
-        return cached[0].name, cached[0].read_bytes()
+    for cached in cache.glob("*.whl"):
+        try:
+            return cached.name, cached.read_bytes()
+        except FileNotFoundError:  # pruned by another build meanwhile: make it again
+            break
     python = json.loads((pyodide_dir / "pyodide-lock.json").read_text("utf-8"))["info"]["python"]
     compiled = compile_zip(root, kept_files(data), "the runbook_core wheel for the browser")
     browser_name, browser_data = repack(name, compiled, python_tag(python))
     cache.mkdir(parents=True, exist_ok=True)
     (cache / (browser_name + ".tmp")).write_bytes(browser_data)
     (cache / (browser_name + ".tmp")).replace(cache / browser_name)
+    for old in cache.parent.iterdir():  # one per source wheel: `mkdocs serve` makes many
+        if old != cache:
+            shutil.rmtree(old, ignore_errors=True)
     return browser_name, browser_data
