@@ -1,6 +1,6 @@
 """Serve built sites on 127.0.0.1 the way a static host does, with the headers the site ships.
 
-    python tests/serve_site.py [DIRECTORY] [--port 8000] [--path /]
+    python tests/serve_site.py [DIRECTORY] [--port PORT] [--path /]
 
 Each site is mounted at a path ("/" or "/runbook/"); its responses get the headers of the
 `_headers` file the build wrote at its root, read as Netlify and Cloudflare Pages read it
@@ -164,7 +164,7 @@ def serve(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("directory", nargs="?", default="site")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=0, help="default: a free one")
     parser.add_argument("--path", default="/", help="where to mount it (default /)")
     args = parser.parse_args()
     server, thread = serve({args.path: args.directory}, args.port)

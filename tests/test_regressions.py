@@ -337,7 +337,7 @@ def test_escalation_is_required_not_logged_when_a_rollback_fails() -> None:
 def test_the_escalation_message_says_what_the_contact_needs_and_mentions_them() -> None:
     """It names the incident ID, the IC, what failed (the notes), the impact and what is being
     done, mentions the contact with the org's configured mention, and tells nobody to escalate
-    to themselves ("escalate immediately to the Head of Engineering", "@Head of Engineering")."""
+    to themselves ("escalate immediately to the <contact>", "@<contact name>")."""
     org = replace(ORG, escalation_mention="<!subteam^S123>")
     record = steps(
         failed_rollback(org),
