@@ -369,6 +369,9 @@ def test_engine_failure_says_so_and_points_to_the_template(
     assert error_ms - arrived_ms <= 2_000, (error_ms, arrived_ms)
     expect(root).to_have_attribute("data-last-error", re.compile(r"\w"))
     expect(page.locator("[data-engine-message]")).to_contain_text("could not start")
+    # Said once: no second notice repeating the failure for the calls that were waiting.
+    page.wait_for_timeout(500)
+    expect(page.locator("[data-notice]")).to_be_hidden()
     fallback = page.locator("[data-engine-fallback]")
     expect(fallback).to_be_visible()
     link = fallback.get_by_role("link", name="blank incident template")

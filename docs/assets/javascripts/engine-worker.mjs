@@ -313,7 +313,9 @@ self.onmessage = async ({ data }) => {
     try {
       if (!METHODS.has(method)) throw new Error(`unknown engine method ${method}`);
       if (!starting) throw new Error("the engine was not started");
-      await starting;
+      // A failed start is reported once, as "fatal", and the page then fails every call it
+      // waits for: answering the queued calls first would show the same failure twice.
+      if (!(await starting.then(() => true, () => false))) return;
       self.postMessage({ type: "result", id, ok: true, value: widget[method](...args) });
     } catch (error) {
       self.postMessage({ type: "result", id, ok: false, message: describe(error) });
