@@ -51,6 +51,9 @@ document.addEventListener("securitypolicyviolation", (event) => {
   }
 });
 
-if (window.document$) window.document$.subscribe(mount);
-else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mount);
+// Mounted in a task of its own, not inside Material's: together they made one long task that
+// blocked the page (measured: blocking 20 ms instead of 74-102 ms, the first input no later).
+const mountSoon = () => setTimeout(mount);
+if (window.document$) window.document$.subscribe(mountSoon);
+else if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", mountSoon);
 else mount();
