@@ -699,7 +699,9 @@ def next_deploy(site: Path, number: int) -> Path:
     deploy = site.with_name(f"{site.name}-deploy{number}")
     shutil.rmtree(deploy, ignore_errors=True)
     # Without the bench's own pages: the new service worker would take them in as site files.
-    shutil.copytree(site, deploy, ignore=lambda folder, _: ["__bench"] if folder == str(site) else [])
+    shutil.copytree(
+        site, deploy, ignore=lambda folder, _: ["__bench"] if folder == str(site) else []
+    )
     page = deploy / WALKTHROUGH.strip("/") / "index.html"
     html = page.read_text("utf-8")
     wheel = (deploy / published_paths(deploy)[1].lstrip("/")).resolve()
