@@ -70,6 +70,13 @@ TIMEOUT = 15_000  # ms: anything else
 def site_server() -> Iterator[SiteServer]:
     """The test server, on a free port of 127.0.0.1; sites are mounted on it by path (the built
     site at "/" by `built_site`, others by tests: `mount_site`)."""
+    with empty_server() as server:
+        yield server
+
+
+@contextmanager
+def empty_server() -> Iterator[SiteServer]:
+    """A server with no site yet, on a free port of 127.0.0.1, stopped on leaving."""
     server, thread = serve({}, port=0)
     try:
         yield server
@@ -241,14 +248,21 @@ def new_context(browser: Browser, guard: Guard, site: str, **options) -> Browser
     return context
 
 
-@pytest.fixture
-def context(browser: Browser, site: str, guard: Guard) -> Iterator[BrowserContext]:
-    context = new_context(browser, guard, site)
+@contextmanager
+def guarded(browser: Browser, guard: Guard, site: str, **options) -> Iterator[BrowserContext]:
+    """A guarded context for the site at URL `site`, checked when it closes."""
+    context = new_context(browser, guard, site, **options)
     try:
         yield context
     finally:
         context.close()
     guard.check()
+
+
+@pytest.fixture
+def context(browser: Browser, site: str, guard: Guard) -> Iterator[BrowserContext]:
+    with guarded(browser, guard, site) as context:
+        yield context
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
@@ -30,10 +29,11 @@ from tests.browser_support import (  # noqa: E402
     decide,
     declare,
     deployment_name,
+    empty_server,
+    guarded,
     in_site,
     mitigate,
     mount_site,
-    new_context,
     open_walkthrough,
     stored_record,
     take_command,
@@ -43,7 +43,6 @@ from tests.browser_support import (  # noqa: E402
     widget,
 )
 from tests.helpers import ROOT  # noqa: E402
-from tests.serve_site import serve  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -56,13 +55,8 @@ def pages_server() -> Iterator[SiteServer]:
     """An origin of project sites, as GitHub Pages gives an organisation (org.github.io/NAME/),
     on a free port: the sites are mounted by path. Not the root site's origin, whose own
     runbook/ folder the /runbook/ deployment would hide."""
-    server, thread = serve({}, port=0)
-    try:
+    with empty_server() as server:
         yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -76,17 +70,6 @@ def runbook2_site(pages_server: SiteServer, tmp_path_factory: pytest.TempPathFac
     """A second deployment on the same origin, at /runbook2/ (another build: its own version),
     by another team: built with its own org file (RUNBOOK_ORG)."""
     return mount_site(pages_server, OTHER_PATH, tmp_path_factory.mktemp("runbook2"), SECOND_ORG)
-
-
-@contextmanager
-def guarded(browser: Browser, guard: Guard, site: str, **options) -> Iterator[BrowserContext]:
-    """A guarded context for the site at URL `site`, checked when it closes."""
-    context = new_context(browser, guard, site, **options)
-    try:
-        yield context
-    finally:
-        context.close()
-    guard.check()
 
 
 @pytest.fixture
