@@ -596,15 +596,21 @@ class Bench:
             context.close()
             self.server.wait_idle()
 
-    def repeat(self) -> None:
-        """Second visit in a persistent profile (HTTP cache, code caches, localStorage kept)."""
-        profile = tempfile.mkdtemp(prefix="runbook-bench-profile-")
+    def persistent(self, profile: str) -> BrowserContext:
+        """A browser with a profile folder that outlives its pages (caches, storage), watched
+        like the others."""
         context = self.playwright.chromium.launch_persistent_context(
             profile, bypass_csp=BYPASS_CSP, **launch_options(self.playwright)
         )
+        context.add_init_script(INIT_SCRIPT)
+        context.set_default_timeout(TIMEOUT)
+        return context
+
+    def repeat(self) -> None:
+        """Second visit in a persistent profile (HTTP cache, code caches, localStorage kept)."""
+        profile = tempfile.mkdtemp(prefix="runbook-bench-profile-")
+        context = self.persistent(profile)
         try:
-            context.add_init_script(INIT_SCRIPT)
-            context.set_default_timeout(TIMEOUT)
             first = context.new_page()
             first.goto(self.origin + WALKTHROUGH, wait_until="commit")
             wait_engine(first)
@@ -630,12 +636,8 @@ class Bench:
         service worker, localStorage): after one visit (the engine ready, the offline copy and
         the engine snapshot written), and after `deploys` successive deploys visited once each."""
         profile = tempfile.mkdtemp(prefix="runbook-bench-storage-")
-        context = self.playwright.chromium.launch_persistent_context(
-            profile, bypass_csp=BYPASS_CSP, **launch_options(self.playwright)
-        )
+        context = self.persistent(profile)
         try:
-            context.add_init_script(INIT_SCRIPT)
-            context.set_default_timeout(TIMEOUT)
             usage = []
             for files, version in deploys:
                 self.server.files = files

@@ -409,9 +409,13 @@ def test_a_symlinked_state_file_is_written_through(capsys, tmp_path: Path) -> No
     assert sorted(p.name for p in tmp_path.iterdir()) == ["incident.json", "real"]  # no temp left
 
 
+# The CLI as a separate process, as a shell or a script runs it.
+CLI = [sys.executable, "-m", "runbook_core"]
+
+
 def _cli(*argv: str, **kwargs) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "runbook_core", *argv],
+        [*CLI, *argv],
         capture_output=True,
         text=True,
         encoding="utf-8",
@@ -430,9 +434,7 @@ def test_concurrent_applies_on_one_file_lose_nothing(tmp_path: Path) -> None:
     processes = [
         subprocess.Popen(
             [
-                sys.executable,
-                "-m",
-                "runbook_core",
+                *CLI,
                 "apply",
                 "--state",
                 str(state),
@@ -461,9 +463,7 @@ def test_a_closed_stdin_descriptor_exits_2(tmp_path: Path) -> None:
             "sh",
             "-c",
             'exec "$0" "$@" <&-',
-            sys.executable,
-            "-m",
-            "runbook_core",
+            *CLI,
             "apply",
             "--state",
             str(state),
