@@ -53,7 +53,7 @@ help:
 	@echo "make nginx-conf  write deploy/nginx.conf from a build for $(NGINX_EXAMPLE_URL)"
 	@echo "make bench   setup, then the load benchmark (BENCH_ARGS=\"--runs 3\" to pass options)"
 	@echo "make golden  rewrite the golden files from the code (then review git diff)"
-	@echo "make lint    ruff check + ruff format --check"
+	@echo "make lint    ruff check + ruff format --check, mypy --strict, ESLint"
 	@echo "make clean   remove .cache/, site/ and node_modules/ (keeps .venv)"
 
 # ---------------------------------------------------------------- set-up
@@ -74,7 +74,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@
 
 node_modules/.installed: package.json package-lock.json
-	$(call section,set-up: npm ci (pyodide))
+	$(call section,set-up: npm ci (Pyodide; axe-core and ESLint for the tests and lint))
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
@@ -164,9 +164,13 @@ bench: setup
 golden: python-env
 	$(PY) -m tests.golden
 
-lint: python-env
+# ruff, then the type checker (mypy, configured in pyproject.toml), then ESLint
+# (eslint.config.js) on every JavaScript file.
+lint: python-env node-env
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
+	node_modules/.bin/eslint --max-warnings 0 .
 
 clean:
 	rm -rf $(CACHE) site node_modules

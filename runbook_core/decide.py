@@ -80,7 +80,7 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
     check_answers(answers, runbook)
     impact = runbook.group("impact")
     # An unanswered impact question means impact is not determined yet (runbook section 5).
-    seen = {q.id: answers.get(q.id) or "unknown" for q in impact}
+    seen: dict[str, str | None] = {q.id: answers.get(q.id) or "unknown" for q in impact}
     seen.update({k: v for k, v in answers.items() if k not in seen})
     default = runbook.default_reason
 
@@ -110,9 +110,9 @@ def recommend(answers: Answers, runbook: Runbook | None = None) -> Recommendatio
     unmet = [c for c in runbook.conditions if c not in met]
     # Cite the conditions the answers actually fail; unanswered ones only when nothing else fails.
     answered = [c for c in unmet if all(seen.get(q) is not None for q in c.requires)]
-    unmet = [Reason(c.section, _fill(c.unmet, seen, runbook)) for c in answered or unmet]
+    why = [Reason(c.section, _fill(c.unmet, seen, runbook)) for c in answered or unmet]
     return Recommendation(
-        runbook.default_action, False, "default", (Reason(default.section, default.text), *unmet)
+        runbook.default_action, False, "default", (Reason(default.section, default.text), *why)
     )
 
 

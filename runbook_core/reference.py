@@ -13,7 +13,7 @@ from . import markdown as md
 from .config import OrgConfig, load_org
 from .decide import NOT_IN_RUNBOOK, recommend, relevant_fix_forward_questions
 from .rules import Runbook, load_runbook
-from .table import load_table
+from .table import FieldSpec, load_table
 
 
 def _link(runbook: Runbook, section: str | None, from_page: str) -> str:
@@ -149,7 +149,7 @@ def guards_list() -> str:
     return "\n".join(out)
 
 
-def _field_type(f) -> str:
+def _field_type(f: FieldSpec) -> str:
     from .record import choices
 
     if f.type == "choice" and f.of == "questions":
@@ -193,7 +193,7 @@ def actions_reference() -> str:
     return "\n".join(out)
 
 
-def _example(f) -> object:
+def _example(f: FieldSpec) -> object:
     from .record import choices
 
     if f.type == "choice" and f.of == "questions":

@@ -146,7 +146,7 @@ def parse_template(template: str, source: str = TEMPLATE_FILE) -> tuple[Part, ..
             if i + 1 >= len(lines) or not re.match(r"^\|(\s*:?-+:?\s*\|)+\s*$", lines[i + 1]):
                 raise DataFileError(source, f"line {i + 1}", "a table header followed by | --- |")
             header = tuple(_cells(line))
-            rows: list = []
+            rows: list[tuple[tuple[Span, ...], ...] | str] = []
             i += 2
             while i < len(lines) and (
                 lines[i].startswith("|") or PLACEHOLDER.fullmatch(lines[i].strip())
@@ -159,8 +159,8 @@ def parse_template(template: str, source: str = TEMPLATE_FILE) -> tuple[Part, ..
                             source, f"line {i + 1}", f"{len(header)} cells like its header"
                         )
                     rows.append(tuple(spans(c) for c in cells))
-                else:
-                    rows.append(PLACEHOLDER.fullmatch(row).group(1))
+                elif placeholder := PLACEHOLDER.fullmatch(row):
+                    rows.append(placeholder.group(1))
                 i += 1
             parts.append(Table(header, tuple(rows)))
         elif slot := PLACEHOLDER.fullmatch(line.strip()):

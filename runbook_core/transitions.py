@@ -13,7 +13,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from .decide import recommend
 from .derive import (
@@ -61,16 +61,16 @@ def _text(spec: FieldSpec, value: Any) -> str:
         check_text(value, spec.name, MAX_TEXT * 5)
     except RecordError as exc:
         raise InvalidInput(spec.name, exc.problem) from None
-    value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if spec.type in ("line", "name", "url"):
-        value = " ".join(value.split())  # one line
-    if spec.max is not None and len(value) > spec.max:
+        text = " ".join(text.split())  # one line
+    if spec.max is not None and len(text) > spec.max:
         raise InvalidInput(
             spec.name,
-            f"is {len(value)} characters; the limit is {spec.max}. Shorten it or link to the "
+            f"is {len(text)} characters; the limit is {spec.max}. Shorten it or link to the "
             "full text",
         )
-    return value
+    return text
 
 
 def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
@@ -139,7 +139,7 @@ def _choice(spec: FieldSpec, value: Any) -> str:
     )
     if value is None or value == "":
         raise InvalidInput(spec.name, f"is required; choose one of: {', '.join(allowed)}")
-    if value not in allowed:
+    if not isinstance(value, str) or value not in allowed:
         shown = repr(value)[:60] if isinstance(value, str) else type(value).__name__
         raise InvalidInput(
             spec.name, f"{shown} is not allowed; choose one of: {', '.join(allowed)}"
@@ -175,7 +175,7 @@ def _answer(values: Values, raw: Any) -> str:
     question = load_runbook().question(values["question"])
     if raw is None or raw == "":
         raise InvalidInput("value", f"is required; choose one of: {', '.join(question.values)}")
-    if raw not in question.values:
+    if not isinstance(raw, str) or raw not in question.values:
         shown = repr(raw)[:60] if isinstance(raw, str) else type(raw).__name__
         raise InvalidInput(
             question.id,
@@ -289,7 +289,9 @@ def mitigation_follows_decision(record: Record, values: Values, now: str) -> Ref
             "the hotfix failed and the runbook does not cover that: its default is to roll back. "
             "Another hotfix needs a written reason",
         )
-    if record.decision is None or record.decision.action != chosen:
+    if record.decision is None:  # decision_current refuses first
+        return decision_current(record, now)
+    if record.decision.action != chosen:
         return Refusal(
             "deviation_reason",
             f"the decision is to {runbook.action_labels[record.decision.action].lower()}: decide "
@@ -442,9 +444,9 @@ def check(record: Record, action: Any, now: str) -> tuple[ActionSpec, Values]:
     for name in spec.guards:
         guard = GUARDS[name]
         if table.guards[name].kind == "state":
-            refusal = guard(record, now)  # type: ignore[call-arg]
+            refusal = cast(StateGuard, guard)(record, now)
         else:
-            refusal = guard(record, values, now)  # type: ignore[call-arg]
+            refusal = cast(InputGuard, guard)(record, values, now)
         if refusal:
             raise InvalidInput(refusal.field, refusal.message)
     return spec, values
@@ -458,6 +460,6 @@ def allowed_now(record: Record, now: str) -> dict[str, dict[str, Any]]:
         refusal = phase_refusal(spec, record)
         for name in spec.guards:
             if refusal is None and table.guards[name].kind == "state":
-                refusal = GUARDS[name](record, now)  # type: ignore[call-arg]
+                refusal = cast(StateGuard, GUARDS[name])(record, now)
         out[kind] = {"allowed": refusal is None, "why_not": refusal.message if refusal else ""}
     return out

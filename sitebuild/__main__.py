@@ -6,6 +6,7 @@ import argparse
 import re
 import shutil
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -83,7 +84,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m sitebuild", description=__doc__)
     steps = parser.add_subparsers(dest="step", required=True, metavar="STEP")
 
-    def add(name: str, run, help: str, site: bool = True) -> argparse.ArgumentParser:  # noqa: A002
+    def add(
+        name: str,
+        run: Callable[[argparse.Namespace], None],
+        help: str,  # noqa: A002
+        site: bool = True,
+    ) -> argparse.ArgumentParser:
         sub = steps.add_parser(name, help=help, description=help)
         if site:
             sub.add_argument("site", type=_site, metavar="SITE_DIR", help="a built site")

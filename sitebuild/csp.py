@@ -116,7 +116,9 @@ def pages(site_dir: Path) -> list[Path]:
 
 def policy_for(site_dir: Path) -> Policy:
     """The policy for every page of the built site; BuildError if a page needs an exception."""
-    scripts, styles, problems = set(), set(), []
+    scripts: set[str] = set()
+    styles: set[str] = set()
+    problems: list[str] = []
     for page in pages(site_dir):
         parser = _InlineCode()
         parser.feed(page.read_text("utf-8"))

@@ -15,6 +15,7 @@ import fnmatch
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 from sitebuild import BuildError, headers
@@ -45,7 +46,7 @@ def _not_cached(site_dir: Path) -> tuple[str, ...]:
     return (*NOT_CACHED, LUNR_LANGUAGES) if english_only else NOT_CACHED
 
 
-def manifest(site_dir: Path) -> dict:
+def manifest(site_dir: Path) -> dict[str, Any]:
     """{"version": hash of all entries, "files": [[url, integrity], ...] (sorted by path),
     "immutable": [regex, ...]}."""
     skip = _not_cached(site_dir)
@@ -72,4 +73,4 @@ def write_service_worker(site_dir: str | Path) -> str:
     built = manifest(site_dir)
     code = source.replace(PLACEHOLDER, json.dumps(built, separators=(",", ":")))
     (site_dir / SERVICE_WORKER).write_text(code, "utf-8")
-    return built["version"]
+    return str(built["version"])

@@ -55,7 +55,7 @@ def pyodide_version(pyodide_dir: Path) -> str:
             f"{pyodide_dir} is missing {', '.join(missing)}: the site publishes its own Pyodide "
             "from the npm package. Run `npm ci` (or `make build`, which runs it)."
         )
-    return json.loads((pyodide_dir / "package.json").read_text("utf-8"))["version"]
+    return str(json.loads((pyodide_dir / "package.json").read_text("utf-8"))["version"])
 
 
 def build_wheel(root: Path) -> tuple[str, bytes]:

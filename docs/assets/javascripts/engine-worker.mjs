@@ -254,7 +254,7 @@ async function start(init) {
     try {
       ({ loadPyodide } = await import(new URL("pyodide.mjs", pyodideURL).href));
     } catch (error) {
-      throw new Error(`could not load Pyodide from ${pyodideURL} (${describe(error)})`);
+      throw new Error(`could not load Pyodide from ${pyodideURL} (${describe(error)})`, { cause: error });
     }
     mark("imported");
     const saved = await snapshot;
@@ -279,7 +279,7 @@ async function start(init) {
   try {
     widget = pyodide.pyimport("runbook_core.widget");
   } catch (error) {
-    throw new Error(`the runbook_core package did not load from ${wheelURL} (${describe(error)})`);
+    throw new Error(`the runbook_core package did not load from ${wheelURL} (${describe(error)})`, { cause: error });
   }
   const info = JSON.parse(widget.info());
   // Warm up: the first call reads and validates the runbook's data files.

@@ -48,7 +48,7 @@ function copyWithTextarea(text, returnFocus) {
   area.setAttribute("aria-hidden", "true");
   document.body.append(area);
   area.select();
-  let copied = false;
+  let copied;
   try {
     copied = document.execCommand("copy");
   } catch {

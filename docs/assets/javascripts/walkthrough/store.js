@@ -67,7 +67,7 @@ export class Store {
     const incidents = [];
     const unreadable = [];
     if (!local) return { incidents, unreadable, available: false };
-    let keys = [];
+    let keys;
     try {
       keys = Array.from({ length: local.length }, (_, i) => local.key(i));
     } catch {

@@ -22,12 +22,8 @@ const ID_HASH = /^#(INC-[0-9A-Z-]{1,40})$/;
 
 // Serialises everything that reads or writes the record, across instant navigations.
 let queue = Promise.resolve();
-let queued = 0;
 function enqueue(task) {
-  queued += 1;
-  const run = queue.then(task).finally(() => {
-    queued -= 1;
-  });
+  const run = queue.then(task);
   queue = run.catch(() => {});
   return run;
 }
@@ -795,7 +791,7 @@ export class Widget {
         return;
       }
       const id = reply.record.incident_id;
-      let local = null;
+      let local;
       try {
         local = this.store.read(id);
       } catch {
@@ -828,7 +824,7 @@ export class Widget {
       if (!result.ok) {
         this.showError(scope, { field: "record", message: `${file.name} was not imported: ` +
           ("conflict" in result ? "another tab changed it just now; try again"
-            : SAVE_PROBLEMS[result.error.kind]?.join(" ") || result.error.message) });
+            : this.saveProblemWords(result.error).join(" ")) });
         return;
       }
       if (id === this.id) {
