@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import InvalidInput
-from .rules import Runbook, load_runbook
+from .rules import NOT_IN_RUNBOOK, Runbook, load_runbook
 
 Answers = Mapping[str, "str | None"]
 
@@ -43,9 +43,6 @@ class Recommendation:
                 for r in self.reasons
             ],
         }
-
-
-NOT_IN_RUNBOOK = "not in the runbook"
 
 
 def section_title(runbook: Runbook, section: str | None) -> str:

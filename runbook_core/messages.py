@@ -171,7 +171,8 @@ def declaration_message(record: Record) -> str:
         summary=_common(record)["summary"],
         incident_id=_common(record)["incident_id"],
         time=hhmm(record.declared_at),
-        declared_by=one_line(record.declared_by) or "the IC",
+        # 3.1: whoever noticed it first declares (the IC is established after).
+        declared_by=one_line(record.declared_by) or "the first person to notice",
     )
 
 

@@ -11,8 +11,8 @@ import json
 
 from . import markdown as md
 from .config import OrgConfig, load_org
-from .decide import NOT_IN_RUNBOOK, recommend, relevant_fix_forward_questions
-from .rules import Runbook, load_runbook
+from .decide import recommend, relevant_fix_forward_questions
+from .rules import NOT_IN_RUNBOOK, Runbook, load_runbook
 from .table import FieldSpec, load_table
 
 
@@ -140,12 +140,15 @@ def transitions_table(
     return "\n".join(lines)
 
 
-def guards_list() -> str:
+def guards_list(from_page: str = "reference/actions.md", runbook: Runbook | None = None) -> str:
+    """Every guard with what it checks and, where it enforces one, the runbook section."""
+    runbook = runbook or load_runbook()
     out = []
     for guard in load_table().guards.values():
         anchor = guard.id.replace("_", "-")
         target = f'<span id="guard-{anchor}"></span>'
-        out.append(f"- {target}{_code(guard.id)} ({guard.kind}): {md.inline(guard.doc)}")
+        cited = f" ({_link(runbook, guard.section, from_page)})" if guard.section else ""
+        out.append(f"- {target}{_code(guard.id)} ({guard.kind}): {md.inline(guard.doc)}{cited}")
     return "\n".join(out)
 
 

@@ -94,6 +94,10 @@ class Condition:
     unmet: str
 
 
+# What a citation says where the runbook is silent (the data files may write it as a section).
+NOT_IN_RUNBOOK = "not in the runbook"
+
+
 @dataclass(frozen=True)
 class FailureMode:
     id: str

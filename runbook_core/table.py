@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from .rules import _Reader, load_runbook
+from .rules import NOT_IN_RUNBOOK, Runbook, _Reader, load_runbook
 
 TABLE_FILE = "data/transitions.toml"
 FIELD_TYPES = (
@@ -31,6 +31,7 @@ FIELD_TYPES = (
 INDEXED = ("timeline", "follow_ups")
 BUILT_IN_CHOICES = ("actions", "questions")
 GUARD_KINDS = ("state", "input")
+ACTION_KEYS = set("type title section cites phases why_not guards effect fields".split())
 DEFAULT_MAX = {"line": 500, "text": 20_000, "name": 200, "url": 2000}
 
 
@@ -56,18 +57,21 @@ class GuardSpec:
     id: str
     kind: str
     doc: str
+    section: str | None = None  # the section its messages cite; None: they cite none
+    cites: str = ""  # words of that section that say it (tests/test_citations.py checks)
 
 
 @dataclass(frozen=True)
 class ActionSpec:
     type: str
     title: str
-    section: str
+    section: str | None  # None: not in the runbook
     phases: tuple[str, ...]
     why_not: str
     guards: tuple[str, ...]
     effect: str
     fields: tuple[FieldSpec, ...]
+    cites: str = ""  # words of the section that say it (tests/test_citations.py checks)
 
     def field(self, name: str) -> FieldSpec:
         for spec in self.fields:
@@ -91,6 +95,26 @@ class Table:
 
     def label(self, vocabulary: str, value: str) -> str:
         return self.vocabulary[vocabulary].get(value, value)
+
+
+def _citation(
+    r: _Reader, item: dict[str, object], path: str, runbook: Runbook, required: bool
+) -> tuple[str | None, str]:
+    """(section, cites): a section of the runbook with the words of it that say so, or (None,
+    "") for an explicit "not in the runbook"."""
+    if "section" not in item and not required:
+        return None, ""
+    section = r.text(item, "section", path)
+    if section == NOT_IN_RUNBOOK:
+        if "cites" in item:
+            raise r.fail(f"{path}.cites", "no cites: the section is not in the runbook")
+        return None, ""
+    if section not in runbook.sections:
+        raise r.fail(
+            f"{path}.section",
+            f"one of the runbook sections {sorted(runbook.sections)} or {NOT_IN_RUNBOOK!r}",
+        )
+    return section, r.text(item, "cites", path)
 
 
 def parse_table(text: str, source: str = TABLE_FILE) -> Table:
@@ -124,35 +148,28 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
     if not needed <= set(vocabulary):
         raise r.fail("vocabulary", f"the vocabularies {sorted(needed)}")
 
+    runbook = load_runbook()
     guards = {}
     for gid, item in r.table(r.get(raw, "guards", ""), "guards").items():
         path = f"guards.{gid}"
         item = r.table(item, path)
-        r.only(item, {"kind", "doc"}, path)
+        r.only(item, {"kind", "doc", "section", "cites"}, path)
         kind = r.text(item, "kind", path)
         if kind not in GUARD_KINDS:
             raise r.fail(f"{path}.kind", f"one of {list(GUARD_KINDS)}")
-        guards[gid] = GuardSpec(gid, kind, r.text(item, "doc", path))
+        section, cites = _citation(r, item, path, runbook, required=False)
+        guards[gid] = GuardSpec(gid, kind, r.text(item, "doc", path), section, cites)
 
-    runbook = load_runbook()
     choices = set(vocabulary) | set(BUILT_IN_CHOICES)
     actions: dict[str, ActionSpec] = {}
     for i, item in enumerate(r.array(raw, "actions", "")):
         path = f"actions[{i}]"
         item = r.table(item, path)
-        r.only(
-            item,
-            {"type", "title", "section", "phases", "why_not", "guards", "effect", "fields"},
-            path,
-        )
+        r.only(item, ACTION_KEYS, path)
         kind = r.text(item, "type", path)
         if kind in actions:
             raise r.fail(f"{path}.type", f"a type not used before ({kind!r} is)")
-        section = r.text(item, "section", path)
-        if section not in runbook.sections:
-            raise r.fail(
-                f"{path}.section", f"one of the runbook sections {sorted(runbook.sections)}"
-            )
+        section, cites = _citation(r, item, path, runbook, required=True)
         allowed = r.array(item, "phases", path)
         for p in allowed:
             if p not in phase_ids:
@@ -200,6 +217,7 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
             tuple(named),
             r.text(item, "effect", path),
             tuple(fields),
+            cites,
         )
     return Table(tuple(phases), vocabulary, guards, actions)
 

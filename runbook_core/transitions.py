@@ -233,6 +233,15 @@ def read_fields(spec: ActionSpec, action: Mapping[str, Any], record: Record, now
 # (record, now); input guards take (record, values, now).
 
 
+def _see(guard: str) -> str:
+    """The runbook section a guard enforces, as its messages cite it ("runbook 3.1"), from its
+    entry in the table."""
+    section = load_table().guards[guard].section
+    if section is None:
+        raise KeyError(f"transitions.toml: guards.{guard} cites no section")
+    return f"runbook {section}" if "." in section else f"runbook section {section}"
+
+
 def no_ic_yet(record: Record, now: str) -> Refusal | None:
     if record.ic:
         return Refusal(
@@ -243,7 +252,7 @@ def no_ic_yet(record: Record, now: str) -> Refusal | None:
 
 def has_ic(record: Record, now: str) -> Refusal | None:
     if not record.ic:
-        return Refusal("to", "nobody has taken command yet: take command first (runbook 3.1)")
+        return Refusal("to", f"nobody has taken command yet: take command first ({_see('has_ic')})")
     return None
 
 
@@ -260,14 +269,18 @@ def deviation_reason_for_fix_forward(record: Record, values: Values, now: str) -
         return None
     return Refusal(
         "deviation_reason",
-        "the runbook does not permit fix forward for these answers (3.2): write why you deviate "
-        "from it, or roll back",
+        "the runbook does not permit fix forward for these answers "
+        f"({_see('deviation_reason_for_fix_forward')}): write why you deviate from it, or roll "
+        "back",
     )
 
 
 def decision_current(record: Record, now: str) -> Refusal | None:
     if record.decision is None:
-        return Refusal("action", "decide between roll back and fix forward first (runbook 3.2)")
+        return Refusal(
+            "action",
+            f"decide between roll back and fix forward first ({_see('decision_current')})",
+        )
     if decision_stale(record):
         return Refusal(
             "action",
@@ -304,7 +317,8 @@ def escalation_recorded(record: Record, now: str) -> Refusal | None:
     if escalation_required(record):
         return Refusal(
             "escalation",
-            "the rollback failed: escalate (runbook section 5) and record it before resolving",
+            f"the rollback failed: escalate ({_see('escalation_recorded')}) and record it before "
+            "resolving",
         )
     return None
 
