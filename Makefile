@@ -128,8 +128,6 @@ stdlib-keep: setup
 
 # The browser fixtures (tests/browser_support.py) build and serve the site themselves, on a
 # free port, so they run beside `make serve` or another site.
-# TODO(browser tests): exit 5 ("no tests collected") is tolerated only until the first
-# @pytest.mark.browser test lands; then remove the tolerance so a lost browser suite fails CI.
 test-browser: setup
 	$(call section,[3/3] browser tests: pytest -m browser (headless Debian chromium))
 	@$(PY) -m pytest --ignore=tests/pyodide -m browser --junitxml=$(REPORTS)/browser.xml

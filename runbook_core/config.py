@@ -16,21 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataFileError
+from .rules import WORDS as WORDS  # the org words, declared beside the texts that use them
+from .rules import load_runbook
 
 ORG_FILE = "data/org.toml"
 ORG_ENV = "RUNBOOK_ORG"  # path of a team's org file, for the site build and the CLI
 # A Slack mention: @handle, or the <!subteam^ID>, <@USER>, <!here>-style escapes.
 MENTION = re.compile(r"^(@[\w.\-]+|<[!@#][\w^|.\- ]+>)$")
-
-
-# The words texts may use as {placeholders} (runbook.toml's failure modes and outcomes).
-WORDS = (
-    "organisation",
-    "channel",
-    "escalation_contact",
-    "escalation_mention",
-    "status_update_interval_minutes",
-)
 
 
 @dataclass(frozen=True)
@@ -129,8 +121,6 @@ def load_org(path: str | Path | None = None) -> OrgConfig:
 
 
 def check_severity_labels(org: OrgConfig, source: str) -> OrgConfig:
-    from .rules import load_runbook  # the rules read WORDS from here: imported when used
-
     known = {rule.id for rule in load_runbook().severity}
     for key in org.severity_labels:
         if key not in known:

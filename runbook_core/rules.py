@@ -13,7 +13,6 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
-from .config import WORDS
 from .errors import DataFileError
 
 RUNBOOK_FILE = "data/runbook.toml"
@@ -93,6 +92,16 @@ class Condition:
     met: str
     unmet: str
 
+
+# The organisation's words (config.OrgConfig has one field for each) that runbook.toml's texts
+# may use as {placeholders}. Declared here, where the texts are read: config imports this module.
+WORDS = (
+    "organisation",
+    "channel",
+    "escalation_contact",
+    "escalation_mention",
+    "status_update_interval_minutes",
+)
 
 # What a citation says where the runbook is silent (the data files may write it as a section).
 NOT_IN_RUNBOOK = "not in the runbook"

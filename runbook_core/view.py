@@ -28,7 +28,7 @@ from .derive import (
 )
 from .formats import FORMAT_NAMES, FORMATS
 from .messages import previews
-from .record import Impact, Record, parse_time
+from .record import Impact, Record
 from .rules import Runbook, load_runbook
 from .table import load_table
 from .ticket import render_ticket
@@ -62,7 +62,6 @@ def recommendation_view(
         "action": rec.action,
         "label": runbook.action_labels[rec.action],
         "fix_forward_permitted": rec.fix_forward_permitted,
-        "rule": rec.rule,
         "reasons": reasons,
         "severity": severity(Record(impact=_impact(answers, runbook)), runbook, org),
         "ask_fix_forward": list(relevant_fix_forward_questions(answers, runbook)),
@@ -222,7 +221,6 @@ def view(
                 "started_at": last.started_at,
             },
             "next_action": upcoming,
-            "next_label": runbook.action_labels[upcoming],
             # Starting the next one needs a written reason (a hotfix against the default).
             "next_needs_reason": mitigation_follows_decision(record, {"action": upcoming}, now)
             is not None,
@@ -243,8 +241,6 @@ def view(
         "major_incident": major_incident(record),
         "escalation": {
             "required": escalation_required(record),
-            "contact": org.escalation_contact,
-            "mention": org.mention(),
             "records": [
                 {
                     "at": e.at,
@@ -254,7 +250,6 @@ def view(
                 }
                 for e in record.escalations
             ],
-            "awaiting_acknowledgement": any(e.acknowledged_at is None for e in record.escalations),
         },
         "resolved": record.resolution is not None,
         "resolution": None
@@ -263,10 +258,8 @@ def view(
             "at": record.resolution.at,
             "details": record.resolution.details,
             "data_lost": record.resolution.data_lost,
-            "data_lost_label": table.label("data_lost", record.resolution.data_lost),
         },
         "next_update_due": due,
-        "update_overdue": due is not None and parse_time(now) > parse_time(due),
         "messages": messages,
         "communications": [
             {"at": c.at, "kind": c.kind, "label": table.label("message_kind", c.kind)}
@@ -347,7 +340,6 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "ic_default": runbook.ic_default_reason.text,
             "ic_unavailable": runbook.ic_unavailable_reason.text,
             "rollback_fails": runbook.outcomes["roll_back_failed"].text.format(**org.as_dict()),
-            "hotfix_fails": runbook.outcomes["fix_forward_failed"].text,
         },
         "formats": [{"value": name, "label": label} for name, label in FORMAT_NAMES.items()],
         "initial": {
@@ -355,6 +347,5 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "actions": allowed_now(empty, "2000-01-01T00:00:00Z"),
             "ticket": render_ticket(empty, org, runbook),
         },
-        "answer_order": [q.id for q in runbook.questions],
         "decisions": decision_table(runbook, org),
     }

@@ -645,7 +645,7 @@ export class Widget {
     const sent = {};
     for (const control of form.elements) {
       const name = control.name;
-      if (!name || control.type === "submit" || control.hasAttribute("data-ui-only")) continue;
+      if (!name || control.type === "submit") continue;
       if (control.closest("[hidden]") && control.type !== "hidden") continue; // not asked now
       let value;
       if (control.type === "radio") {
