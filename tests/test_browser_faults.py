@@ -25,6 +25,7 @@ from tests.browser_support import (  # noqa: E402
     copy,
     decide,
     declare,
+    error_for,
     export,
     form,
     import_file,
@@ -225,6 +226,29 @@ def test_import_asks_before_replacing_newer_work_and_never_touches_another_incid
     assert len(dialogs) == 2  # nothing of the open incident to replace: not asked
     assert stored_record(page, inc) == replaced
     assert stored_record(page, other["incident_id"]) == other
+
+
+def test_import_into_full_storage_says_why_and_changes_nothing(
+    page: Page, guard: Guard, tmp_path: Path
+) -> None:
+    """An import that storage cannot take is refused with the page's own words for the save
+    problem (it once named a deleted constant: a ReferenceError, no message at all), and the
+    open incident is kept."""
+    page.add_init_script(STORAGE_FULL)
+    open_walkthrough(page)
+    declare(page, "Search returns nothing")
+    inc = incident_id(page)
+    kept = stored_record(page)
+    page.evaluate("window.__storageFull = true")
+    other = json.loads((EXAMPLES / "fix-forward.json").read_text("utf-8"))
+    import_file(page, tmp_path, "fix-forward.json", json.dumps(other))
+    error = error_for(step(page, "ticket"), "record")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("fix-forward.json was not imported")
+    full = widget(page).locator('[data-save-problems] [data-kind="full"]')
+    expect(error).to_contain_text(full.get_attribute("data-short") or "(no words)")
+    assert stored_record(page, other["incident_id"]) is None
+    assert stored_record(page, inc) == kept and incident_id(page) == inc
 
 
 def test_a_killed_worker_is_restarted_and_the_pending_action_lands(page: Page) -> None:
