@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
@@ -17,6 +18,7 @@ import signal
 import stat
 import sys
 import tempfile
+import textwrap
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -24,18 +26,28 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
+from . import markdown as md
 from .actions import apply
 from .config import ORG_ENV, OrgConfig, load_org
 from .decide import recommend, relevant_fix_forward_questions, section_title
-from .derive import FUTURE_TOLERANCE, escalation_required, in_future, message_due, status
+from .derive import (
+    FUTURE_TOLERANCE,
+    escalation_required,
+    in_future,
+    message_due,
+    phase,
+    status,
+)
 from .errors import InvalidInput, RecordError, RunbookError
 from .formats import FORMAT_NAMES
 from .messages import all_messages
-from .record import Record, load_json, normalise_time, record_from_json, utc_iso
+from .record import Record, choices, load_json, normalise_time, record_from_json, utc_iso
 from .rules import load_runbook
-from .table import load_table
+from .table import FieldSpec, load_table
 from .ticket import render_ticket
+from .transitions import allowed_now
 
+HELP_WIDTH = 79
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h): an error nobody raised on purpose
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
@@ -51,8 +63,20 @@ class UsageError(Exception):
     """Bad input from the command line or a file it names; printed, exit code 2."""
 
 
+class Refused(UsageError):
+    """An action the state machine refused: which one, the field and the guard's message."""
+
+    def __init__(self, message: str, number: int, kind: str | None, exc: InvalidInput) -> None:
+        super().__init__(message)
+        self.number, self.kind, self.field, self.problem = number, kind, exc.field, exc.problem
+
+
 class Interrupted(Exception):
     """Ctrl-C, with what became of the file being written; printed, exit code 130."""
+
+    def __init__(self, message: str, saved: bool = False) -> None:
+        super().__init__(message)
+        self.saved = saved
 
 
 class _Held:
@@ -141,7 +165,13 @@ def build_parser() -> argparse.ArgumentParser:
             choices=_choices(q.id),
             help=q.prompt,
         )
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: the recommendation and its reasons; json: one object with the action, "
+        "whether fix forward is permitted and the reasons with their runbook sections",
+    )
 
     p = sub.add_parser("ticket", parents=[org], help="print the filled incident ticket")
     p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
@@ -172,9 +202,23 @@ def build_parser() -> argparse.ArgumentParser:
         'standard input (an action, or {"at": TIME, "action": {...}}). A missing state file '
         "starts a new incident. All or nothing: a refused action exits 2 with the reason and "
         "leaves the file untouched. Concurrent runs on one file wait for each other.",
+        epilog=actions_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
-    p.add_argument("--at", metavar="TIME", help="time of the action(s), ISO 8601 (default now)")
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        help="time of the action(s), ISO 8601 with Z or an offset, at most "
+        f"{_tolerance_minutes()} minutes after now (default now)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: one line (ID: status); json: one object on standard output, for scripts, "
+        "also when refused (see docs/reference/cli.md)",
+    )
     p.add_argument("action", metavar="ACTION_JSON", help='e.g. {"type": "answer", ...}, or -')
 
     p = sub.add_parser("walk", parents=[org], help="interactive walkthrough; saves every answer")
@@ -185,6 +229,122 @@ def build_parser() -> argparse.ArgumentParser:
         help="record to create or resume (default: incident.json)",
     )
     return parser
+
+
+def _tolerance_minutes() -> int:
+    return int(FUTURE_TOLERANCE.total_seconds() // 60)
+
+
+def field_summary(spec: FieldSpec) -> str:
+    """A field's kind in words: "line, required, at most 500 characters", "one of: a, b"."""
+    if spec.type == "choice":
+        values = (
+            [q.id for q in load_runbook().questions]
+            if spec.of == "questions"
+            else list(choices(spec.of))
+        )
+        kind = "one of: " + ", ".join(values)
+    elif spec.type == "answer":
+        kind = "an answer to `question` (see `runbook decide --help`)"
+    elif spec.type == "index":
+        kind = f"index into {spec.of} (0 is the first)"
+    elif spec.type == "names":
+        kind = "names (a list, or one line separated by commas)"
+    elif spec.type == "time":
+        kind = "time (ISO 8601, or HH:MM UTC)"
+    else:
+        kind = spec.type.replace("_", " ")
+    if spec.required:
+        kind += ", required"
+    if spec.max is not None and spec.type in ("line", "text", "name", "url"):
+        kind += f", at most {spec.max} characters"
+    return kind
+
+
+def actions_help() -> str:
+    """`apply --help`'s list of actions and their fields, from the state table."""
+    table = load_table()
+    lines = [
+        "actions (from the state table, runbook_core/data/transitions.toml):",
+        '  ACTION_JSON is {"type": ACTION, FIELD: VALUE, ...}',
+    ]
+    for spec in table.actions.values():
+        lines += [""] + textwrap.wrap(
+            f"{spec.type}: {spec.title} (runbook {spec.section}; phases: {', '.join(spec.phases)})",
+            HELP_WIDTH,
+            initial_indent="  ",
+            subsequent_indent="      ",
+        )
+        for f in spec.fields:
+            lines += textwrap.wrap(
+                f"{f.name}: {field_summary(f)}. {f.doc}",
+                HELP_WIDTH,
+                initial_indent="    ",
+                subsequent_indent="      ",
+            )
+        if not spec.fields:
+            lines.append("    (no fields)")
+    lines += [
+        "",
+        "exit codes: 0 applied; 2 bad input or refused (the file unchanged); 130 interrupted "
+        "(Ctrl-C); 70 a bug.",
+    ]
+    return "\n".join(lines)
+
+
+def cli_reference(part: str = "options") -> str:
+    """Every command and option, as markdown, from the parser itself (reference/cli.md renders
+    it at build time, so the page cannot miss an option); part="limits": the input limits."""
+    if part == "limits":
+        return (
+            f"`--at` (and the `at` of a line on standard input) must be an ISO 8601 time with "
+            f"`Z` or an offset, and no more than {_tolerance_minutes()} minutes after the real "
+            f"clock, the window the walkthrough allows. A field longer than its limit is refused "
+            f"with that field's own limit (the actions page lists them). A file or standard "
+            f"input is read up to {MAX_INPUT_BYTES:,} bytes; beyond that the error says so."
+        )
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    summaries = {a.dest: a.help or "" for a in commands._choices_actions}
+    everywhere = {"-h", "--org"}  # in every command's table once, above
+    out = ["### Every command { #options-everywhere }", "", _options_table(parser), ""]
+    for name, command in commands.choices.items():
+        summary = summaries[name][:1].upper() + summaries[name][1:]
+        out += [f"### `runbook {name}` {{ #{name} }}", "", md.inline(summary) + "."]
+        if command.description:
+            out += ["", md.inline(command.description)]
+        out += ["", "```text", command.format_usage().strip(), "```", ""]
+        out += [_options_table(command, skip=everywhere), ""]
+    return "\n".join(out)
+
+
+def _options_table(parser: argparse.ArgumentParser, skip: set[str] = frozenset()) -> str:
+    rows = [
+        "| Option | Value | Required | Default | What it does |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) or skip & set(action.option_strings):
+            continue
+        names = ", ".join(action.option_strings) or action.metavar or action.dest
+        if not action.option_strings:  # a positional: its name is its value
+            value = ""
+        elif action.choices is not None:
+            value = " \\| ".join(f"`{c}`" for c in action.choices)
+        elif action.nargs == 0:
+            value = ""
+        else:
+            value = f"`{action.metavar or action.dest.upper()}`"
+        default = action.default
+        shown = (
+            f"`{default}`"
+            if default not in (None, argparse.SUPPRESS, False) and not action.required
+            else ""
+        )
+        required = "yes" if action.required or not action.option_strings else ""
+        help_text = md.cell(action.help or "")
+        rows.append(f"| `{names}` | {value} | {required} | {shown} | {help_text} |")
+    return "\n".join(rows)
 
 
 # ----------------------------------------------------------------------------- state files
@@ -440,6 +600,7 @@ def cmd_apply(
         actions = _read_actions(args, stdin if stdin is not None else sys.stdin)
         with locked(args.state):
             record = read_record(args.state, missing_ok=True)
+            previous = _sha256(args.state)
             for number, (at, action) in enumerate(actions, start=1):
                 try:
                     record = apply(record, action, at, org)
@@ -447,18 +608,70 @@ def cmd_apply(
                     where = f"action {number} " if len(actions) > 1 else ""
                     kind = action.get("type") if isinstance(action, dict) else None
                     kind = kind if isinstance(kind, str) and kind in load_table().actions else None
-                    raise UsageError(
-                        f"{where}{kind or 'action'} refused, {args.state} unchanged: {exc}"
+                    raise Refused(
+                        f"{where}{kind or 'action'} refused, {args.state} unchanged: {exc}",
+                        number,
+                        kind,
+                        exc,
                     ) from None
+            text = record.to_json()
             with interrupts_held():  # the file and `saved` agree
                 save_record(record, args.state)
                 saved = True
-        out(terminal_safe(f"{record.incident_id}: {status(record)} ({len(actions)} applied)"))
+        if getattr(args, "format", "text") == "json":
+            out(json_safe(apply_result(record, args.state, actions, previous, text)))
+        else:
+            out(terminal_safe(f"{record.incident_id}: {status(record)} ({len(actions)} applied)"))
     except KeyboardInterrupt:
         if saved:
-            raise Interrupted(f"{args.state} was saved with the action(s) before it") from None
+            raise Interrupted(
+                f"{args.state} was saved with the action(s) before it", saved=True
+            ) from None
         raise Interrupted(f"{args.state} unchanged") from None
     return 0
+
+
+def _sha256(path: str | Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def apply_result(
+    record: Record, state: str, actions: list[tuple[str, Any]], previous: str | None, text: str
+) -> dict[str, Any]:
+    """`apply --format json` when the actions were applied (documented in reference/cli.md)."""
+    table = load_table()
+    now = _now()
+    current = phase(record)
+    return {
+        "ok": True,
+        "saved": True,
+        "state": state,
+        "applied": [a["type"] for _, a in actions],
+        "incident_id": record.incident_id,
+        "phase": current,
+        "phase_label": table.phase(current).label,
+        "status": status(record),
+        "escalation_required": escalation_required(record),
+        "allowed_now": [kind for kind, a in allowed_now(record, now).items() if a["allowed"]],
+        "revision": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "previous_revision": previous,
+    }
+
+
+def error_result(kind: str, message: str, state: str, exc: BaseException) -> dict[str, Any]:
+    """`apply --format json` when nothing was applied, or when interrupted."""
+    error: dict[str, Any] = {"kind": kind, "message": message, "field": None}
+    if isinstance(exc, Refused):
+        error.update(field=exc.field, problem=exc.problem, action_number=exc.number, type=exc.kind)
+    return {
+        "ok": False,
+        "saved": exc.saved if isinstance(exc, Interrupted) else False,
+        "state": state,
+        "error": error,
+    }
 
 
 class Walk:
@@ -663,6 +876,7 @@ def _say(text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    args = None
     try:
         parser = build_parser()
         args = parser.parse_args(argv)  # argparse itself exits 2 on bad choices, naming them
@@ -672,27 +886,37 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
     except (UsageError, RunbookError) as exc:
-        _say(f"error: {exc}")
-    except OverflowError:  # date arithmetic past year 9999, from a time in the record
-        _say(
-            "error: a time in the record is too close to the year 9999 to compute with; "
+        kind = "refused" if isinstance(exc, Refused) else "bad_input"
+        return _fail(args, exc, kind, f"error: {exc}", EXIT_BAD_INPUT)
+    except OverflowError as exc:  # date arithmetic past year 9999, from a time in the record
+        message = (
+            "a time in the record is too close to the year 9999 to compute with; "
             "correct the record's times"
         )
+        return _fail(args, exc, "bad_input", f"error: {message}", EXIT_BAD_INPUT)
     except Interrupted as exc:
-        _say(f"interrupted: {exc}")
-        return EXIT_INTERRUPTED
-    except KeyboardInterrupt:
-        _say("interrupted")
-        return EXIT_INTERRUPTED
+        return _fail(args, exc, "interrupted", f"interrupted: {exc}", EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        return _fail(args, exc, "interrupted", "interrupted", EXIT_INTERRUPTED)
     except Exception as exc:
         if os.environ.get(DEBUG_ENV):
             raise
-        _say(
+        message = (
             f"internal error: {type(exc).__name__}: {str(exc)[:200]} (a bug: please report it "
             f"with the command; {DEBUG_ENV}=1 shows the traceback)"
         )
-        return EXIT_BUG
-    return EXIT_BAD_INPUT
+        return _fail(args, exc, "bug", message, EXIT_BUG)
+
+
+def _fail(args: Any, exc: BaseException, kind: str, line: str, code: int) -> int:
+    """One line on standard error; for `apply --format json`, the JSON result on standard
+    output too."""
+    _say(line)
+    if args is not None and args.command == "apply" and getattr(args, "format", "") == "json":
+        message = line.split(": ", 1)[1] if ": " in line else line
+        with contextlib.suppress(OSError, ValueError):
+            print(json_safe(error_result(kind, message, args.state, exc)), flush=True)
+    return code
 
 
 if __name__ == "__main__":
