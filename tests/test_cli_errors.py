@@ -485,17 +485,13 @@ def test_ctrl_c_while_saving_waits_for_the_file_then_exits_130(capsys, monkeypat
     real_replace = os.replace
 
     def replace_then_interrupt(src, dst):
-        if hasattr(signal, "raise_signal"):
-            signal.raise_signal(signal.SIGINT)  # held: nothing raised here
+        signal.raise_signal(signal.SIGINT)  # held: nothing raised here
         real_replace(src, dst)
 
     monkeypatch.setattr(cli.os, "replace", replace_then_interrupt)
     note = {"type": "add_timeline", "event": "held"}
     code, _, err = run(capsys, "apply", "--state", str(declared), json.dumps(note))
-    if sys.platform == "emscripten":  # no signals: the write simply completes
-        assert code == 0
-    else:
-        assert code == 130 and one_line(err) and "was saved" in err, (code, err)
+    assert code == 130 and one_line(err) and "was saved" in err, (code, err)
     assert record_from_json(declared.read_text("utf-8")).timeline[-1].event == "held"
     assert [p.name for p in declared.parent.iterdir()] == [declared.name]
 
