@@ -131,17 +131,23 @@ ACTIONS = st.one_of(
 )
 
 
-@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(action=ACTIONS, on_declared=st.booleans())
+# Starting points in every phase: none, just declared, and each example record.
+STARTS = [None, "declared", *sorted(p.name for p in EXAMPLES.glob("*.json"))]
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(action=ACTIONS, start=st.sampled_from(STARTS))
 def test_any_json_value_as_an_action_is_applied_or_refused_in_one_line(
-    capsys, tmp_path: Path, action: object, on_declared: bool
+    capsys, tmp_path: Path, action: object, start: str | None
 ) -> None:
-    """Fuzzed action JSON, on a new and on a declared incident: exit 0 (and the file loads) or
-    exit 2 with one line (and the file unchanged); never anything else."""
+    """Fuzzed action JSON, on no incident, a declared one and each example record: exit 0
+    (and the file loads) or exit 2 with one line (and the file unchanged); nothing else."""
     state = tmp_path / "fuzz.json"
     state.unlink(missing_ok=True)
-    if on_declared:
+    if start == "declared":
         state.write_text(apply(Record(), DECLARE, now_iso(timedelta(minutes=-5))).to_json())
+    elif start:
+        state.write_bytes((EXAMPLES / start).read_bytes())
     before = state.read_bytes() if state.exists() else None
     code, _, err = run(capsys, "apply", "--state", str(state), json.dumps(action))
     if code == 0:
@@ -445,6 +451,15 @@ def test_walk_with_input_ending_at_any_prompt(capsys, monkeypatch, tmp_path, ans
     assert "standard input ended" in err and f"runbook walk --state {state}" in err
     if answered >= 2:
         assert record_from_json(state.read_text("utf-8")).summary == "API down"
+
+
+def test_walk_and_apply_with_standard_input_not_utf8_are_one_line(capsys, monkeypatch, tmp_path):
+    """Bytes that are not UTF-8 on standard input: one line, exit 2, for walk and apply -."""
+    for argv in (["walk"], ["apply", "-"]):
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"\xff\xfe API\n")))
+        state = tmp_path / f"{argv[0]}.json"
+        refused(capsys, argv[0], "--state", str(state), *argv[1:], named="standard input")
+        assert not state.exists()
 
 
 def test_walk_with_no_standard_input_is_one_line(capsys, monkeypatch, tmp_path: Path) -> None:
