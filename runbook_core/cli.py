@@ -105,7 +105,11 @@ def interrupts_held() -> Iterator[None]:
     finally:
         _Held.depth -= 1
         if _Held.depth == 0:
-            signal.signal(signal.SIGINT, _Held.previous)
+            # None: a handler set outside Python; Python's own is the closest to restore.
+            previous = _Held.previous
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
             if _Held.pending:
                 _Held.pending = False
                 raise KeyboardInterrupt
@@ -357,13 +361,11 @@ def _too_big(what: str) -> UsageError:
     )
 
 
-def _decode(data: bytes, what: str) -> str:
+def _decode(data: bytes, what: str, fix: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise UsageError(
-            f"{what}: not UTF-8 text (byte {exc.start}); give the record's JSON file"
-        ) from None
+        raise UsageError(f"{what}: not UTF-8 text (byte {exc.start}); {fix}") from None
 
 
 def read_input(path: Path) -> str:
@@ -372,7 +374,7 @@ def read_input(path: Path) -> str:
         data = file.read(MAX_INPUT_BYTES + 1)
     if len(data) > MAX_INPUT_BYTES:
         raise _too_big(f"--state: {path}")
-    return _decode(data, f"--state: {path}")
+    return _decode(data, f"--state: {path}", "give the record's JSON file")
 
 
 def read_record(path: str | Path, missing_ok: bool = False) -> Record:
@@ -561,7 +563,9 @@ def read_stdin(stdin: Any, what: str) -> str:
         raise UsageError(f"{what}: cannot read standard input ({exc})") from None
     if len(data) > MAX_INPUT_BYTES:
         raise _too_big(f"{what}: standard input")
-    return _decode(data, f"{what}: standard input") if isinstance(data, bytes) else data
+    if isinstance(data, bytes):
+        return _decode(data, f"{what}: standard input", "send JSON actions in UTF-8")
+    return data
 
 
 def _read_actions(args: argparse.Namespace, stdin: Any) -> list[tuple[str, Any]]:
