@@ -9,7 +9,7 @@ import posixpath
 
 import jinja2
 
-from runbook_core import config, reference, view
+from runbook_core import cli, config, reference, view
 
 # Published by the build (sitebuild.publish: wheel, Pyodide) or copied from docs/assets.
 ENGINE_WORKER = "assets/javascripts/engine-worker.mjs"
@@ -41,6 +41,7 @@ def define_env(env):
         reference.transitions_table,
         reference.guards_list,
         reference.actions_reference,
+        cli.cli_reference,
     ):
         env.macro(table)
 

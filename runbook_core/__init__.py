@@ -2,20 +2,47 @@
 
 __version__ = "0.1.0"
 
-from .actions import apply  # noqa: E402
-from .config import OrgConfig, load_org  # noqa: E402
-from .decide import Reason, Recommendation, recommend, relevant_fix_forward_questions  # noqa: E402
-from .errors import (  # noqa: E402
-    DataFileError,
-    InvalidInput,
-    NewerSchemaError,
-    RecordError,
-    RunbookError,
-)
-from .messages import all_messages, declaration_message  # noqa: E402
-from .record import SCHEMA_VERSION, Record, record_from_dict, record_from_json  # noqa: E402
-from .rules import Runbook, load_runbook  # noqa: E402
-from .ticket import render_ticket  # noqa: E402
+from importlib import import_module  # noqa: E402
+
+# The names below are imported when first used (PEP 562), so that `runbook` and `python -m
+# runbook_core` can take charge of Ctrl-C before the rest of the package loads.
+_EXPORTS = {
+    "apply": "actions",
+    "OrgConfig": "config",
+    "load_org": "config",
+    "Reason": "decide",
+    "Recommendation": "decide",
+    "recommend": "decide",
+    "relevant_fix_forward_questions": "decide",
+    "DataFileError": "errors",
+    "InvalidInput": "errors",
+    "NewerSchemaError": "errors",
+    "RecordError": "errors",
+    "RunbookError": "errors",
+    "all_messages": "messages",
+    "declaration_message": "messages",
+    "SCHEMA_VERSION": "record",
+    "Record": "record",
+    "record_from_dict": "record",
+    "record_from_json": "record",
+    "Runbook": "rules",
+    "load_runbook": "rules",
+    "render_ticket": "ticket",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_EXPORTS})
+
 
 __all__ = [
     "SCHEMA_VERSION",

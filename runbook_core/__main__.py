@@ -1,5 +1,25 @@
+"""`python -m runbook_core` and the `runbook` command.
+
+Ctrl-C while the package is still loading is one line and exit 130 like Ctrl-C at any later
+point: the package's names load lazily and nothing else is imported before the `try`.
+"""
+
 import sys
 
-from .cli import main
 
-sys.exit(main())
+def run() -> int:
+    try:
+        import signal
+
+        from .cli import main
+
+        code = main()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # done: Ctrl-C while exiting changes nothing
+    except KeyboardInterrupt:  # while loading, or as main returned
+        print("runbook: interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(run())

@@ -1,45 +1,130 @@
 """`runbook`: the same rules, ticket and messages as the site, from a terminal or a script.
 
-Bad input exits with code 2 and a message naming the field (or the file) and what to do; a
-traceback is a bug. Everything printed as text has terminal control characters removed, so a
-record cannot drive the terminal.
+Bad input exits with code 2 and one line naming the field (or the file) and what to do; Ctrl-C
+exits 130 with one line, and a state file is then either as it was or fully written. A traceback
+is a bug (it exits 70 with one line; RUNBOOK_DEBUG=1 shows the traceback). Everything printed as
+text has terminal control characters removed, so a record cannot drive the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import hashlib
 import json
 import os
 import re
+import signal
 import stat
 import sys
 import tempfile
+import textwrap
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from . import __version__
+from . import markdown as md
 from .actions import apply
 from .config import ORG_ENV, OrgConfig, load_org
 from .decide import recommend, relevant_fix_forward_questions, section_title
-from .derive import escalation_required, message_due, status
-from .errors import InvalidInput, RunbookError
+from .derive import (
+    FUTURE_TOLERANCE,
+    escalation_required,
+    in_future,
+    message_due,
+    phase,
+    status,
+)
+from .errors import InvalidInput, RecordError, RunbookError
 from .formats import FORMAT_NAMES
 from .messages import all_messages
-from .record import Record, load_json, normalise_time, record_from_json, utc_iso
+from .record import Record, choices, load_json, normalise_time, record_from_json, utc_iso
 from .rules import load_runbook
-from .table import load_table
+from .table import FieldSpec, load_table
 from .ticket import render_ticket
+from .transitions import allowed_now
 
+HELP_WIDTH = 79
 EXIT_BAD_INPUT = 2
+EXIT_BUG = 70  # EX_SOFTWARE (sysexits.h): an error nobody raised on purpose
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
+DEBUG_ENV = "RUNBOOK_DEBUG"  # set: an unexpected error shows its traceback
+# The most the CLI reads from one file or from standard input: far more than a record the loader
+# accepts needs in practice, and a bound on what a mistaken path (/dev/zero, a log) costs.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
 # Controls a terminal acts on (ESC sequences, BEL, NUL, C1 CSI...); newline and tab stay.
 TERMINAL_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 class UsageError(Exception):
     """Bad input from the command line or a file it names; printed, exit code 2."""
+
+
+class Refused(UsageError):
+    """An action the state machine refused: which one, the field and the guard's message."""
+
+    def __init__(self, message: str, number: int, kind: str | None, exc: InvalidInput) -> None:
+        super().__init__(message)
+        self.number, self.kind, self.field, self.problem = number, kind, exc.field, exc.problem
+
+
+class Interrupted(Exception):
+    """Ctrl-C, with what became of the file being written; printed, exit code 130."""
+
+    def __init__(self, message: str, saved: bool = False) -> None:
+        super().__init__(message)
+        self.saved = saved
+
+
+class _Held:
+    depth = 0
+    pending = False
+    previous: Any = None
+
+
+@contextlib.contextmanager
+def interrupts_held() -> Iterator[None]:
+    """Ctrl-C inside the block waits until it ends (then raises KeyboardInterrupt): a file being
+    replaced is either the old or the new one, never a stray temporary file. Only the main
+    thread can handle signals; elsewhere (and in Pyodide) the block runs as it is."""
+    if _Held.depth == 0:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        try:
+            _Held.previous = signal.signal(signal.SIGINT, _hold)
+        except (ValueError, OSError, AttributeError):
+            yield
+            return
+    _Held.depth += 1
+    try:
+        yield
+    finally:
+        _Held.depth -= 1
+        if _Held.depth == 0:
+            # None: a handler set outside Python; Python's own is the closest to restore.
+            previous = _Held.previous
+            signal.signal(
+                signal.SIGINT, signal.default_int_handler if previous is None else previous
+            )
+            if _Held.pending:
+                _Held.pending = False
+                raise KeyboardInterrupt
+
+
+def _hold(signum: int, frame: Any) -> None:
+    _Held.pending = True
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with its errors on one line like every other (it prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        _say(f"error: {message} (see `{self.prog} --help`)")
+        sys.exit(EXIT_BAD_INPUT)
 
 
 def terminal_safe(text: str) -> str:
@@ -58,7 +143,7 @@ def _choices(qid: str) -> list[str]:
 
 def build_parser() -> argparse.ArgumentParser:
     # --org is accepted before or after the subcommand.
-    org = argparse.ArgumentParser(add_help=False)
+    org = Parser(add_help=False)
     org.add_argument(
         "--org",
         metavar="FILE",
@@ -66,7 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the organisation's words (TOML), merged over the packaged org.toml; default "
         f"${ORG_ENV} if set",
     )
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="runbook",
         parents=[org],
         description="The release incident-response runbook: decisions, the filled incident "
@@ -84,7 +169,13 @@ def build_parser() -> argparse.ArgumentParser:
             choices=_choices(q.id),
             help=q.prompt,
         )
-    p.add_argument("--format", choices=["text", "json"], default="text")
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: the recommendation and its reasons; json: one object with the action, "
+        "whether fix forward is permitted and the reasons with their runbook sections",
+    )
 
     p = sub.add_parser("ticket", parents=[org], help="print the filled incident ticket")
     p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
@@ -115,9 +206,23 @@ def build_parser() -> argparse.ArgumentParser:
         'standard input (an action, or {"at": TIME, "action": {...}}). A missing state file '
         "starts a new incident. All or nothing: a refused action exits 2 with the reason and "
         "leaves the file untouched. Concurrent runs on one file wait for each other.",
+        epilog=actions_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
-    p.add_argument("--at", metavar="TIME", help="time of the action(s), ISO 8601 (default now)")
+    p.add_argument(
+        "--at",
+        metavar="TIME",
+        help="time of the action(s), ISO 8601 with Z or an offset, at most "
+        f"{_tolerance_minutes()} minutes after now (default now)",
+    )
+    p.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help="text: one line (ID: status); json: one object on standard output, for scripts, "
+        "also when refused (see docs/reference/cli.md)",
+    )
     p.add_argument("action", metavar="ACTION_JSON", help='e.g. {"type": "answer", ...}, or -')
 
     p = sub.add_parser("walk", parents=[org], help="interactive walkthrough; saves every answer")
@@ -130,13 +235,152 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerance_minutes() -> int:
+    return int(FUTURE_TOLERANCE.total_seconds() // 60)
+
+
+def field_summary(spec: FieldSpec) -> str:
+    """A field's kind in words: "line, required, at most 500 characters", "one of: a, b"."""
+    if spec.type == "choice":
+        values = (
+            [q.id for q in load_runbook().questions]
+            if spec.of == "questions"
+            else list(choices(spec.of))
+        )
+        kind = "one of: " + ", ".join(values)
+    elif spec.type == "answer":
+        kind = "an answer to `question` (see `runbook decide --help`)"
+    elif spec.type == "index":
+        kind = f"index into {spec.of} (0 is the first)"
+    elif spec.type == "names":
+        kind = "names (a list, or one line separated by commas)"
+    elif spec.type == "time":
+        kind = "time (ISO 8601, or HH:MM UTC)"
+    else:
+        kind = spec.type.replace("_", " ")
+    if spec.required:
+        kind += ", required"
+    if spec.max is not None and spec.type in ("line", "text", "name", "url"):
+        kind += f", at most {spec.max} characters"
+    return kind
+
+
+def actions_help() -> str:
+    """`apply --help`'s list of actions and their fields, from the state table."""
+    table = load_table()
+    lines = [
+        "actions (from the state table, runbook_core/data/transitions.toml):",
+        '  ACTION_JSON is {"type": ACTION, FIELD: VALUE, ...}',
+    ]
+    for spec in table.actions.values():
+        lines += [""] + textwrap.wrap(
+            f"{spec.type}: {spec.title} (runbook {spec.section}; phases: {', '.join(spec.phases)})",
+            HELP_WIDTH,
+            initial_indent="  ",
+            subsequent_indent="      ",
+        )
+        for f in spec.fields:
+            lines += textwrap.wrap(
+                f"{f.name}: {field_summary(f)}. {f.doc}",
+                HELP_WIDTH,
+                initial_indent="    ",
+                subsequent_indent="      ",
+            )
+        if not spec.fields:
+            lines.append("    (no fields)")
+    lines += [
+        "",
+        "exit codes: 0 applied; 2 bad input or refused (the file unchanged); 130 interrupted "
+        "(Ctrl-C); 70 a bug.",
+    ]
+    return "\n".join(lines)
+
+
+def cli_reference(part: str = "options") -> str:
+    """Every command and option, as markdown, from the parser itself (reference/cli.md renders
+    it at build time, so the page cannot miss an option); part="limits": the input limits."""
+    if part == "limits":
+        return (
+            f"`--at` (and the `at` of a line on standard input) must be an ISO 8601 time with "
+            f"`Z` or an offset, and no more than {_tolerance_minutes()} minutes after the real "
+            f"clock, the window the walkthrough allows. A field longer than its limit is refused "
+            f"with that field's own limit (the actions page lists them). A file or standard "
+            f"input is read up to {MAX_INPUT_BYTES:,} bytes; beyond that the error says so."
+        )
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    summaries = {a.dest: a.help or "" for a in commands._choices_actions}
+    everywhere = {"-h", "--org"}  # in every command's table once, above
+    out = ["### Every command { #options-everywhere }", "", _options_table(parser), ""]
+    for name, command in commands.choices.items():
+        summary = summaries[name][:1].upper() + summaries[name][1:]
+        out += [f"### `runbook {name}` {{ #{name} }}", "", md.inline(summary) + "."]
+        if command.description:
+            out += ["", md.inline(command.description)]
+        out += ["", "```text", command.format_usage().strip(), "```", ""]
+        out += [_options_table(command, skip=everywhere), ""]
+    return "\n".join(out)
+
+
+def _options_table(parser: argparse.ArgumentParser, skip: set[str] = frozenset()) -> str:
+    rows = [
+        "| Option | Value | Required | Default | What it does |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction) or skip & set(action.option_strings):
+            continue
+        names = ", ".join(action.option_strings) or action.metavar or action.dest
+        if not action.option_strings:  # a positional: its name is its value
+            value = ""
+        elif action.choices is not None:
+            value = " \\| ".join(f"`{c}`" for c in action.choices)
+        elif action.nargs == 0:
+            value = ""
+        else:
+            value = f"`{action.metavar or action.dest.upper()}`"
+        default = action.default
+        shown = (
+            f"`{default}`"
+            if default not in (None, argparse.SUPPRESS, False) and not action.required
+            else ""
+        )
+        required = "yes" if action.required or not action.option_strings else ""
+        help_text = md.cell(action.help or "")
+        rows.append(f"| `{names}` | {value} | {required} | {shown} | {help_text} |")
+    return "\n".join(rows)
+
+
 # ----------------------------------------------------------------------------- state files
+
+
+def _too_big(what: str) -> UsageError:
+    return UsageError(
+        f"{what}: larger than {MAX_INPUT_BYTES} bytes, the most the CLI reads from one file or "
+        "from standard input; is it the right file?"
+    )
+
+
+def _decode(data: bytes, what: str, fix: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{what}: not UTF-8 text (byte {exc.start}); {fix}") from None
+
+
+def read_input(path: Path) -> str:
+    """A file's text, at most MAX_INPUT_BYTES of UTF-8 (OSError for the caller to word)."""
+    with open(path, "rb") as file:
+        data = file.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_big(f"--state: {path}")
+    return _decode(data, f"--state: {path}", "give the record's JSON file")
 
 
 def read_record(path: str | Path, missing_ok: bool = False) -> Record:
     path = Path(path)
     try:
-        text = path.read_text("utf-8")
+        text = read_input(path)
     except FileNotFoundError:
         if missing_ok and path.parent.is_dir():
             return Record()
@@ -147,8 +391,11 @@ def read_record(path: str | Path, missing_ok: bool = False) -> Record:
         raise UsageError(f"--state: {path}: is a folder; give the record's file") from None
     except PermissionError:
         raise UsageError(f"--state: {path}: cannot read it (permission denied)") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"--state: {path}: cannot read it ({exc})") from None
+    except OSError as exc:
+        raise UsageError(f"--state: {path}: cannot read it ({exc.strerror or exc})") from None
+    if not text.strip():
+        start = " (or delete it to start a new incident)" if missing_ok else ""
+        raise UsageError(f"--state: {path}: the file is empty; give the record's file{start}")
     try:
         return record_from_json(text)
     except RunbookError as exc:
@@ -174,26 +421,44 @@ def write_text(path: str | Path, text: str, option: str) -> None:
         raise UsageError(f"{option}: {given}: the folder {folder} does not exist")
     if target.exists() and (not os.access(target, os.W_OK) or _read_only(target)):
         raise UsageError(f"{option}: {given}: the file is read-only")
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
-    except PermissionError:
-        raise UsageError(
-            f"{option}: {given}: cannot write in {folder} (permission denied)"
-        ) from None
-    except OSError as exc:
-        raise UsageError(f"{option}: {given}: cannot write in {folder} ({exc.strerror})") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        if target.exists():
-            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
-        os.replace(tmp, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise UsageError(f"{option}: {given}: could not write it ({exc.strerror or exc})") from None
+    with interrupts_held():
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        except PermissionError:
+            raise UsageError(
+                f"{option}: {given}: cannot write in {folder} (permission denied)"
+            ) from None
+        except OSError as exc:
+            raise UsageError(
+                f"{option}: {given}: cannot write in {folder} ({exc.strerror})"
+            ) from None
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            _keep_owner_and_mode(tmp, target)
+            os.replace(tmp, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise UsageError(
+                f"{option}: {given}: could not write it ({exc.strerror or exc})"
+            ) from None
+
+
+def _keep_owner_and_mode(tmp: str, target: Path) -> None:
+    """The replacement gets the replaced file's mode and, when root runs us (who may), its
+    owner and group; a new file gets the mode the umask gives (mkstemp's is 0600)."""
+    if not target.exists():
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        return
+    old, new = os.stat(target), os.stat(tmp)
+    if (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid) and os.geteuid() == 0:
+        os.chown(tmp, old.st_uid, old.st_gid)
+    os.chmod(tmp, stat.S_IMODE(old.st_mode))  # after chown, which clears setuid/setgid bits
 
 
 def save_record(record: Record, path: str | Path) -> None:
@@ -259,7 +524,7 @@ def cmd_ticket(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], No
 
 def cmd_messages(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
     record = read_record(args.state)
-    at = _action_time(args.at) if args.at else None
+    at = _action_time(args.at) if args.at is not None else None
     messages = all_messages(record, now=at, org=org, api=args.format == "slack")
     if args.format == "slack":
         out(json_safe({name: {"text": text} for name, text in messages.items()}))
@@ -270,27 +535,48 @@ def cmd_messages(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], 
     return 0
 
 
-def _action_time(text: str) -> str:
+def _action_time(value: Any, what: str = "--at") -> str:
+    """A time given on the command line: ISO 8601, and (as on the page) no more than the
+    declared tolerance after the real clock."""
     try:
-        return normalise_time(text, "--at")
-    except RunbookError as exc:
-        raise UsageError(str(exc)) from None
+        at = normalise_time(value, what)
+    except RecordError as exc:
+        raise UsageError(f"{what}: {exc.problem}") from None
+    now = _now()
+    if in_future(at, now):
+        minutes = int(FUTURE_TOLERANCE.total_seconds() // 60)
+        raise UsageError(
+            f"{what}: {at} is more than {minutes} minutes after now ({now}); times are UTC: "
+            "check the date and hour"
+        )
+    return at
+
+
+def read_stdin(stdin: Any, what: str) -> str:
+    """Standard input's text, at most MAX_INPUT_BYTES of UTF-8."""
+    if stdin is None or stdin.closed:
+        raise UsageError(f"{what}: standard input is closed; pipe one action per line into it")
+    try:
+        binary = getattr(stdin, "buffer", None)
+        data = (binary or stdin).read(MAX_INPUT_BYTES + 1)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        raise UsageError(f"{what}: cannot read standard input ({exc})") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise _too_big(f"{what}: standard input")
+    if isinstance(data, bytes):
+        return _decode(data, f"{what}: standard input", "send JSON actions in UTF-8")
+    return data
 
 
 def _read_actions(args: argparse.Namespace, stdin: Any) -> list[tuple[str, Any]]:
     """[(time, action)] from the argument or from standard input, one per line."""
-    default_at = _action_time(args.at) if args.at else _now()
+    default_at = _action_time(args.at) if args.at is not None else _now()
     if args.action != "-":
         try:
             return [(default_at, load_json(args.action, "ACTION_JSON"))]
         except RunbookError as exc:
             raise UsageError(str(exc)) from None
-    if stdin is None or stdin.closed:
-        raise UsageError("apply -: standard input is closed; pipe one action per line into it")
-    try:
-        lines = stdin.read().splitlines()
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise UsageError(f"apply -: cannot read standard input ({exc})") from None
+    lines = read_stdin(stdin, "apply -").splitlines()
     actions = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -301,7 +587,7 @@ def _read_actions(args: argparse.Namespace, stdin: Any) -> list[tuple[str, Any]]
             raise UsageError(f"apply -: {exc}") from None
         if isinstance(item, dict) and "action" in item and "type" not in item:
             at = item.get("at")
-            at = _action_time(at) if isinstance(at, str) else default_at
+            at = default_at if at is None else _action_time(at, f"apply -: line {number}: at")
             actions.append((at, item["action"]))
         else:
             actions.append((default_at, item))
@@ -313,21 +599,83 @@ def _read_actions(args: argparse.Namespace, stdin: Any) -> list[tuple[str, Any]]
 def cmd_apply(
     args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None], stdin: Any = None
 ) -> int:
-    actions = _read_actions(args, stdin if stdin is not None else sys.stdin)
-    with locked(args.state):
-        record = read_record(args.state, missing_ok=True)
-        for number, (at, action) in enumerate(actions, start=1):
-            try:
-                record = apply(record, action, at, org)
-            except InvalidInput as exc:
-                where = f"action {number} " if len(actions) > 1 else ""
-                kind = action.get("type") if isinstance(action, dict) else None
-                raise UsageError(
-                    f"{where}{kind or 'action'} refused, {args.state} unchanged: {exc}"
-                ) from None
-        save_record(record, args.state)
-    out(terminal_safe(f"{record.incident_id}: {status(record)} ({len(actions)} applied)"))
+    saved = False
+    try:
+        actions = _read_actions(args, stdin if stdin is not None else sys.stdin)
+        with locked(args.state):
+            record = read_record(args.state, missing_ok=True)
+            previous = _sha256(args.state)
+            for number, (at, action) in enumerate(actions, start=1):
+                try:
+                    record = apply(record, action, at, org)
+                except InvalidInput as exc:
+                    where = f"action {number} " if len(actions) > 1 else ""
+                    kind = action.get("type") if isinstance(action, dict) else None
+                    kind = kind if isinstance(kind, str) and kind in load_table().actions else None
+                    raise Refused(
+                        f"{where}{kind or 'action'} refused, {args.state} unchanged: {exc}",
+                        number,
+                        kind,
+                        exc,
+                    ) from None
+            text = record.to_json()
+            with interrupts_held():  # the file and `saved` agree
+                save_record(record, args.state)
+                saved = True
+        if getattr(args, "format", "text") == "json":
+            out(json_safe(apply_result(record, args.state, actions, previous, text)))
+        else:
+            out(terminal_safe(f"{record.incident_id}: {status(record)} ({len(actions)} applied)"))
+    except KeyboardInterrupt:
+        if saved:
+            raise Interrupted(
+                f"{args.state} was saved with the action(s) before it", saved=True
+            ) from None
+        raise Interrupted(f"{args.state} unchanged") from None
     return 0
+
+
+def _sha256(path: str | Path) -> str | None:
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def apply_result(
+    record: Record, state: str, actions: list[tuple[str, Any]], previous: str | None, text: str
+) -> dict[str, Any]:
+    """`apply --format json` when the actions were applied (documented in reference/cli.md)."""
+    table = load_table()
+    now = _now()
+    current = phase(record)
+    return {
+        "ok": True,
+        "saved": True,
+        "state": state,
+        "applied": [a["type"] for _, a in actions],
+        "incident_id": record.incident_id,
+        "phase": current,
+        "phase_label": table.phase(current).label,
+        "status": status(record),
+        "escalation_required": escalation_required(record),
+        "allowed_now": [kind for kind, a in allowed_now(record, now).items() if a["allowed"]],
+        "revision": hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        "previous_revision": previous,
+    }
+
+
+def error_result(kind: str, message: str, state: str, exc: BaseException) -> dict[str, Any]:
+    """`apply --format json` when nothing was applied, or when interrupted."""
+    error: dict[str, Any] = {"kind": kind, "message": message, "field": None}
+    if isinstance(exc, Refused):
+        error.update(field=exc.field, problem=exc.problem, action_number=exc.number, type=exc.kind)
+    return {
+        "ok": False,
+        "saved": exc.saved if isinstance(exc, Interrupted) else False,
+        "state": state,
+        "error": error,
+    }
 
 
 class Walk:
@@ -472,25 +820,47 @@ class Walk:
         return 0
 
 
+def _ask(prompt: str) -> str:
+    try:
+        return input(prompt)
+    except (RuntimeError, OSError, UnicodeDecodeError) as exc:  # RuntimeError: lost sys.stdin
+        raise UsageError(f"walk: cannot read standard input ({exc})") from None
+
+
 def cmd_walk(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
     path = Path(args.state)
-    walk = Walk(path, org, input, out, _now)
+    if sys.stdin is None or sys.stdin.closed:
+        raise UsageError("walk: standard input is closed; run it in a terminal to answer")
+    walk = Walk(path, org, _ask, out, _now)
+    resume = f"everything answered so far is saved in {path}; run `runbook walk --state {path}`"
     try:
         return walk.run()
-    except (KeyboardInterrupt, EOFError):
-        out(
-            f"\nStopped. Everything answered so far is saved in {path}; run "
-            f"`runbook walk --state {path}` to resume."
-        )
-        return 130
+    except KeyboardInterrupt:
+        out("")  # end the line the prompt was on
+        raise Interrupted(f"stopped; {resume} to resume") from None
+    except EOFError:
+        out("")
+        raise UsageError(
+            f"walk: standard input ended before the walkthrough; {resume} to resume"
+        ) from None
 
 
 def _org(args: argparse.Namespace) -> OrgConfig:
     given = getattr(args, "org", None)
+    source = "--org" if given else f"${ORG_ENV}" if os.environ.get(ORG_ENV) else "org.toml"
+    path = given or os.environ.get(ORG_ENV)
+    if path:
+        with contextlib.suppress(OSError):  # a missing file: the loader says so
+            info = os.stat(path)
+            if stat.S_ISDIR(info.st_mode):
+                raise UsageError(f"{source}: {path}: is a folder; give the org file (TOML)")
+            if not stat.S_ISREG(info.st_mode):  # /dev/zero, a pipe: would be read for ever
+                raise UsageError(f"{source}: {path}: not a regular file; give the org file")
+            if info.st_size > MAX_INPUT_BYTES:
+                raise _too_big(f"{source}: {path}")
     try:
         return load_org(given)
     except RunbookError as exc:
-        source = "--org" if given else f"${ORG_ENV}" if os.environ.get(ORG_ENV) else "org.toml"
         raise UsageError(f"{source}: {exc}") from None
 
 
@@ -503,18 +873,54 @@ COMMANDS = {
 }
 
 
+def _say(text: str) -> None:
+    """One line on standard error (whatever happens to it)."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        print(terminal_safe(f"runbook: {text}").replace("\n", " "), file=sys.stderr, flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)  # argparse itself exits 2 on bad choices, naming them
+    args = None
     try:
+        parser = build_parser()
+        args = parser.parse_args(argv)  # argparse itself exits 2 on bad choices, naming them
         org = _org(args)
         return COMMANDS[args.command](args, org, print)
     except BrokenPipeError:  # e.g. `runbook ticket ... | head`: not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
         return 0
     except (UsageError, RunbookError) as exc:
-        print(terminal_safe(f"runbook: error: {exc}"), file=sys.stderr)
-    return EXIT_BAD_INPUT
+        kind = "refused" if isinstance(exc, Refused) else "bad_input"
+        return _fail(args, exc, kind, f"error: {exc}", EXIT_BAD_INPUT)
+    except OverflowError as exc:  # date arithmetic past year 9999, from a time in the record
+        message = (
+            "a time in the record is too close to the year 9999 to compute with; "
+            "correct the record's times"
+        )
+        return _fail(args, exc, "bad_input", f"error: {message}", EXIT_BAD_INPUT)
+    except Interrupted as exc:
+        return _fail(args, exc, "interrupted", f"interrupted: {exc}", EXIT_INTERRUPTED)
+    except KeyboardInterrupt as exc:
+        return _fail(args, exc, "interrupted", "interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = (
+            f"internal error: {type(exc).__name__}: {str(exc)[:200]} (a bug: please report it "
+            f"with the command; {DEBUG_ENV}=1 shows the traceback)"
+        )
+        return _fail(args, exc, "bug", message, EXIT_BUG)
+
+
+def _fail(args: Any, exc: BaseException, kind: str, line: str, code: int) -> int:
+    """One line on standard error; for `apply --format json`, the JSON result on standard
+    output too."""
+    _say(line)
+    if args is not None and args.command == "apply" and getattr(args, "format", "") == "json":
+        message = line.split(": ", 1)[1] if ": " in line else line
+        with contextlib.suppress(OSError, ValueError):
+            print(json_safe(error_result(kind, message, args.state, exc)), flush=True)
+    return code
 
 
 if __name__ == "__main__":

@@ -57,6 +57,8 @@ def _text(spec: FieldSpec, value: Any) -> str:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(spec.name, "expected text")
+    if len(value) > MAX_TEXT * 5:  # too long even before trimming: name the field's own limit
+        raise InvalidInput(spec.name, _too_long(len(value), spec.max or MAX_TEXT))
     try:
         check_text(value, spec.name, MAX_TEXT * 5)
     except RecordError as exc:
@@ -65,12 +67,12 @@ def _text(spec: FieldSpec, value: Any) -> str:
     if spec.type in ("line", "name", "url"):
         text = " ".join(text.split())  # one line
     if spec.max is not None and len(text) > spec.max:
-        raise InvalidInput(
-            spec.name,
-            f"is {len(text)} characters; the limit is {spec.max}. Shorten it or link to the "
-            "full text",
-        )
+        raise InvalidInput(spec.name, _too_long(len(text), spec.max))
     return text
+
+
+def _too_long(length: int, limit: int) -> str:
+    return f"is {length} characters; the limit is {limit}. Shorten it or link to the full text"
 
 
 def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
@@ -441,8 +443,9 @@ def spec_for(action: Any) -> ActionSpec:
     if not isinstance(action, Mapping):
         raise InvalidInput("action", 'expected an object with a "type"')
     kind = action.get("type")
-    if kind not in table.actions:
+    if not isinstance(kind, str) or kind not in table.actions:  # a list or object: unhashable
         shown = repr(kind)[:40] if isinstance(kind, str) else kind
+        shown = {list: "a list", dict: "an object"}.get(type(shown), shown)
         raise InvalidInput("type", f"{shown} is not an action; one of: {', '.join(table.actions)}")
     return table.actions[kind]
 
