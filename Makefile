@@ -41,7 +41,7 @@ PIP_NOISE := grep -v --line-buffered "is ignored: it is neither a file nor a dir
 section = @printf '\n==== %s ====\n' "$(1)"
 comma := ,
 
-.PHONY: stdlib-keep help setup site-tools python-env node-env chromium pyodide-wheels \
+.PHONY: stdlib-keep help setup site-tools python-env node-env chromium nginx pyodide-wheels \
 	test clean-reports test-cpython test-pyodide test-browser serve build nginx-conf bench golden \
 	lint clean
 
@@ -59,7 +59,7 @@ help:
 # ---------------------------------------------------------------- set-up
 
 # Everything, for the tests; building or serving the site needs Python and Node only.
-setup: site-tools chromium pyodide-wheels
+setup: site-tools chromium nginx pyodide-wheels
 site-tools: python-env node-env
 
 python-env: $(VENV)/.installed
@@ -85,6 +85,15 @@ chromium:
 		printf '\n==== set-up: apt-get install chromium fonts-noto-color-emoji ====\n'; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-noto-color-emoji; \
+	fi
+
+# Debian's nginx, for the tests that serve the site with the nginx recipe (tests/test_nginx.py,
+# tests/test_browser_nginx.py start their own on a free port; the system's is left alone).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		printf '\n==== set-up: apt-get install nginx ====\n'; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nginx; \
 	fi
 
 $(PYODIDE_WHEELS)/.installed: $(PYODIDE_REQUIREMENTS) | python-env

@@ -170,11 +170,15 @@ def test_nginx_server_block() -> None:
     assert '"~^/docs\\.v2/pyodide/v[^/]+/" "public, max-age=31536000, immutable";' in conf
     assert "default_type application/wasm;" in conf and "default_type text/javascript;" in conf
     locations = len(re.findall(r"^ *location ", conf, re.M))
-    assert conf.count('add_header Content-Security-Policy "$runbook_csp" always;') == locations
+    csp_header = 'add_header Content-Security-Policy "$runbook_csp_example_org_docs_v2" always;'
+    assert conf.count(csp_header) == locations
+    assert "server_name example.org;" in conf and "server_name _" not in conf
     assert "default \"default-src 'self'\";" in conf
     assert "error_page 404 /docs.v2/404.html;" in conf
     with pytest.raises(BuildError, match="must start and end with '/'"):
         headers.render_nginx("default-src 'self'", path="/docs")
+    with pytest.raises(BuildError, match="--server-name"):
+        headers.render_nginx("default-src 'self'", server_name="example.org; evil")
 
 
 # --------------------------------------------------------------------------------------- CSP
