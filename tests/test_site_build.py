@@ -128,7 +128,9 @@ def test_recipes_build_as_the_makefile_does() -> None:
     assert upload["with"]["path"] == "site"
     deploy = workflow["jobs"]["deploy"]["steps"]
     assert deploy[0]["uses"].startswith("actions/deploy-pages@")
-    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    # Only the deploy job may write Pages: the tests and the build read the repository.
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
     gitlab = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text("utf-8"))["pages"]
     assert gitlab["script"] == ['make build SITE_URL="${CI_PAGES_URL}/" SITE_DIR=public']
