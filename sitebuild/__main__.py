@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sitebuild import ROOT, BuildError, csp, finish, headers, offline, publish
+from sitebuild import ROOT, BuildError, csp, finish, headers, offline, postbuild, publish
 from sitebuild.stdlib import published_stdlib
 
 
@@ -58,6 +58,11 @@ def step_offline(args: argparse.Namespace) -> None:
 
 def step_finish(args: argparse.Namespace) -> None:
     print(f"{args.site}: policy in every page and _headers, sw.js version {finish(args.site)}")
+
+
+def step_postbuild(args: argparse.Namespace) -> None:
+    version = postbuild(args.site, meta=not args.no_meta)
+    print(f"{args.site}: the engine's files, policy in every page and _headers, sw.js {version}")
 
 
 def step_policy(args: argparse.Namespace) -> None:
@@ -115,6 +120,10 @@ def main(argv: list[str] | None = None) -> int:
     secure.add_argument("--no-meta", action="store_true", help="leave the pages without <meta>")
     add("offline", step_offline, "write sw.js with this build's files (after every other step)")
     add("finish", step_finish, "secure, then offline: what the build runs after its pages")
+    after = add(
+        "postbuild", step_postbuild, "publish, then finish: what the build runs after the generator"
+    )
+    after.add_argument("--no-meta", action="store_true", help="leave the pages without <meta>")
     add("policy", step_policy, "print the site's Content-Security-Policy (changes nothing)")
     nginx = add("nginx", step_nginx, "print an nginx server block for the site")
     nginx.add_argument("--path", help="the site's path (default: its site_url's, /runbook/)")
