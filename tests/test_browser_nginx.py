@@ -69,3 +69,6 @@ def test_declaration_through_nginx(browser: Browser, guard: Guard, nginx_site: s
         wait_ready(page)
         declare(page, "Checkout returns HTTP 500 behind nginx")
         expect(output(page, "ticket")).to_contain_text("Checkout returns HTTP 500 behind nginx")
+        # Issue 3's name for the declaration message (docs/reference/automation.md): an alias.
+        declared = output(page, "declaration-message").text_content()
+        expect(output(page, "declare-message")).to_have_text(declared)
