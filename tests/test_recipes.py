@@ -65,3 +65,10 @@ def test_gitlab_pipeline_tests_before_pages() -> None:
     assert gitlab["test"]["script"] == ["bash .ci/run"]
     assert gitlab["pages"]["needs"] == ["test"]
     assert gitlab["stages"].index("test") < gitlab["stages"].index(gitlab["pages"]["stage"])
+
+
+def test_dependency_updates_cover_every_ecosystem() -> None:
+    """Dependabot proposes updates for the Python groups, the npm packages and the actions."""
+    config = yaml.safe_load((ROOT / ".github" / "dependabot.yml").read_text("utf-8"))
+    ecosystems = {update["package-ecosystem"] for update in config["updates"]}
+    assert ecosystems == {"pip", "npm", "github-actions"}
