@@ -15,7 +15,11 @@ from sitebuild import ROOT, BuildError, headers, postbuild  # noqa: E402
 
 
 def on_post_build(config) -> None:
-    from mkdocs.exceptions import PluginError
+    # The running generator's own error class, so that it prints the message, not a traceback.
+    if "properdocs" in sys.modules:
+        from properdocs.exceptions import PluginError
+    else:
+        from mkdocs.exceptions import PluginError
 
     try:
         # No <meta> policy: the dev server's live reload injects inline scripts no policy lists.
