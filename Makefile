@@ -30,6 +30,15 @@ PORT ?= 8000
 SITE_URL ?= http://127.0.0.1:$(PORT)/
 export SITE_URL
 SITE_DIR ?= site
+# The site's generator: MkDocs, or ProperDocs (its maintained fork), each a dependency group of
+# pyproject.toml; `make build GENERATOR=properdocs`. The build's own steps run after it
+# (`python -m sitebuild postbuild`): the site needs no generator hook.
+GENERATORS := mkdocs properdocs
+GENERATOR ?= mkdocs
+ifeq ($(filter $(GENERATOR),$(GENERATORS)),)
+$(error GENERATOR=$(GENERATOR) is not one of: $(GENERATORS))
+endif
+ALL_GROUPS := tests docs properdocs dev
 # deploy/nginx.conf is written for a build at this address (make nginx-conf).
 NGINX_EXAMPLE_URL := https://example.org/runbook/
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
@@ -41,7 +50,8 @@ PIP_NOISE := grep -v --line-buffered "is ignored: it is neither a file nor a dir
 section = @printf '\n==== %s ====\n' "$(1)"
 comma := ,
 
-.PHONY: stdlib-keep help setup site-tools python-env node-env chromium pyodide-wheels \
+.PHONY: stdlib-keep help setup site-tools site-python python-env node-env chromium nginx \
+	pyodide-wheels \
 	test clean-reports test-cpython test-pyodide test-browser serve build nginx-conf bench golden \
 	lint clean
 
@@ -49,7 +59,8 @@ help:
 	@echo "make setup   install everything (idempotent; fast when done)"
 	@echo "make test    setup, then unit tests in CPython, the same in Pyodide, then browser tests"
 	@echo "make serve   the site with live reload on http://127.0.0.1:PORT (PORT=8000)"
-	@echo "make build   the site with --strict into site/, for SITE_URL (see the Deploy page)"
+	@echo "make build   the site with --strict into site/, for SITE_URL (see the Deploy page);"
+	@echo "             GENERATOR=properdocs builds with ProperDocs instead of MkDocs"
 	@echo "make nginx-conf  write deploy/nginx.conf from a build for $(NGINX_EXAMPLE_URL)"
 	@echo "make bench   setup, then the load benchmark (BENCH_ARGS=\"--runs 3\" to pass options)"
 	@echo "make golden  rewrite the golden files from the code (then review git diff)"
@@ -58,20 +69,35 @@ help:
 
 # ---------------------------------------------------------------- set-up
 
-# Everything, for the tests; building or serving the site needs Python and Node only.
-setup: site-tools chromium pyodide-wheels
-site-tools: python-env node-env
+# Everything, for the tests; building or serving the site needs Python and Node only, and of
+# Python only the generator's dependency group and the project (site-tools).
+setup: python-env site-tools chromium nginx pyodide-wheels
+site-tools: site-python node-env
 
 python-env: $(VENV)/.installed
+site-python: $(VENV)/.installed-$(GENERATOR)
 node-env: node_modules/.installed
 pyodide-wheels: $(PYODIDE_WHEELS)/.installed
 
-$(VENV)/.installed: pyproject.toml
-	$(call section,set-up: Python venv $(VENV) with groups tests+docs+dev and the project editable)
+define venv
 	@if ! $(PY) -c '' 2>/dev/null; then $(BASE_PYTHON) -m venv --clear $(VENV); fi
 	@$(PY) -m pip install -q "pip==$(PIP_VERSION)" 2>&1 | { $(PIP_NOISE); }
-	@$(PY) -m pip install -q --group tests --group docs --group dev -e . 2>&1 | { $(PIP_NOISE); }
+endef
+
+# Building: the generator's group (docs for MkDocs; properdocs) and the project, no test tools.
+$(VENV)/.installed-%: pyproject.toml
+	$(call section,set-up: Python venv $(VENV) with group(s) docs $(filter-out docs mkdocs,$*) and the project editable)
+	$(venv)
+	@$(PY) -m pip install -q --group docs $(addprefix --group ,$(filter-out docs mkdocs,$*)) -e . \
+		2>&1 | { $(PIP_NOISE); }
 	@touch $@
+
+# Everything: the tests (which also build with ProperDocs), the docs and the dev tools.
+$(VENV)/.installed: pyproject.toml
+	$(call section,set-up: Python venv $(VENV) with groups $(ALL_GROUPS) and the project editable)
+	$(venv)
+	@$(PY) -m pip install -q $(addprefix --group ,$(ALL_GROUPS)) -e . 2>&1 | { $(PIP_NOISE); }
+	@touch $@ $(addprefix $(VENV)/.installed-,$(GENERATORS))
 
 node_modules/.installed: package.json package-lock.json
 	$(call section,set-up: npm ci (Pyodide; axe-core and ESLint for the tests and lint))
@@ -85,6 +111,15 @@ chromium:
 		printf '\n==== set-up: apt-get install chromium fonts-noto-color-emoji ====\n'; \
 		export DEBIAN_FRONTEND=noninteractive; \
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q chromium fonts-noto-color-emoji; \
+	fi
+
+# Debian's nginx, for the tests that serve the site with the nginx recipe (tests/test_nginx.py,
+# tests/test_browser_nginx.py start their own on a free port; the system's is left alone).
+nginx:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+		printf '\n==== set-up: apt-get install nginx ====\n'; \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q nginx; \
 	fi
 
 $(PYODIDE_WHEELS)/.installed: $(PYODIDE_REQUIREMENTS) | python-env
@@ -135,13 +170,18 @@ test-browser: setup
 # ---------------------------------------------------------------- site
 
 # Material's instant navigation engages only at the site_url's origin: SITE_URL follows PORT.
+# mkdocs.serve.yml is mkdocs.yml plus a hook running the post-build step in the dev server.
 serve: site-tools
-	$(PY) -m mkdocs serve -a 127.0.0.1:$(PORT) --livereload --watch runbook_core --watch overrides
+	$(PY) -m $(GENERATOR) serve -f mkdocs.serve.yml -a 127.0.0.1:$(PORT) --livereload \
+		--watch runbook_core --watch overrides --watch mkdocs.yml
 
+# The generator writes the pages; the build's own steps (the wheel, Pyodide, the stdlib, the
+# policy, the headers, the offline list) run after it, on the folder it wrote.
 build: site-tools
 	@case "$(SITE_URL)" in http://127.0.0.1:*) echo "note: building for $(SITE_URL) (local); \
 	for a deploy: make build SITE_URL=https://your.host/path/" ;; esac
-	$(PY) -m mkdocs build --strict -d $(SITE_DIR)
+	$(PY) -m $(GENERATOR) build --strict -f mkdocs.yml -d $(SITE_DIR)
+	$(PY) -m sitebuild postbuild $(SITE_DIR)
 
 # The example nginx recipe, from a build for NGINX_EXAMPLE_URL (its Content-Security-Policy);
 # tests/test_site_build.py fails when deploy/nginx.conf is older than the build's policy.

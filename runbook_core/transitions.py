@@ -444,8 +444,8 @@ def spec_for(action: Any) -> ActionSpec:
         raise InvalidInput("action", 'expected an object with a "type"')
     kind = action.get("type")
     if not isinstance(kind, str) or kind not in table.actions:  # a list or object: unhashable
-        shown = repr(kind)[:40] if isinstance(kind, str) else kind
-        shown = {list: "a list", dict: "an object"}.get(type(shown), shown)
+        kinds: dict[type, str] = {list: "a list", dict: "an object"}
+        shown = repr(kind)[:40] if isinstance(kind, str) else kinds.get(type(kind), repr(kind))
         raise InvalidInput("type", f"{shown} is not an action; one of: {', '.join(table.actions)}")
     return table.actions[kind]
 

@@ -1,7 +1,9 @@
 """The site's build steps: plain functions, runnable without MkDocs.
 
-MkDocs calls them from the thin `overrides/hooks.py`; each also runs on its own,
-`python -m sitebuild <step> ...` (see `python -m sitebuild --help`):
+A build is the generator (MkDocs, ProperDocs; `make build GENERATOR=…`), whose only Python is
+the macros module `sitebuild/macros.py`, then `python -m sitebuild postbuild SITE_DIR`: no
+generator hook. Each step also runs on its own, `python -m sitebuild <step> ...` (see
+`python -m sitebuild --help`):
 
 - `publish`  the runbook_core wheel, the self-hosted Pyodide and the trimmed, precompiled
              standard library, under content-hashed folders (publish.py, stdlib.py);
@@ -9,7 +11,8 @@ MkDocs calls them from the thin `overrides/hooks.py`; each also runs on its own,
              a `<meta>` policy in each page and the `_headers` file at the site root (csp.py,
              headers.py);
 - `offline`  the service worker `sw.js` at the site root, with this build's file list (offline.py);
-- `finish`   `secure` then `offline`: what a build runs after writing its pages.
+- `finish`   `secure` then `offline`: what a build runs after writing its pages;
+- `postbuild` `publish` then `finish`: what `make build` runs after the generator.
 
 Not shipped in the runbook_core wheel (`[tool.hatch.build.targets.wheel]` lists only
 runbook_core); the build tooling of this repository, not of the package.
@@ -35,3 +38,15 @@ def finish(site_dir: Path, *, meta: bool = True) -> str:
 
     csp.secure(Path(site_dir), meta=meta)
     return offline.write_service_worker(site_dir)
+
+
+def postbuild(site_dir: Path, *, meta: bool = True) -> str:
+    """What a build runs after the generator has written the pages: the engine's files
+    (publish), then `finish`. Returns the service worker's version."""
+    from sitebuild import publish
+
+    site_dir = Path(site_dir)
+    plan = publish.plan(ROOT)
+    publish.write(plan, site_dir)
+    publish.check_pages(site_dir)
+    return finish(site_dir, meta=meta)

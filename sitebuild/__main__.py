@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sitebuild import ROOT, BuildError, csp, finish, headers, offline, publish
+from sitebuild import ROOT, BuildError, csp, finish, headers, offline, postbuild, publish
 from sitebuild.stdlib import published_stdlib
 
 
@@ -61,23 +61,42 @@ def step_finish(args: argparse.Namespace) -> None:
     print(f"{args.site}: policy in every page and _headers, sw.js version {finish(args.site)}")
 
 
+def step_postbuild(args: argparse.Namespace) -> None:
+    version = postbuild(args.site, meta=not args.no_meta)
+    print(f"{args.site}: the engine's files, policy in every page and _headers, sw.js {version}")
+
+
 def step_policy(args: argparse.Namespace) -> None:
     print(csp.policy_for(args.site).header())
 
 
-def site_path(site: Path) -> str:
-    """The path the site was built for: its site_url's, from the sitemap's first address."""
+def site_address(site: Path) -> tuple[str, str]:
+    """The host and path the site was built for: its site_url's, from the sitemap's first
+    address ("example.org", "/runbook/")."""
     sitemap = (site / "sitemap.xml").read_text("utf-8") if (site / "sitemap.xml").is_file() else ""
     found = re.search(r"<loc>([^<]+)</loc>", sitemap)
     if not found:
-        raise BuildError(f"{site}/sitemap.xml names no page: pass --path /where/it/is/")
-    return urlsplit(found.group(1)).path or "/"
+        raise BuildError(
+            f"{site}/sitemap.xml names no page: pass --server-name your.host --path /where/it/is/"
+        )
+    address = urlsplit(found.group(1))
+    return address.hostname or "", address.path or "/"
 
 
 def step_nginx(args: argparse.Namespace) -> None:
     policy = csp.policy_for(args.site).header()
-    path = args.path or site_path(args.site)
-    sys.stdout.write(headers.render_nginx(policy, path=path, root=args.root))
+    host, path = (
+        (args.server_name, args.path) if args.server_name and args.path else site_address(args.site)
+    )
+    sys.stdout.write(
+        headers.render_nginx(
+            policy,
+            path=args.path or path,
+            root=args.root,
+            server_name=args.server_name or host,
+            listen=args.listen,
+        )
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -107,9 +126,15 @@ def main(argv: list[str] | None = None) -> int:
     secure.add_argument("--no-meta", action="store_true", help="leave the pages without <meta>")
     add("offline", step_offline, "write sw.js with this build's files (after every other step)")
     add("finish", step_finish, "secure, then offline: what the build runs after its pages")
+    after = add(
+        "postbuild", step_postbuild, "publish, then finish: what the build runs after the generator"
+    )
+    after.add_argument("--no-meta", action="store_true", help="leave the pages without <meta>")
     add("policy", step_policy, "print the site's Content-Security-Policy (changes nothing)")
     nginx = add("nginx", step_nginx, "print an nginx server block for the site")
     nginx.add_argument("--path", help="the site's path (default: its site_url's, /runbook/)")
+    nginx.add_argument("--server-name", help="the host name (default: its site_url's)")
+    nginx.add_argument("--listen", default="80", help="nginx's listen: port or address:port")
     nginx.add_argument("--root", default="/srv/www", help="nginx's root: the site is ROOT/PATH")
 
     args = parser.parse_args(argv)

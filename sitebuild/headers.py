@@ -162,26 +162,29 @@ def _path_pattern(rule: str) -> re.Pattern[str]:
 # ------------------------------------------------------------------------------------ nginx
 
 NGINX_TEMPLATE = """\
-# nginx: the runbook site at {path} ({root}{path} holds the built site/ folder).
-# Written by `python -m sitebuild nginx SITE_DIR` (`make nginx-conf` for this example) from
-# sitebuild/headers.py and the built site's Content-Security-Policy (sitebuild/csp.py), which
-# changes with the inline scripts the build emits: write it again from your own build.
-# Include it in nginx's http block (Debian: /etc/nginx/conf.d/runbook.conf), then set `listen`,
-# `server_name` and `root`, or copy the maps and the location into your own server block.
+# nginx: the runbook site for {server_name} at {path} ({root}{path} holds the built site/
+# folder). Written by `python -m sitebuild nginx SITE_DIR` (`make nginx-conf` for this example)
+# from sitebuild/headers.py and the built site's Content-Security-Policy (sitebuild/csp.py),
+# which changes with the inline scripts the build emits: write it again from your own build.
+# Put it in nginx's http block (Debian: /etc/nginx/conf.d/runbook.conf). It is a server of its
+# own for {server_name}, so Debian's default site (the default_server) keeps every other name;
+# its variables are named after this site, so two sites' files can sit in one http block. For
+# HTTPS, add `listen 443 ssl;` and the certificate lines, or copy the maps and the location into
+# your own server block for {server_name}.
 
-map $uri $runbook_cache_control {{
+map $uri ${cache_var} {{
     default "{revalidate}";
 {immutable}
 }}
 
 # One value for every response (a map with only a default: a constant for add_header).
-map $uri $runbook_csp {{
+map $uri ${csp_var} {{
     default "{policy}";
 }}
 
 server {{
-    listen 80;
-    server_name _;
+    listen {listen};
+    server_name {server_name};
     root {root};
 
     gzip on;
@@ -196,11 +199,36 @@ server {{
 }}
 """
 
+# What nginx accepts in a server_name: a host name, a wildcard or a regex would need more care.
+NGINX_SERVER_NAME = re.compile(r"[A-Za-z0-9.-]+")
 
-def render_nginx(policy: str, path: str = "/runbook/", root: str = "/srv/www") -> str:
-    """An nginx server block serving the site at `path` with the CSP `policy`."""
+
+def nginx_variable(server_name: str, path: str, what: str) -> str:
+    """The site's own variable for `what` ("csp"): runbook_csp_example_org_runbook for the site
+    at example.org/runbook/. nginx variables are global to the http block, so each site's are
+    named after it (the same name in two files would silently give both the last one's value)."""
+    site = re.sub(r"[^A-Za-z0-9]+", "_", f"{server_name}{path}").strip("_")
+    return f"runbook_{what}_{site}"
+
+
+def render_nginx(
+    policy: str,
+    path: str = "/runbook/",
+    root: str = "/srv/www",
+    server_name: str = "example.org",
+    listen: str = "80",
+) -> str:
+    """An nginx server block for `server_name` serving the site at `path` with the CSP
+    `policy`."""
     if not (path.startswith("/") and path.endswith("/")):
         raise BuildError(f"the site's path must start and end with '/', got {path!r}")
+    if not NGINX_SERVER_NAME.fullmatch(server_name):
+        raise BuildError(
+            f"the nginx server_name must be a host name such as docs.example.org, got "
+            f"{server_name!r}: pass --server-name"
+        )
+    cache_var = nginx_variable(server_name, path, "cache_control")
+    csp_var = nginx_variable(server_name, path, "csp")
     immutable = "\n".join(
         f'    "~{"^" + re.escape(path) + pattern[1:] if pattern.startswith("^") else pattern}" '
         f'"{CACHE_IMMUTABLE}";'
@@ -208,8 +236,8 @@ def render_nginx(policy: str, path: str = "/runbook/", root: str = "/srv/www") -
     )
     # add_header in a nested location replaces the outer ones: every location lists them all.
     every = {
-        "Cache-Control": "$runbook_cache_control",
-        "Content-Security-Policy": "$runbook_csp",
+        "Cache-Control": f"${cache_var}",
+        "Content-Security-Policy": f"${csp_var}",
         **EVERY_RESPONSE,
     }
 
@@ -227,6 +255,10 @@ def render_nginx(policy: str, path: str = "/runbook/", root: str = "/srv/www") -
     return NGINX_TEMPLATE.format(
         path=path,
         root=root,
+        server_name=server_name,
+        listen=listen,
+        cache_var=cache_var,
+        csp_var=csp_var,
         revalidate=CACHE_REVALIDATE,
         immutable=immutable,
         policy=policy,

@@ -7,14 +7,16 @@
   folder named after the pinned Pyodide version and the hash of the one file we derive (the
   trimmed, precompiled standard library from stdlib.py): immutable, a new one gets a new path.
 
-`plan(root)` says what goes where (site-relative path -> bytes or a source file); the MkDocs hook
-hands that to MkDocs, `write(plan, site_dir)` writes it into a built site.
+`plan(root)` says what goes where (site-relative path -> bytes or a source file): the macros
+(sitebuild/macros.py) write those addresses into the pages, and `write(plan, site_dir)` writes
+the files into the built site (`python -m sitebuild postbuild`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,6 +107,22 @@ def plan(root: Path) -> Plan:
     )
 
 
+_plans: dict[tuple[Path, str], Plan] = {}
+
+
+def cached_plan(root: Path) -> Plan:
+    """`plan(root)`, once per process and org file: Zensical runs the macros' define_env for
+    every page (a plan builds the wheel)."""
+    import os
+
+    from runbook_core.config import ORG_ENV
+
+    key = (root, os.environ.get(ORG_ENV, ""))
+    if key not in _plans:
+        _plans[key] = plan(root)
+    return _plans[key]
+
+
 ORG_NAME = "org.toml"
 TEMPLATE_NAME = "INCIDENT_TEMPLATE.md"
 
@@ -143,3 +161,24 @@ def write(published: Plan, site_dir: Path) -> None:
         target = site_dir / path
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(source if isinstance(source, bytes) else source.read_bytes())
+
+
+ENGINE_META = re.compile(r'<meta name="runbook-engine"([^>]*)>')
+ENGINE_URL = re.compile(r'data-(pyodide|wheel|org|worker)="([^"]+)"')
+
+
+def check_pages(site_dir: Path) -> None:
+    """Every engine address a page names is a file (or folder) of the built site: the pages and
+    the published files come from two runs (the generator, then postbuild), which must see the
+    same working tree and RUNBOOK_ORG."""
+    for page in sorted(site_dir.rglob("*.html")):
+        found = ENGINE_META.search(page.read_text("utf-8"))
+        if not found:
+            continue
+        for kind, url in ENGINE_URL.findall(found.group(1)):
+            if not (page.parent / url).exists():
+                raise BuildError(
+                    f"{page.relative_to(site_dir)} names the {kind} {url}, which this build did "
+                    "not publish: the generator and `python -m sitebuild postbuild` ran on "
+                    "different sources or RUNBOOK_ORG. Build again (make build)."
+                )

@@ -130,24 +130,31 @@ class SiteServer(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
-def build_site(out: Path, site_url: str, org: Path | None = None) -> str | None:
+def build_site(
+    out: Path, site_url: str, org: Path | None = None, generator: str = "mkdocs"
+) -> str | None:
     """Build the site strictly from the working tree into `out`, for `site_url` (its address,
-    "http://127.0.0.1:8123/runbook/"), with a team's `org` file if given: None, or why it
-    failed."""
+    "http://127.0.0.1:8123/runbook/"), with a team's `org` file if given, as `make build` does:
+    the generator (mkdocs, or properdocs), then `python -m sitebuild postbuild`. None, or why
+    it failed."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "SITE_URL": site_url}
     if org is not None:
         env["RUNBOOK_ORG"] = str(org)
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "-d", str(out)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    if result.returncode == 0:
-        return None
-    return f"mkdocs build --strict failed (exit {result.returncode}):\n{result.stderr[-4000:]}"
+    steps = [
+        [sys.executable, "-m", generator, "build", "--strict", "--quiet", "-f", "mkdocs.yml"]
+        + ["-d", str(out)],
+        [sys.executable, "-m", "sitebuild", "postbuild", str(out)],
+    ]
+    for command in steps:
+        result = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, env=env, check=False
+        )
+        if result.returncode != 0:
+            return (
+                f"{' '.join(command[1:4])} failed (exit {result.returncode}):\n"
+                f"{result.stderr[-4000:]}"
+            )
+    return None
 
 
 def serve(

@@ -212,11 +212,12 @@ def _commands() -> dict[str, argparse.ArgumentParser]:
 
 
 class _Env:
-    """What overrides/macros.py's define_env uses of mkdocs-macros' env."""
+    """What sitebuild/macros.py's define_env uses of mkdocs-macros' env."""
 
     def __init__(self) -> None:
         self.variables: dict = {}
         self.macros: dict = {}
+        self.conf: dict = {"docs_dir": str(ROOT / "docs"), "extra": {}}
 
     def macro(self, fn):
         self.macros[fn.__name__] = fn
@@ -227,11 +228,7 @@ def rendered_page() -> str:
     """docs/reference/cli.md as the build renders it: through the site's own macros module."""
     import jinja2  # the docs group: not in Pyodide, where these tests are deselected
 
-    sys.path.insert(0, str(ROOT / "overrides"))
-    try:
-        import macros
-    finally:
-        sys.path.remove(str(ROOT / "overrides"))
+    from sitebuild import macros
     env = _Env()
     macros.define_env(env)
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(

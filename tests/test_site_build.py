@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 import zipfile
+from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
@@ -128,7 +129,9 @@ def test_recipes_build_as_the_makefile_does() -> None:
     assert upload["with"]["path"] == "site"
     deploy = workflow["jobs"]["deploy"]["steps"]
     assert deploy[0]["uses"].startswith("actions/deploy-pages@")
-    assert workflow["permissions"] == {"contents": "read", "pages": "write", "id-token": "write"}
+    # Only the deploy job may write Pages: the tests and the build read the repository.
+    assert workflow["permissions"] == {"contents": "read"}
+    assert workflow["jobs"]["deploy"]["permissions"] == {"pages": "write", "id-token": "write"}
 
     gitlab = yaml.safe_load((ROOT / ".gitlab-ci.yml").read_text("utf-8"))["pages"]
     assert gitlab["script"] == ['make build SITE_URL="${CI_PAGES_URL}/" SITE_DIR=public']
@@ -176,3 +179,87 @@ def test_browser_wheel_is_reproducible(site: Path) -> None:
     name, data = publish.build_wheel(ROOT)
     compiled = pyc.compile_zip(ROOT, wheel.kept_files(data), "the wheel")
     assert wheel.repack(name, compiled, "cp314") == (published.name, published.read_bytes())
+
+
+# ------------------------------------------------------------------ the automation contract
+
+CONTRACT = ROOT / "docs" / "reference" / "automation.md"
+HOOK = re.compile(r'`(data-[a-z0-9_-]+)(?:="([^"]*)")?`')
+LISTED_VALUES = ("data-output", "data-command")  # hooks whose every value the page lists
+
+
+class _Hooks(HTMLParser):
+    """The data-* attributes (and values) inside the widget's root and on the engine's <meta>."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0  # inside the widget: the open elements' count
+        self.found: dict[str, set[str]] = {}
+        self.aliases: list[tuple[str, str]] = []  # (alias, the output it holds)
+        self._alias: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        names = dict(attrs)
+        widget = "data-runbook-widget" in names or names.get("name") == "runbook-engine"
+        if self.depth or widget:
+            for name, value in attrs:
+                if name.startswith("data-"):
+                    self.found.setdefault(name, set()).add(value or "")
+            if self._alias and "data-output" in names:
+                self.aliases.append((self._alias, names["data-output"]))
+                self._alias = None
+            elif tag == "div" and "data-output" in names:
+                self._alias = names["data-output"]
+        if tag in {"meta", "input", "br", "img", "link", "hr"}:
+            return
+        if self.depth or "data-runbook-widget" in names:
+            self.depth += 1
+
+    def handle_endtag(self, tag: str) -> None:
+        if self.depth:
+            self.depth -= 1
+
+
+def _script_hooks() -> dict[str, set[str]]:
+    """The data-* attributes the page script sets (dataset.x =, el(..., {dataX: ...})), with
+    the literal values of data-command it gives."""
+    kebab = lambda name: "data-" + re.sub(r"[A-Z]", lambda c: "-" + c.group().lower(), name)  # noqa: E731
+    found: dict[str, set[str]] = {}
+    for script in (ROOT / "docs" / "assets" / "javascripts" / "walkthrough").glob("*.js"):
+        code = script.read_text("utf-8")
+        for name in re.findall(r"dataset\.([a-zA-Z]+) = ", code):
+            found.setdefault(kebab(name), set())
+        for name in re.findall(r"\bdata([A-Z][a-zA-Z]*): ", code):
+            found.setdefault(kebab(name[0].lower() + name[1:]), set())
+        for value in re.findall(r'dataCommand: (?:[^,]*\? )?"([a-z-]+)"(?: : "([a-z-]+)")?', code):
+            found.setdefault("data-command", set()).update(v for v in value if v)
+    return found
+
+
+def test_automation_contract_lists_every_hook(site: Path) -> None:
+    """docs/reference/automation.md lists every data-* hook of the built walkthrough and of its
+    script, each hook it lists exists, every output and command by value, and issue 3's names
+    are aliases holding exactly today's outputs."""
+    listed: dict[str, set[str]] = {}
+    for name, value in HOOK.findall(CONTRACT.read_text("utf-8")):
+        listed.setdefault(name, set()).update({value} if value else set())
+    parser = _Hooks()
+    parser.feed((site / "walkthrough" / "index.html").read_text("utf-8"))
+    built, script = parser.found, _script_hooks()
+    assert len(built) > 60
+    unlisted = sorted((set(built) | set(script)) - set(listed))
+    assert not unlisted, f"hooks missing from {CONTRACT.name}: {unlisted}"
+    missing = sorted(set(listed) - set(built) - set(script))
+    assert not missing, f"{CONTRACT.name} lists hooks the walkthrough does not have: {missing}"
+    for name in LISTED_VALUES:
+        present = built.get(name, set()) | script.get(name, set())
+        assert present == listed[name], (name, present ^ listed[name])
+    aliases = dict(parser.aliases)
+    assert aliases == {
+        "declare-message": "declaration-message",
+        "status-message": "status_update-message",
+    }
+    table = re.findall(
+        r'\| `data-output="([^"]+)"` \| `data-output="([^"]+)"` \|', CONTRACT.read_text()
+    )
+    assert dict(table) == aliases

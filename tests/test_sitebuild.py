@@ -22,18 +22,8 @@ if sys.platform == "emscripten":
     )
 
 from sitebuild import BuildError, csp, headers, stdlib, wheel  # noqa: E402
+from sitebuild.macros import page_urls, relative_url  # noqa: E402
 from tests.helpers import ROOT  # noqa: E402
-
-
-def _macros():
-    spec = importlib.util.spec_from_file_location("macros", ROOT / "overrides" / "macros.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-relative_url = _macros().relative_url
-
 
 # ------------------------------------------------------------------------------ relative_url
 
@@ -77,6 +67,56 @@ def test_relative_url_resolves_like_mkdocs() -> None:
             ours = urljoin(base, relative_url(target, page))
             theirs = urljoin(base, mkdocs_utils.get_relative_url(target, page) or "./")
             assert ours == theirs, (target, page)
+
+
+def test_page_urls_are_directory_urls(tmp_path: Path) -> None:
+    """The macros' page addresses, worked out without the generator: a page is its folder, an
+    index is its parent folder."""
+    for path in ("index.md", "walkthrough.md", "runbook/INCIDENT_TEMPLATE.md", "ref/index.md"):
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text("# x\n", "utf-8")
+    (tmp_path / "examples").mkdir()
+    (tmp_path / "examples" / "a.json").write_text("{}", "utf-8")
+    assert page_urls(tmp_path) == {
+        "index.md": "",
+        "ref/index.md": "ref/",
+        "runbook/INCIDENT_TEMPLATE.md": "runbook/INCIDENT_TEMPLATE/",
+        "walkthrough.md": "walkthrough/",
+    }
+
+
+def test_site_has_no_generator_hook_or_theme_python() -> None:
+    """Generator-portable: mkdocs.yml declares no hook, the theme folder holds no Python (a
+    generator without hooks would copy it into the site), and the macros module is outside it."""
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    Loader.add_multi_constructor("!", lambda loader, tag, node: None)  # !ENV and the like
+    config = yaml.load((ROOT / "mkdocs.yml").read_text("utf-8"), Loader=Loader)
+    assert "hooks" not in config
+    assert not list((ROOT / "overrides").rglob("*.py"))
+    macros = next(p["macros"] for p in config["plugins"] if isinstance(p, dict) and "macros" in p)
+    assert (ROOT / (macros["module_name"] + ".py")).is_file()
+    assert not macros["module_name"].startswith(config["theme"]["custom_dir"])
+
+
+def test_postbuild_refuses_pages_naming_files_it_did_not_publish(tmp_path: Path) -> None:
+    """The pages (the generator's run) and the published files (postbuild's) must agree: a page
+    naming a wheel the build did not publish stops the build, naming both."""
+    from sitebuild import publish
+
+    (tmp_path / "walkthrough").mkdir()
+    (tmp_path / "assets" / "wheels" / "aa").mkdir(parents=True)
+    (tmp_path / "assets" / "wheels" / "aa" / "w.whl").write_bytes(b"")
+    meta = '<meta name="runbook-engine" data-wheel="../assets/wheels/{}/w.whl" data-org="">'
+    page = tmp_path / "walkthrough" / "index.html"
+    page.write_text(meta.format("aa"), "utf-8")
+    publish.check_pages(tmp_path)
+    page.write_text(meta.format("bb"), "utf-8")
+    with pytest.raises(BuildError, match=r"walkthrough/index.html names the wheel .*/bb/w.whl"):
+        publish.check_pages(tmp_path)
 
 
 # ------------------------------------------------------------------------------ the policy
@@ -170,11 +210,15 @@ def test_nginx_server_block() -> None:
     assert '"~^/docs\\.v2/pyodide/v[^/]+/" "public, max-age=31536000, immutable";' in conf
     assert "default_type application/wasm;" in conf and "default_type text/javascript;" in conf
     locations = len(re.findall(r"^ *location ", conf, re.M))
-    assert conf.count('add_header Content-Security-Policy "$runbook_csp" always;') == locations
+    csp_header = 'add_header Content-Security-Policy "$runbook_csp_example_org_docs_v2" always;'
+    assert conf.count(csp_header) == locations
+    assert "server_name example.org;" in conf and "server_name _" not in conf
     assert "default \"default-src 'self'\";" in conf
     assert "error_page 404 /docs.v2/404.html;" in conf
     with pytest.raises(BuildError, match="must start and end with '/'"):
         headers.render_nginx("default-src 'self'", path="/docs")
+    with pytest.raises(BuildError, match="--server-name"):
+        headers.render_nginx("default-src 'self'", server_name="example.org; evil")
 
 
 # --------------------------------------------------------------------------------------- CSP

@@ -217,7 +217,7 @@ export function drawMessages(w, view, only = null) {
     if (only && kind !== only) continue;
     const message = byKind[kind];
     box.hidden = !message;
-    setText(q(box, "[data-output]"), message ? message.text : "");
+    setText(q(box, `[data-output="${name}"]`), message ? message.text : ""); // not its alias
     const posted = q(box, "[data-posted]");
     if (posted && message) {
       posted.hidden = !message.last_logged_at;

@@ -1,0 +1,40 @@
+"""`make serve` only (mkdocs.serve.yml): the live-reloading dev server builds into a folder of
+its own on every change, so the post-build step runs there from this hook. `make build` needs
+no hook: it runs the generator, then `python -m sitebuild postbuild`.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import sys
+from pathlib import Path
+from typing import Any
+
+# sitebuild/ is this checkout's build tooling, not an installed package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from sitebuild import ROOT, BuildError, headers, postbuild  # noqa: E402
+
+
+def on_post_build(config: Any) -> None:
+    # The running generator's own error class, so that it prints the message, not a traceback.
+    plugin_error: type[Exception]
+    if "properdocs" in sys.modules:
+        from properdocs.exceptions import PluginError as plugin_error
+    else:
+        from mkdocs.exceptions import PluginError as plugin_error
+
+    try:
+        # No <meta> policy: the dev server's live reload injects inline scripts no policy lists.
+        postbuild(Path(config.site_dir), meta=False)
+    except BuildError as exc:
+        raise plugin_error(str(exc)) from exc
+
+
+def on_serve(server: Any, config: Any, builder: Any) -> Any:
+    # The dev server watches docs/ and overrides/; the package and the build steps rebuild too.
+    server.watch(str(ROOT / "runbook_core"))
+    server.watch(str(ROOT / "sitebuild"))
+    # The dev server guesses types with `mimetypes`; module workers and wasm need these.
+    for suffix, kind in headers.CONTENT_TYPES.items():
+        mimetypes.add_type(kind, suffix)
+    return server
