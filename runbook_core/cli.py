@@ -28,7 +28,7 @@ from .derive import escalation_required, message_due, status
 from .errors import InvalidInput, RunbookError
 from .formats import FORMAT_NAMES
 from .messages import all_messages
-from .record import Record, load_json, normalise_time, record_from_json, utc_iso
+from .record import Record, load_json, load_record_json, normalise_time, utc_iso
 from .rules import load_runbook
 from .table import load_table
 from .ticket import render_ticket
@@ -133,7 +133,9 @@ def build_parser() -> argparse.ArgumentParser:
 # ----------------------------------------------------------------------------- state files
 
 
-def read_record(path: str | Path, missing_ok: bool = False) -> Record:
+def read_record(path: str | Path, missing_ok: bool = False, to_change: bool = False) -> Record:
+    """The record in the state file. One an earlier version wrote over a limit of this one is
+    read for the ticket and the messages; changing it is refused, saying why (record.Loaded)."""
     path = Path(path)
     try:
         text = path.read_text("utf-8")
@@ -150,9 +152,12 @@ def read_record(path: str | Path, missing_ok: bool = False) -> Record:
     except (OSError, UnicodeDecodeError) as exc:
         raise UsageError(f"--state: {path}: cannot read it ({exc})") from None
     try:
-        return record_from_json(text)
+        loaded = load_record_json(text)
     except RunbookError as exc:
         raise UsageError(f"--state: {path}: {exc}") from None
+    if to_change and loaded.read_only:
+        raise UsageError(f"--state: {path}: unchanged. {loaded.read_only}")
+    return loaded.record
 
 
 def _read_only(path: Path) -> bool:
@@ -315,7 +320,7 @@ def cmd_apply(
 ) -> int:
     actions = _read_actions(args, stdin if stdin is not None else sys.stdin)
     with locked(args.state):
-        record = read_record(args.state, missing_ok=True)
+        record = read_record(args.state, missing_ok=True, to_change=True)
         for number, (at, action) in enumerate(actions, start=1):
             try:
                 record = apply(record, action, at, org)
@@ -343,7 +348,7 @@ class Walk:
     ) -> None:
         self.path, self.org, self.ask, self.clock = path, org, ask, clock
         self.out = lambda text: out(terminal_safe(text))
-        self.record = read_record(path, missing_ok=True)
+        self.record = read_record(path, missing_ok=True, to_change=True)
         self.runbook = load_runbook()
 
     def do(self, action: dict[str, object]) -> bool:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from .limits import load_limits
 from .rules import _Reader, load_runbook
 
 TABLE_FILE = "data/transitions.toml"
@@ -31,7 +32,9 @@ FIELD_TYPES = (
 INDEXED = ("timeline", "follow_ups")
 BUILT_IN_CHOICES = ("actions", "questions")
 GUARD_KINDS = ("state", "input")
-DEFAULT_MAX = {"line": 500, "text": 20_000, "name": 200, "url": 2000}
+# A field's `max` names a text limit of data/limits.toml; these types have one by default, and
+# line and text fields must name theirs.
+DEFAULT_LIMIT = {"name": "name", "url": "url", "incident_id": "incident_id", "names": "name"}
 
 
 @dataclass(frozen=True)
@@ -176,11 +179,13 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
                 raise r.fail(f"{fpath}.of", f"one of {sorted(choices)}")
             if ftype == "index" and of not in INDEXED:
                 raise r.fail(f"{fpath}.of", f"one of {list(INDEXED)}")
-            limit = f.get("max", DEFAULT_MAX.get(ftype))
-            if limit is not None and (
-                not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
-            ):
-                raise r.fail(f"{fpath}.max", "a positive whole number")
+            texts = load_limits().text
+            name = f.get("max", DEFAULT_LIMIT.get(ftype))
+            if ftype in ("line", "text") and name is None:
+                raise r.fail(f"{fpath}.max", f"the name of a text limit, one of {sorted(texts)}")
+            if name is not None and name not in texts:
+                raise r.fail(f"{fpath}.max", f"the name of a text limit, one of {sorted(texts)}")
+            limit = texts[name] if name is not None else None
             required = f.get("required", False)
             if not isinstance(required, bool):
                 raise r.fail(f"{fpath}.required", "true or false")

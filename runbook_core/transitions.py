@@ -27,15 +27,16 @@ from .derive import (
     phase,
 )
 from .errors import InvalidInput, RecordError
+from .limits import load_limits
 from .record import (
-    INCIDENT_ID,
-    MAX_TEXT,
     Record,
     check_text,
     choices,
     normalise_time,
     parse_time,
+    too_long,
     utc_iso,
+    valid_incident_id,
 )
 from .rules import load_runbook
 from .table import ActionSpec, FieldSpec, load_table
@@ -52,24 +53,31 @@ class Refusal:
 # ------------------------------------------------------------------------------ field types
 
 
+def _too_long(spec: FieldSpec, length: int) -> InvalidInput:
+    return InvalidInput(
+        spec.name,
+        f"{too_long(length, spec.max or 0)}: shorten it, or link to the full text",
+    )
+
+
 def _text(spec: FieldSpec, value: Any) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(spec.name, "expected text")
+    # Far over the limit is refused before any work on it (the limit counts the text as stored:
+    # line breaks as one character, the ends trimmed, a line's spaces collapsed).
+    if spec.max is not None and len(value) > spec.max * 4 + 1000:
+        raise _too_long(spec, len(value))
     try:
-        check_text(value, spec.name, MAX_TEXT * 5)
+        check_text(value, spec.name)
     except RecordError as exc:
         raise InvalidInput(spec.name, exc.problem) from None
     value = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if spec.type in ("line", "name", "url"):
         value = " ".join(value.split())  # one line
     if spec.max is not None and len(value) > spec.max:
-        raise InvalidInput(
-            spec.name,
-            f"is {len(value)} characters; the limit is {spec.max}. Shorten it or link to the "
-            "full text",
-        )
+        raise _too_long(spec, len(value))
     return value
 
 
@@ -80,10 +88,16 @@ def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
         raise InvalidInput(
             spec.name, "expected a list of names, or one line of names separated by commas"
         )
-    name = FieldSpec(spec.name, "name", False, 200, "", "")
+    limits = load_limits()
+    most = limits.items("names")
+    if len(value) > most * 4 + 100:  # far over: refused before any work on it
+        raise InvalidInput(spec.name, f"has {len(value):,} names; the limit is {most}")
+    name = FieldSpec(spec.name, "name", False, spec.max, "", "")
     names = tuple(n for n in (_text(name, v) for v in value) if n)
-    if len(names) > 100:
-        raise InvalidInput(spec.name, f"has {len(names)} names; the limit is 100")
+    if len(names) > most:
+        raise InvalidInput(
+            spec.name, f"has {len(names):,} names; the limit is {most}: keep the main ones"
+        )
     return names
 
 
@@ -166,7 +180,7 @@ def _bool(spec: FieldSpec, value: Any) -> bool:
 
 def _incident_id(spec: FieldSpec, value: Any) -> str:
     text = _text(spec, value)
-    if text and not INCIDENT_ID.match(text):
+    if text and not valid_incident_id(text):
         raise InvalidInput(spec.name, f"{text[:40]!r} is not an ID like INC-20261128-2140-7K3Q")
     return text
 
