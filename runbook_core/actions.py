@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 from .config import OrgConfig, load_org
@@ -36,7 +36,6 @@ from .record import (
     Record,
     Resolution,
     TimelineEntry,
-    count_limit,
     limit_problems,
     normalise_time,
     time_paths,
@@ -437,28 +436,16 @@ def apply(record: Record, action: Action, now: str, org: OrgConfig | None = None
     return new
 
 
-# What to do when a list is full: the record cannot grow, and nothing may be lost.
-FULL = {
-    "timeline": "the timeline holds {limit:,} entries, the most a record keeps: remove notes "
-    "you added, or export this record (the ticket keeps everything) and declare a new incident "
-    "that refers to this one",
-    "follow_ups": "there are {limit:,} follow-ups, the most a record keeps: remove those that "
-    "are done, or merge some",
-}
-
-
 def within_limits(new: Record, before: Record) -> None:
     """Refuse, up front, an action whose result would break a limit the loader keeps (the
     caller keeps `before`, unchanged). The effects are composed so that texts cannot (see
-    data/limits.toml); lists can fill up."""
+    data/limits.toml), and transitions.room_refusal refuses an action a full list has no room
+    for before it runs: this is the net under both."""
     problems = limit_problems(new, before)
     if not problems:
         return
     first = problems[0]
     name = first.field.removeprefix("record.").split("[")[0].split(".")[0]
-    if name in FULL and first.field == f"record.{name}":
-        limit = count_limit(next(f.metadata for f in fields(Record) if f.name == name))
-        raise InvalidInput(name, FULL[name].format(limit=limit))
     raise InvalidInput(
         name, f"would be over its limit ({first.field} {first.problem}): shorten what you wrote"
     )

@@ -62,6 +62,10 @@ def parse_limits(text: str, source: str = LIMITS_FILE) -> Limits:
     ):
         if not needed <= set(table):
             raise DataFileError(source, "(file)", f"the limits {sorted(needed - set(table))}")
+    # Every entry of another list comes with a timeline entry that stays: with room for as
+    # many, only the timeline and the follow-ups can fill (transitions.room_refusal).
+    if counts["list"] < counts["timeline"]:
+        raise DataFileError(source, "count.list", "at least count.timeline")
     if texts["quote"] * 4 > texts["derived"]:
         raise DataFileError(source, "text.quote", "at most a quarter of text.derived")
     time = raw["time"]

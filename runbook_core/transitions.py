@@ -434,6 +434,38 @@ def phase_refusal(spec: ActionSpec, record: Record) -> Refusal | None:
     )
 
 
+# Room in the record's lists (data/limits.toml [count]). Every action adds one timeline entry
+# except these (a test checks the most each adds): details with the moments they mirror, a
+# failed rollback with its "escalation required", a start with the decision it implies.
+NO_ENTRY = ("add_follow_up", "remove_follow_up", "edit_timeline", "remove_timeline")
+ENTRIES = {"update_details": 3, "mitigation_outcome": 2, "start_mitigation": 2}
+ADDS_TO = {"add_follow_up": "follow_ups"}
+FULL = {
+    "timeline": "the timeline holds {count:,} entries; a record keeps {limit:,}: remove notes you "
+    "added, or export this record (the ticket keeps everything) and declare a new incident that "
+    "refers to this one",
+    "follow_ups": "there are {count:,} follow-ups, the most a record keeps: remove those that are "
+    "done, or merge some",
+}
+
+
+def full(name: str, record: Record, added: int = 1) -> Refusal | None:
+    """Whether the list `name` cannot take `added` more entries, with what to do."""
+    limit = load_limits().items("timeline" if name == "timeline" else "list")
+    count = len(getattr(record, name))
+    if count + added <= limit:
+        return None
+    return Refusal(name, FULL[name].format(count=count, limit=limit))
+
+
+def room_refusal(spec: ActionSpec, record: Record) -> Refusal | None:
+    if spec.type not in NO_ENTRY:
+        return full("timeline", record, ENTRIES.get(spec.type, 1))
+    if spec.type in ADDS_TO:
+        return full(ADDS_TO[spec.type], record)
+    return None
+
+
 def spec_for(action: Any) -> ActionSpec:
     table = load_table()
     if not isinstance(action, Mapping):
@@ -448,7 +480,7 @@ def spec_for(action: Any) -> ActionSpec:
 def check(record: Record, action: Any, now: str) -> tuple[ActionSpec, Values]:
     """The action's spec and typed values, or InvalidInput from its phase, fields or guards."""
     spec = spec_for(action)
-    refusal = phase_refusal(spec, record)
+    refusal = phase_refusal(spec, record) or room_refusal(spec, record)
     if refusal:
         raise InvalidInput(refusal.field, refusal.message)
     values = read_fields(spec, action, record, now)
@@ -469,7 +501,7 @@ def allowed_now(record: Record, now: str) -> dict[str, dict[str, Any]]:
     table = load_table()
     out = {}
     for kind, spec in table.actions.items():
-        refusal = phase_refusal(spec, record)
+        refusal = phase_refusal(spec, record) or room_refusal(spec, record)
         for name in spec.guards:
             if refusal is None and table.guards[name].kind == "state":
                 refusal = GUARDS[name](record, now)  # type: ignore[call-arg]

@@ -198,7 +198,7 @@ def test_one_more_entry_on_a_full_timeline_is_refused_and_changes_nothing() -> N
         with pytest.raises(InvalidInput) as err:
             apply(full, action, at(5), ORG)
         assert err.value.field == "timeline"
-        assert f"{LIMITS.items('timeline'):,} entries" in err.value.problem
+        assert f"holds {LIMITS.items('timeline'):,} entries" in err.value.problem
         assert "remove notes" in err.value.problem and "export" in err.value.problem
         assert full.to_json() == text
     room = apply(full, {"type": "remove_timeline", "index": len(full.timeline) - 1}, at(5), ORG)
@@ -370,3 +370,19 @@ def test_a_record_at_every_old_limit_written_by_the_page_is_not_read_only() -> N
     record = run(DECLARE, {"type": "update_details", "services": names, "responders": names})
     data = json.loads(record.to_json())
     assert not load_record_json(json.dumps(data)).problems
+
+
+def test_a_full_list_is_named_by_the_view_before_the_action_is_tried() -> None:
+    """allowed_now says what apply says: the page shows why before the IC fills a form."""
+    from runbook_core.record import FollowUp
+    from runbook_core.transitions import allowed_now
+
+    declared = run(DECLARE)
+    most = LIMITS.items("list")
+    items = declared.evolve(follow_ups=(FollowUp("done"),) * most)
+    verdict = allowed_now(items, at(5))["add_follow_up"]
+    assert not verdict["allowed"] and "follow-ups" in verdict["why_not"]
+    with pytest.raises(InvalidInput) as err:
+        apply(items, {"type": "add_follow_up", "text": "one more"}, at(5), ORG)
+    assert err.value.field == "follow_ups" and err.value.problem == verdict["why_not"]
+    assert allowed_now(items, at(5))["remove_follow_up"]["allowed"]
