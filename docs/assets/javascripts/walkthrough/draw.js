@@ -65,7 +65,7 @@ export function drawBar(w, view) {
 
 // A record over a limit of this version: the notice, with the view's reason (field and fix).
 export function drawReadOnly(w, view) {
-  const box = q(w.root, "[data-read-only]");
+  const box = q(w.root, "[data-read-only-notice]");
   if (!box) return;
   box.hidden = !view.read_only;
   setText(q(box, "[data-read-only-reason]"), view.read_only || "");
@@ -106,7 +106,8 @@ export function drawForms(w, view) {
       }
       if (why) {
         why.hidden = allowed;
-        setText(why, allowed ? "" : `Not yet: ${state.why_not}.`);
+        // A read-only record's reason is a sentence of its own, not a step to come.
+        setText(why, allowed ? "" : view.read_only ? state.why_not : `Not yet: ${state.why_not}.`);
       }
     } else {
       form.hidden = !allowed;
