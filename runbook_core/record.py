@@ -43,9 +43,11 @@ def _in_window(moment: datetime, value: str, field_name: str) -> datetime:
     return moment
 
 
-def parse_time(value: Any, field_name: str = "time") -> datetime:
-    """An ISO 8601 time with a timezone (Z or an offset), in the declared years; naive times
-    are refused. What an action or --at accepts; a stored time has one form (stored_time)."""
+def parse_time(value: Any, field_name: str = "time", window: bool = False) -> datetime:
+    """An ISO 8601 time with a timezone (Z or an offset); naive times are refused. With
+    `window`, only in the declared years (what an action or --at may record; a stored time has
+    one form, stored_time; a time computed from one, like the next update, may pass the
+    window's end)."""
     if not isinstance(value, str):
         raise RecordError(field_name, "expected an ISO 8601 time string like 2026-11-28T21:40:00Z")
     text = value.strip()
@@ -58,13 +60,15 @@ def parse_time(value: Any, field_name: str = "time") -> datetime:
     if moment.tzinfo is None:
         raise RecordError(field_name, f"{value[:60]!r} has no timezone; add Z for UTC")
     try:
-        return _in_window(moment.astimezone(UTC), value, field_name)
+        moment = moment.astimezone(UTC)
     except OverflowError:  # an offset that moves it past year 1 or 9999
         raise RecordError(field_name, f"{value[:60]!r} is out of range: check the year") from None
+    return _in_window(moment, value, field_name) if window else moment
 
 
 def normalise_time(value: Any, field_name: str = "time") -> str:
-    return utc_iso(parse_time(value, field_name))
+    """A time to record: in UTC, in the declared years."""
+    return utc_iso(parse_time(value, field_name, window=True))
 
 
 @cache

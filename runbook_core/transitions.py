@@ -131,10 +131,9 @@ def _clock_time(text: str, now: str) -> str | None:
 
 def _time(spec: FieldSpec, value: Any, now: str) -> str:
     clock = _clock_time(value, now) if isinstance(value, str) else None
-    if clock is not None:
-        return clock
     try:
-        at = normalise_time(value, spec.name)
+        # A clock time is checked too: "yesterday" may leave the declared years.
+        at = normalise_time(value if clock is None else clock, spec.name)
     except RecordError as exc:
         raise InvalidInput(spec.name, exc.problem) from None
     if in_future(at, now):

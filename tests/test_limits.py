@@ -386,3 +386,30 @@ def test_a_full_list_is_named_by_the_view_before_the_action_is_tried() -> None:
         apply(items, {"type": "add_follow_up", "text": "one more"}, at(5), ORG)
     assert err.value.field == "follow_ups" and err.value.problem == verdict["why_not"]
     assert allowed_now(items, at(5))["remove_follow_up"]["allowed"]
+
+
+def test_times_at_the_ends_of_the_window_never_overflow() -> None:
+    """Declared in the last minute of the last year, an incident works (next update, view,
+    messages, ticket, reload); a year past either end is refused with a one-line domain error,
+    never an OverflowError, and "yesterday" from the first day stays in the window."""
+    from runbook_core.view import view
+
+    last = f"{LIMITS.last_year}-12-31T23:58:00Z"
+    record = apply(Record(), DECLARE, last, ORG)
+    record = apply(record, {"type": "status_update", "text": "x"}, last, ORG)
+    reloads(record)
+    assert view(record, last, org=ORG)["next_update_due"].startswith(f"{LIMITS.last_year + 1}")
+    for bad in (
+        f"{LIMITS.last_year + 1}-01-01T00:00:00Z",
+        "9999-12-31T23:59:00+00:00",
+        "0001-01-01T00:00:00-01:00",
+        f"{LIMITS.first_year - 1}-12-31T23:59:59Z",
+    ):
+        with pytest.raises(InvalidInput) as err:
+            apply(Record(), DECLARE, bad, ORG)
+        assert err.value.field == "now" and "\n" not in str(err.value)
+    first = f"{LIMITS.first_year}-01-01T00:01:00Z"
+    declared = apply(Record(), DECLARE, first, ORG)
+    with pytest.raises(InvalidInput) as err:
+        apply(declared, {"type": "add_timeline", "event": "x", "at": "23:00"}, first, ORG)
+    assert err.value.field == "at" and "years" in err.value.problem
