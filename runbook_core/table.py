@@ -34,7 +34,8 @@ BUILT_IN_CHOICES = ("actions", "questions")
 GUARD_KINDS = ("state", "input")
 # A field's `max` names a text limit of data/limits.toml; these types have one by default, and
 # line and text fields must name theirs.
-DEFAULT_LIMIT = {"name": "name", "url": "url", "incident_id": "incident_id", "names": "name"}
+# (A names field has none of its own: each name has the `name` limit, the list the `names` count.)
+DEFAULT_LIMIT = {"name": "name", "url": "url", "incident_id": "incident_id"}
 
 
 @dataclass(frozen=True)

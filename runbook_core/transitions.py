@@ -92,7 +92,7 @@ def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
     most = limits.items("names")
     if len(value) > most * 4 + 100:  # far over: refused before any work on it
         raise InvalidInput(spec.name, f"has {len(value):,} names; the limit is {most}")
-    name = FieldSpec(spec.name, "name", False, spec.max, "", "")
+    name = FieldSpec(spec.name, "name", False, limits.chars("name"), "", "")
     names = tuple(n for n in (_text(name, v) for v in value) if n)
     if len(names) > most:
         raise InvalidInput(
