@@ -18,6 +18,14 @@ def run() -> int:
     except KeyboardInterrupt:  # while loading, or as main returned
         print("runbook: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # Ctrl-C wrapped while a module loads (Python 3.11): same answer
+        cause: BaseException | None = exc
+        while cause is not None and not isinstance(cause, KeyboardInterrupt):
+            cause = cause.__cause__ or cause.__context__
+        if cause is None:
+            raise
+        print("runbook: interrupted", file=sys.stderr)
+        return 130
     return code
 
 

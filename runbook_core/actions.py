@@ -36,6 +36,7 @@ from .record import (
     Record,
     Resolution,
     TimelineEntry,
+    limit_problems,
     normalise_time,
     time_paths,
 )
@@ -430,4 +431,21 @@ def apply(record: Record, action: Action, now: str, org: OrgConfig | None = None
     except RecordError as exc:
         raise InvalidInput("now", exc.problem) from None
     spec, values = check(record, action, now)
-    return EFFECTS[spec.type](record, values, now, org or load_org())
+    new = EFFECTS[spec.type](record, values, now, org or load_org())
+    within_limits(new, record)
+    return new
+
+
+def within_limits(new: Record, before: Record) -> None:
+    """Refuse, up front, an action whose result would break a limit the loader keeps (the
+    caller keeps `before`, unchanged). The effects are composed so that texts cannot (see
+    data/limits.toml), and transitions.room_refusal refuses an action a full list has no room
+    for before it runs: this is the net under both."""
+    problems = limit_problems(new, before)
+    if not problems:
+        return
+    first = problems[0]
+    name = first.field.removeprefix("record.").split("[")[0].split(".")[0]
+    raise InvalidInput(
+        name, f"would be over its limit ({first.field} {first.problem}): shorten what you wrote"
+    )

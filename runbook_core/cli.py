@@ -41,7 +41,7 @@ from .derive import (
 from .errors import InvalidInput, RecordError, RunbookError
 from .formats import FORMAT_NAMES
 from .messages import all_messages
-from .record import Record, choices, load_json, normalise_time, record_from_json, utc_iso
+from .record import Record, choices, load_json, load_record_json, normalise_time, utc_iso
 from .rules import load_runbook
 from .table import FieldSpec, load_table
 from .ticket import render_ticket
@@ -377,7 +377,9 @@ def read_input(path: Path) -> str:
     return _decode(data, f"--state: {path}", "give the record's JSON file")
 
 
-def read_record(path: str | Path, missing_ok: bool = False) -> Record:
+def read_record(path: str | Path, missing_ok: bool = False, to_change: bool = False) -> Record:
+    """The record in the state file. One an earlier version wrote over a limit of this one is
+    read for the ticket and the messages; changing it is refused, saying why (record.Loaded)."""
     path = Path(path)
     try:
         text = read_input(path)
@@ -397,9 +399,12 @@ def read_record(path: str | Path, missing_ok: bool = False) -> Record:
         start = " (or delete it to start a new incident)" if missing_ok else ""
         raise UsageError(f"--state: {path}: the file is empty; give the record's file{start}")
     try:
-        return record_from_json(text)
+        loaded = load_record_json(text)
     except RunbookError as exc:
         raise UsageError(f"--state: {path}: {exc}") from None
+    if to_change and loaded.read_only:
+        raise UsageError(f"--state: {path}: unchanged. {loaded.read_only}")
+    return loaded.record
 
 
 def _read_only(path: Path) -> bool:
@@ -603,7 +608,7 @@ def cmd_apply(
     try:
         actions = _read_actions(args, stdin if stdin is not None else sys.stdin)
         with locked(args.state):
-            record = read_record(args.state, missing_ok=True)
+            record = read_record(args.state, missing_ok=True, to_change=True)
             previous = _sha256(args.state)
             for number, (at, action) in enumerate(actions, start=1):
                 try:
@@ -691,7 +696,7 @@ class Walk:
     ) -> None:
         self.path, self.org, self.ask, self.clock = path, org, ask, clock
         self.out = lambda text: out(terminal_safe(text))
-        self.record = read_record(path, missing_ok=True)
+        self.record = read_record(path, missing_ok=True, to_change=True)
         self.runbook = load_runbook()
 
     def do(self, action: dict[str, object]) -> bool:
@@ -879,6 +884,17 @@ def _say(text: str) -> None:
         print(terminal_safe(f"runbook: {text}").replace("\n", " "), file=sys.stderr, flush=True)
 
 
+def interrupted_within(exc: BaseException) -> bool:
+    """Ctrl-C that Python wrapped in another error: on 3.11 a KeyboardInterrupt while a class
+    is created (a module still loading) becomes "RuntimeError: Error calling __set_name__"."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
@@ -903,6 +919,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as exc:
         return _fail(args, exc, "interrupted", "interrupted", EXIT_INTERRUPTED)
     except Exception as exc:
+        if interrupted_within(exc):
+            return _fail(args, exc, "interrupted", "interrupted", EXIT_INTERRUPTED)
         if os.environ.get(DEBUG_ENV):
             raise
         message = (

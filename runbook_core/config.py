@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import DataFileError
+from .limits import load_limits
 from .rules import WORDS as WORDS  # the org words, declared beside the texts that use them
 from .rules import load_runbook
 
@@ -71,6 +72,10 @@ def _check(key: str, value: Any, source: str) -> None:
             )
     elif not isinstance(value, str) or not value.strip():
         raise DataFileError(source, key, "a non-empty string")
+    # The words go into timeline entries and messages: bounded like a name (data/limits.toml).
+    most = load_limits().chars("name")
+    if key in WORDS and isinstance(value, str) and len(value) > most:
+        raise DataFileError(source, key, f"at most {most} characters, not {len(value):,}")
 
 
 def parse_org(text: str, source: str, base: OrgConfig | None = None) -> OrgConfig:

@@ -25,6 +25,7 @@ from .derive import (
     status,
 )
 from .errors import DataFileError
+from .limits import clip
 from .record import Record, parse_time, utc_iso
 from .rules import load_runbook
 from .table import load_table
@@ -158,8 +159,10 @@ def one_line(text: str) -> str:
 
 
 def _common(record: Record) -> dict[str, str]:
+    # Every field is made inert, the ID too: the loader checks its pattern, and this does not
+    # rely on it.
     return {
-        "incident_id": record.incident_id or "(no ID yet)",
+        "incident_id": one_line(record.incident_id) or "(no ID yet)",
         "summary": one_line(record.summary) or "[Brief summary of the issue]",
         "ic": one_line(record.ic) or "not assigned",
     }
@@ -223,7 +226,9 @@ def escalation_message(
     if not for_failure or failed is None:
         text = load_messages().escalation_other.format(**values)
     else:
-        notes = one_line(record.mitigations[failed].notes)
+        # At most `quote` characters of the notes: the escalation is read at a glance; the
+        # record keeps them whole (the mitigation, the escalation's reason, the ticket).
+        notes = clip(one_line(record.mitigations[failed].notes))
         failure = f"the rollback at {hhmm(record.mitigations[failed].started_at)} UTC"
         text = load_messages().escalation.format(
             **values, failure=f"{failure}: {notes}" if notes else f"{failure} (no notes recorded)"
@@ -259,7 +264,9 @@ def resolution_message(record: Record) -> str:
         mitigation=mitigation,
         duration=duration(record.declared_at, res.at if res else None),
         data_loss=messages.data_loss[res.data_lost] if res else "Not yet determined.",
-        details=safe(res.details) if res else "(resolution details)",
+        # The record keeps the details whole (the resolution, the ticket); the message quotes
+        # at most `quote` characters of them.
+        details=clip(safe(res.details)) if res else "(resolution details)",
     )
 
 

@@ -19,14 +19,12 @@ from functools import cache
 from typing import Any
 
 from .errors import NewerSchemaError, RecordError
+from .limits import load_limits, time_pattern
 from .rules import load_runbook
 from .table import load_table
 
 SCHEMA_VERSION = 2
-MAX_TEXT = 20_000  # characters in one field: room for a pasted log excerpt, not a whole log
-MAX_ITEMS = 10_000  # entries in one list of a record
 MAX_DEPTH = 64  # JSON nesting a reader accepts before refusing (the format needs 4)
-INCIDENT_ID = re.compile(r"^INC-\d{8}-\d{4}(-[0-9A-Z]{4})?$")
 MITIGATION_STATES = ("pending",)  # besides the outcomes a mitigation can end with
 
 
@@ -34,8 +32,22 @@ def utc_iso(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_time(value: Any, field_name: str = "time") -> datetime:
-    """An ISO 8601 time with a timezone (Z or an offset); naive times are refused."""
+def _in_window(moment: datetime, value: str, field_name: str) -> datetime:
+    limits = load_limits()
+    if not limits.first_year <= moment.year <= limits.last_year:
+        raise RecordError(
+            field_name,
+            f"{value[:40]!r} is outside the years {limits.first_year} to {limits.last_year}: "
+            "check the year",
+        )
+    return moment
+
+
+def parse_time(value: Any, field_name: str = "time", window: bool = False) -> datetime:
+    """An ISO 8601 time with a timezone (Z or an offset); naive times are refused. With
+    `window`, only in the declared years (what an action or --at may record; a stored time has
+    one form, stored_time; a time computed from one, like the next update, may pass the
+    window's end)."""
     if not isinstance(value, str):
         raise RecordError(field_name, "expected an ISO 8601 time string like 2026-11-28T21:40:00Z")
     text = value.strip()
@@ -46,15 +58,35 @@ def parse_time(value: Any, field_name: str = "time") -> datetime:
             field_name, f"{value[:60]!r} is not an ISO 8601 time like 2026-11-28T21:40:00Z"
         ) from None
     if moment.tzinfo is None:
-        raise RecordError(field_name, f"{value!r} has no timezone; add Z for UTC")
+        raise RecordError(field_name, f"{value[:60]!r} has no timezone; add Z for UTC")
     try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise RecordError(field_name, f"{value!r} is out of range") from None
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # an offset that moves it past year 1 or 9999
+        raise RecordError(field_name, f"{value[:60]!r} is out of range: check the year") from None
+    return _in_window(moment, value, field_name) if window else moment
 
 
 def normalise_time(value: Any, field_name: str = "time") -> str:
-    return utc_iso(parse_time(value, field_name))
+    """A time to record: in UTC, in the declared years."""
+    return utc_iso(parse_time(value, field_name, window=True))
+
+
+@cache
+def _stored_time() -> re.Pattern[str]:
+    return re.compile(time_pattern())
+
+
+def stored_time(value: str, path: str) -> str:
+    """A time as a record stores it: YYYY-MM-DDTHH:MM:SSZ in UTC, a real date, in the declared
+    years (the pattern the JSON Schema has)."""
+    if not _stored_time().search(value):
+        limits = load_limits()
+        raise RecordError(
+            path,
+            f"{value[:40]!r} is not a stored time: YYYY-MM-DDTHH:MM:SSZ in UTC, a real date, "
+            f"years {limits.first_year} to {limits.last_year}",
+        )
+    return value
 
 
 # Field metadata: what a string field holds. `choice` names a vocabulary (see _choices).
@@ -66,8 +98,14 @@ def _choice(vocabulary: str, default: Any = MISSING) -> Any:
     return field(default=default, metadata={"kind": "choice", "of": vocabulary})
 
 
-def _text(default: Any = "", limit: int = MAX_TEXT) -> Any:
-    return field(default=default, metadata={"kind": "text", "max": limit})
+def _text(limit: str, default: Any = "") -> Any:
+    """A text of at most the named limit (data/limits.toml [text])."""
+    return field(default=default, metadata={"kind": "text", "limit": limit})
+
+
+def _names() -> Any:
+    """A list of names: each at most the `name` limit, at most `names` of them."""
+    return field(default=(), metadata={"kind": "text", "limit": "name", "count": "names"})
 
 
 @dataclass(frozen=True)
@@ -86,8 +124,8 @@ class FixForward:
 @dataclass(frozen=True)
 class ICChange:
     at: str = _time(MISSING)
-    to: str = _text(MISSING)
-    reason: str = _text(MISSING)
+    to: str = _text("name", MISSING)
+    reason: str = _text("short", MISSING)
 
 
 @dataclass(frozen=True)
@@ -104,7 +142,7 @@ class Decision:
     action: str = _choice("actions")
     fix_forward_permitted: bool = False
     basis: Basis = field(default_factory=Basis)
-    deviation_reason: str = _text()
+    deviation_reason: str = _text("deviation_reason")
 
 
 @dataclass(frozen=True)
@@ -113,71 +151,74 @@ class Mitigation:
     action: str = _choice("actions")
     outcome: str = _choice("mitigation_state", "pending")
     ended_at: str | None = _time()
-    notes: str = _text()
+    notes: str = _text("notes")
 
 
 @dataclass(frozen=True)
 class Escalation:
     at: str = _time(MISSING)
-    to: str = _text(MISSING)
-    reason: str = _text()  # what failed: the failed rollback's notes, or why
-    doing: str = _text()  # what is being done, as the message said
+    to: str = _text("name", MISSING)
+    reason: str = _text("notes")  # what failed: the failed rollback's notes, or why
+    doing: str = _text("short")  # what is being done, as the message said
     for_mitigation: int | None = None  # the failed rollback it answers (section 5), if any
     acknowledged_at: str | None = _time()
-    acknowledged_by: str = _text()
+    acknowledged_by: str = _text("name")
 
 
 @dataclass(frozen=True)
 class Communication:
     at: str = _time(MISSING)
     kind: str = _choice("message_kind")
-    message: str = _text(MISSING)
-    text: str = _text()  # what the IC wrote, for a status update
+    message: str = _text("derived", MISSING)
+    text: str = _text("status_text")  # what the IC wrote, for a status update
 
 
 @dataclass(frozen=True)
 class Resolution:
     at: str = _time(MISSING)
-    details: str = _text(MISSING)
+    details: str = _text("details", MISSING)
     data_lost: str = _choice("data_lost")
-    without_mitigation: str = _text()
+    without_mitigation: str = _text("short")
 
 
 @dataclass(frozen=True)
 class FollowUp:
-    text: str = _text(MISSING)
-    owner: str = _text()
+    text: str = _text("short", MISSING)
+    owner: str = _text("name")
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
     at: str = _time(MISSING)
-    event: str = _text(MISSING)
-    who: str = _text()
+    event: str = _text("derived", MISSING)  # a note the IC wrote, or a derived entry
+    who: str = _text("name")
     kind: str = _choice("timeline_kind", "note")
     # Dotted path of the record time this entry mirrors (e.g. "mitigations.0.ended_at"), so
     # correcting the entry's time corrects the key time too; "" for free entries.
-    ref: str = _text()
+    ref: str = _text("ref")
 
 
 @dataclass(frozen=True)
 class Record:
     schema_version: int = SCHEMA_VERSION
-    incident_id: str = _text("", 40)
-    summary: str = field(default="", metadata={"kind": "text", "max": MAX_TEXT, "required": True})
+    # "" until declared, then the declared pattern (data/limits.toml).
+    incident_id: str = field(default="", metadata={"kind": "incident_id", "limit": "incident_id"})
+    summary: str = field(
+        default="", metadata={"kind": "text", "limit": "summary", "required": True}
+    )
     declared_at: str | None = _time()
-    declared_by: str = _text()
-    oncall: str = _text()
-    ic: str = _text()
+    declared_by: str = _text("name")
+    oncall: str = _text("name")
+    ic: str = _text("name")
     ic_changes: tuple[ICChange, ...] = ()
-    release: str = _text()
-    rollback_target: str = _text()
-    slack_thread: str = _text()
-    detected_how: str = _text()
+    release: str = _text("line")
+    rollback_target: str = _text("line")
+    slack_thread: str = _text("url")
+    detected_how: str = _text("short")
     detected_at: str | None = _time()
     impact_started_at: str | None = _time()
-    services: tuple[str, ...] = ()
-    responders: tuple[str, ...] = ()
+    services: tuple[str, ...] = _names()
+    responders: tuple[str, ...] = _names()
     impact: Impact = field(default_factory=Impact)
     fix_forward: FixForward = field(default_factory=FixForward)
     decision: Decision | None = None
@@ -186,7 +227,9 @@ class Record:
     communications: tuple[Communication, ...] = ()
     resolution: Resolution | None = None
     follow_ups: tuple[FollowUp, ...] = ()
-    timeline: tuple[TimelineEntry, ...] = field(default=(), metadata={"required": True})
+    timeline: tuple[TimelineEntry, ...] = field(
+        default=(), metadata={"required": True, "count": "timeline"}
+    )
 
     def answers(self) -> dict[str, str | None]:
         return {**asdict(self.impact), **asdict(self.fix_forward)}
@@ -232,11 +275,12 @@ def split_optional(annotation: Any) -> tuple[Any, bool]:
     return annotation, False
 
 
-def check_text(value: Any, path: str, limit: int = MAX_TEXT) -> str:
+def check_text(value: Any, path: str, limit: int | None = None) -> str:
+    """A string that is text (no unpaired surrogate) and, when `limit` is given, no longer."""
     if not isinstance(value, str):
         raise RecordError(path, f"expected a string, got {_json_type(value)}")
-    if len(value) > limit:
-        raise RecordError(path, f"is {len(value)} characters; the limit is {limit}")
+    if limit is not None and len(value) > limit:
+        raise RecordError(path, too_long(len(value), limit))
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
@@ -244,6 +288,22 @@ def check_text(value: Any, path: str, limit: int = MAX_TEXT) -> str:
             path, "contains an unpaired surrogate (\\ud800-\\udfff): not text"
         ) from None
     return value
+
+
+def too_long(length: int, limit: int) -> str:
+    return f"is {length:,} characters; the limit is {limit:,}"
+
+
+def too_many(count: int, limit: int) -> str:
+    return f"has {count:,} entries; the limit is {limit:,}"
+
+
+def text_limit(meta: Any) -> int:
+    return load_limits().chars(meta.get("limit", "derived"))
+
+
+def count_limit(meta: Any) -> int:
+    return load_limits().items(meta.get("count", "list"))
 
 
 def _json_type(value: Any) -> str:
@@ -258,68 +318,158 @@ def _json_type(value: Any) -> str:
     }.get(type(value), repr(value) if isinstance(value, Unusable) else type(value).__name__)
 
 
-def _scalar(value: Any, kind: type, meta: Any, path: str) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise RecordError(path, f"expected true or false, got {_json_type(value)}")
+def whole_number(value: Any) -> int | None:
+    """A JSON whole number as an int: 2, and 2.0 (the same number to JSON and to JSON Schema);
+    None for anything else."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, int) and not isinstance(value, bool):
         return value
-    if kind is int:
-        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < MAX_ITEMS:
-            raise RecordError(path, f"expected a whole number from 0 to {MAX_ITEMS - 1}")
-        return value
-    text = check_text(value, path, meta.get("max", MAX_TEXT))
-    if meta.get("kind") == "time":
-        return normalise_time(text, path)
-    if meta.get("kind") == "choice":
-        allowed = choices(meta["of"])
-        if text not in allowed:
-            raise RecordError(path, f"{text[:60]!r} is not one of {list(allowed)}")
-    return text
+    return None
 
 
-def _value(value: Any, annotation: Any, meta: Any, path: str) -> Any:
-    kind, optional = split_optional(annotation)
-    if value is None:
-        if optional:
-            return None
-        raise RecordError(path, "may not be null")
-    if typing.get_origin(kind) is tuple:
-        item_type = typing.get_args(kind)[0]
-        if not isinstance(value, list):
-            raise RecordError(path, f"expected a list, got {_json_type(value)}")
-        if len(value) > MAX_ITEMS:
-            raise RecordError(path, f"has {len(value)} entries; the limit is {MAX_ITEMS}")
-        return tuple(_value(v, item_type, meta, f"{path}[{i}]") for i, v in enumerate(value))
-    if is_dataclass(kind):
-        return build(kind, value, path)
-    return _scalar(value, kind, meta, path)
+@cache
+def _incident_id() -> re.Pattern[str]:
+    return re.compile(load_limits().patterns["incident_id"])
+
+
+def valid_incident_id(text: str) -> bool:
+    return bool(_incident_id().search(text))
+
+
+class _Reader:
+    """Reads JSON data into the record dataclasses. Strict (problems is None): the first
+    problem is raised. Lenient: a text or list over its limit is noted in `problems` and kept
+    (a record an earlier version wrote still opens); any other problem is raised."""
+
+    def __init__(self, problems: list[RecordError] | None = None) -> None:
+        self.problems = problems
+
+    def over_limit(self, path: str, problem: str) -> None:
+        if self.problems is None:
+            raise RecordError(path, problem)
+        self.problems.append(RecordError(path, problem))
+
+    def scalar(self, value: Any, kind: type, meta: Any, path: str) -> Any:
+        if kind is bool:
+            if not isinstance(value, bool):
+                raise RecordError(path, f"expected true or false, got {_json_type(value)}")
+            return value
+        if kind is int:
+            number = whole_number(value)
+            top = load_limits().items("list") - 1
+            if number is None or not 0 <= number <= top:
+                raise RecordError(path, f"expected a whole number from 0 to {top}")
+            return number
+        text = check_text(value, path)
+        kind_of = meta.get("kind")
+        if kind_of == "time":
+            return stored_time(text, path)
+        if kind_of == "choice":
+            allowed = choices(meta["of"])
+            if text not in allowed:
+                raise RecordError(path, f"{text[:60]!r} is not one of {list(allowed)}")
+            return text
+        if kind_of == "incident_id" and text and not valid_incident_id(text):
+            raise RecordError(
+                path, f"{text[:40]!r} is not an incident ID like INC-20261128-2140-7K3Q"
+            )
+        limit = text_limit(meta)
+        if len(text) > limit:
+            self.over_limit(path, too_long(len(text), limit))
+        return text
+
+    def value(self, value: Any, annotation: Any, meta: Any, path: str) -> Any:
+        kind, optional = split_optional(annotation)
+        if value is None:
+            if optional:
+                return None
+            raise RecordError(path, "may not be null")
+        if typing.get_origin(kind) is tuple:
+            item_type = typing.get_args(kind)[0]
+            if not isinstance(value, list):
+                raise RecordError(path, f"expected a list, got {_json_type(value)}")
+            limit = count_limit(meta)
+            if len(value) > limit:
+                self.over_limit(path, too_many(len(value), limit))
+            return tuple(
+                self.value(v, item_type, meta, f"{path}[{i}]") for i, v in enumerate(value)
+            )
+        if is_dataclass(kind):
+            return self.build(kind, value, path)
+        return self.scalar(value, kind, meta, path)
+
+    def build(self, cls: type, data: Any, path: str) -> Any:
+        """An instance of the record dataclass `cls` from JSON data, every field checked."""
+        if not isinstance(data, dict):
+            raise RecordError(path, f"expected an object, got {_json_type(data)}")
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            raise RecordError(
+                f"{path}.{unknown[0]}",
+                "unknown field: this file may come from a newer version of runbook_core, or was "
+                "edited by hand",
+            )
+        hints = type_hints(cls)
+        values: dict[str, Any] = {}
+        for name, f in known.items():
+            fpath = f"{path}.{name}"
+            absent = f.default is MISSING and f.default_factory is MISSING
+            if name not in data:
+                if absent or f.metadata.get("required"):
+                    raise RecordError(fpath, "missing required field")
+                continue
+            if cls is Record and name == "schema_version":
+                continue
+            values[name] = self.value(data[name], hints[name], f.metadata, fpath)
+        return cls(**values)
 
 
 def build(cls: type, data: Any, path: str) -> Any:
     """An instance of the record dataclass `cls` from JSON data, every field checked."""
-    if not isinstance(data, dict):
-        raise RecordError(path, f"expected an object, got {_json_type(data)}")
-    known = {f.name: f for f in fields(cls)}
-    unknown = sorted(set(data) - set(known))
-    if unknown:
-        raise RecordError(
-            f"{path}.{unknown[0]}",
-            "unknown field: this file may come from a newer version of runbook_core, or was "
-            "edited by hand",
-        )
-    hints = type_hints(cls)
-    values: dict[str, Any] = {}
-    for name, f in known.items():
-        fpath = f"{path}.{name}"
-        absent = f.default is MISSING and f.default_factory is MISSING
-        if name not in data:
-            if absent or f.metadata.get("required"):
-                raise RecordError(fpath, "missing required field")
-            continue
-        if cls is Record and name == "schema_version":
-            continue
-        values[name] = _value(data[name], hints[name], f.metadata, fpath)
-    return cls(**values)
+    return _Reader().build(cls, data, path)
+
+
+def limit_problems(record: Record, before: Record | None = None) -> list[RecordError]:
+    """Every text and list of `record` over its limit, with its path; with `before`, only in
+    what changed (the records share every unchanged object, so this is quick on a long
+    timeline)."""
+    problems: list[RecordError] = []
+
+    def text(value: str, old: Any, meta: Any, path: str) -> None:
+        if value is not old and meta.get("kind") in ("text", "incident_id"):
+            limit = text_limit(meta)
+            if len(value) > limit:
+                problems.append(RecordError(path, too_long(len(value), limit)))
+
+    def walk(obj: Any, old: Any, path: str) -> None:
+        for f in fields(obj):
+            value = getattr(obj, f.name)
+            previous = getattr(old, f.name) if old is not None else None
+            fpath = f"{path}.{f.name}"
+            if value is previous:
+                continue
+            if isinstance(value, str):
+                text(value, previous, f.metadata, fpath)
+            elif is_dataclass(value):
+                walk(value, previous if is_dataclass(previous) else None, fpath)
+            elif isinstance(value, tuple):
+                limit = count_limit(f.metadata)
+                if len(value) > limit:
+                    problems.append(RecordError(fpath, too_many(len(value), limit)))
+                olds = previous if isinstance(previous, tuple) else ()
+                for i, item in enumerate(value):
+                    prior = olds[i] if i < len(olds) else None
+                    if item is prior:
+                        continue
+                    if is_dataclass(item):
+                        walk(item, prior if is_dataclass(prior) else None, f"{fpath}[{i}]")
+                    elif isinstance(item, str):
+                        text(item, prior, f.metadata, f"{fpath}[{i}]")
+
+    walk(record, before, "record")
+    return problems
 
 
 def time_paths(record: Record) -> dict[str, str | None]:
@@ -359,11 +509,11 @@ def check_refs(record: Record) -> None:
             )
 
 
-def record_from_dict(data: Any) -> Record:
+def _read(data: Any, problems: list[RecordError] | None) -> Record:
     if not isinstance(data, dict):
         raise RecordError("record", f"expected a JSON object, got {_json_type(data)}")
-    version = data.get("schema_version")
-    if not isinstance(version, int) or isinstance(version, bool):
+    version = whole_number(data.get("schema_version"))
+    if version is None:
         raise RecordError(
             "record.schema_version", f"missing or not a whole number; expected {SCHEMA_VERSION}"
         )
@@ -377,9 +527,48 @@ def record_from_dict(data: Any) -> Record:
         raise RecordError("record.schema_version", f"is {version}; expected {SCHEMA_VERSION}")
     if version == 1:
         data = upgrade_v1(data)
-    record = build(Record, data, "record")
+    record = _Reader(problems).build(Record, data, "record")
     check_refs(record)
     return record
+
+
+def record_from_dict(data: Any) -> Record:
+    """The record in JSON data, strictly: every field checked, every limit kept."""
+    return _read(data, None)
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A record as read leniently, with the limits it breaks (written by an earlier version
+    with other limits): it opens, read-only, and `read_only` says why and what to do."""
+
+    record: Record
+    problems: tuple[RecordError, ...] = ()
+
+    @property
+    def read_only(self) -> str:
+        if not self.problems:
+            return ""
+        first = self.problems[0]
+        more = len(self.problems) - 1
+        also = f" (and {more} more over a limit)" if more else ""
+        return (
+            f"This record is read-only here: {first.field} {first.problem}{also}. An earlier "
+            "version wrote it; its ticket, messages and export keep every word. To change it, "
+            "shorten that text in the file (or an exported copy) and open it again."
+        )
+
+
+def load_record(data: Any) -> Loaded:
+    """The record in JSON data, leniently: a text or list over its limit is kept and listed
+    (the record is then read-only); anything else wrong is refused as record_from_dict does."""
+    problems: list[RecordError] = []
+    record = _read(data, problems)
+    return Loaded(record, tuple(problems))
+
+
+def load_record_json(text: str) -> Loaded:
+    return load_record(load_json(text))
 
 
 def _depth(value: Any, what: str = "record", limit: int = MAX_DEPTH) -> None:
@@ -410,6 +599,7 @@ class Unusable:
 
 
 def _number(text: str) -> int | Unusable:
+    """A JSON integer; one too long for any field is kept as Unusable, never converted."""
     digits = len(text.lstrip("-"))
     return int(text) if digits <= MAX_NUMBER_DIGITS else Unusable(f"a {digits}-digit number")
 

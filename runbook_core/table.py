@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from .limits import load_limits
 from .rules import NOT_IN_RUNBOOK, Runbook, _Reader, load_runbook
 
 TABLE_FILE = "data/transitions.toml"
@@ -32,7 +33,10 @@ INDEXED = ("timeline", "follow_ups")
 BUILT_IN_CHOICES = ("actions", "questions")
 GUARD_KINDS = ("state", "input")
 ACTION_KEYS = set("type title section cites phases why_not guards effect fields".split())
-DEFAULT_MAX = {"line": 500, "text": 20_000, "name": 200, "url": 2000}
+# A field's `max` names a text limit of data/limits.toml; these types have one by default, and
+# line and text fields must name theirs.
+# (A names field has none of its own: each name has the `name` limit, the list the `names` count.)
+DEFAULT_LIMIT = {"name": "name", "url": "url", "incident_id": "incident_id"}
 
 
 @dataclass(frozen=True)
@@ -193,11 +197,13 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
                 raise r.fail(f"{fpath}.of", f"one of {sorted(choices)}")
             if ftype == "index" and of not in INDEXED:
                 raise r.fail(f"{fpath}.of", f"one of {list(INDEXED)}")
-            limit = f.get("max", DEFAULT_MAX.get(ftype))
-            if limit is not None and (
-                not isinstance(limit, int) or isinstance(limit, bool) or limit < 1
-            ):
-                raise r.fail(f"{fpath}.max", "a positive whole number")
+            texts = load_limits().text
+            limit_name = f.get("max", DEFAULT_LIMIT.get(ftype))
+            if ftype in ("line", "text") and limit_name is None:
+                raise r.fail(f"{fpath}.max", f"the name of a text limit, one of {sorted(texts)}")
+            if limit_name is not None and limit_name not in texts:
+                raise r.fail(f"{fpath}.max", f"the name of a text limit, one of {sorted(texts)}")
+            limit = texts[limit_name] if limit_name is not None else None
             required = f.get("required", False)
             if not isinstance(required, bool):
                 raise r.fail(f"{fpath}.required", "true or false")

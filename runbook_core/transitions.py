@@ -27,15 +27,16 @@ from .derive import (
     phase,
 )
 from .errors import InvalidInput, RecordError
+from .limits import load_limits
 from .record import (
-    INCIDENT_ID,
-    MAX_TEXT,
     Record,
     check_text,
     choices,
     normalise_time,
     parse_time,
+    too_long,
     utc_iso,
+    valid_incident_id,
 )
 from .rules import load_runbook
 from .table import ActionSpec, FieldSpec, load_table
@@ -52,27 +53,32 @@ class Refusal:
 # ------------------------------------------------------------------------------ field types
 
 
+def _too_long(spec: FieldSpec, length: int) -> InvalidInput:
+    return InvalidInput(
+        spec.name,
+        f"{too_long(length, spec.max or 0)}: shorten it, or link to the full text",
+    )
+
+
 def _text(spec: FieldSpec, value: Any) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
         raise InvalidInput(spec.name, "expected text")
-    if len(value) > MAX_TEXT * 5:  # too long even before trimming: name the field's own limit
-        raise InvalidInput(spec.name, _too_long(len(value), spec.max or MAX_TEXT))
+    # Far over the limit is refused before any work on it (the limit counts the text as stored:
+    # line breaks as one character, the ends trimmed, a line's spaces collapsed).
+    if spec.max is not None and len(value) > spec.max * 4 + 1000:
+        raise _too_long(spec, len(value))
     try:
-        check_text(value, spec.name, MAX_TEXT * 5)
+        check_text(value, spec.name)
     except RecordError as exc:
         raise InvalidInput(spec.name, exc.problem) from None
-    text = value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    text: str = value.replace("\r\n", "\n").replace("\r", "\n").strip()
     if spec.type in ("line", "name", "url"):
         text = " ".join(text.split())  # one line
     if spec.max is not None and len(text) > spec.max:
-        raise InvalidInput(spec.name, _too_long(len(text), spec.max))
+        raise _too_long(spec, len(text))
     return text
-
-
-def _too_long(length: int, limit: int) -> str:
-    return f"is {length} characters; the limit is {limit}. Shorten it or link to the full text"
 
 
 def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
@@ -82,10 +88,16 @@ def _names(spec: FieldSpec, value: Any) -> tuple[str, ...]:
         raise InvalidInput(
             spec.name, "expected a list of names, or one line of names separated by commas"
         )
-    name = FieldSpec(spec.name, "name", False, 200, "", "")
+    limits = load_limits()
+    most = limits.items("names")
+    if len(value) > most * 4 + 100:  # far over: refused before any work on it
+        raise InvalidInput(spec.name, f"has {len(value):,} names; the limit is {most}")
+    name = FieldSpec(spec.name, "name", False, limits.chars("name"), "", "")
     names = tuple(n for n in (_text(name, v) for v in value) if n)
-    if len(names) > 100:
-        raise InvalidInput(spec.name, f"has {len(names)} names; the limit is 100")
+    if len(names) > most:
+        raise InvalidInput(
+            spec.name, f"has {len(names):,} names; the limit is {most}: keep the main ones"
+        )
     return names
 
 
@@ -119,10 +131,9 @@ def _clock_time(text: str, now: str) -> str | None:
 
 def _time(spec: FieldSpec, value: Any, now: str) -> str:
     clock = _clock_time(value, now) if isinstance(value, str) else None
-    if clock is not None:
-        return clock
     try:
-        at = normalise_time(value, spec.name)
+        # A clock time is checked too: "yesterday" may leave the declared years.
+        at = normalise_time(value if clock is None else clock, spec.name)
     except RecordError as exc:
         raise InvalidInput(spec.name, exc.problem) from None
     if in_future(at, now):
@@ -168,7 +179,7 @@ def _bool(spec: FieldSpec, value: Any) -> bool:
 
 def _incident_id(spec: FieldSpec, value: Any) -> str:
     text = _text(spec, value)
-    if text and not INCIDENT_ID.match(text):
+    if text and not valid_incident_id(text):
         raise InvalidInput(spec.name, f"{text[:40]!r} is not an ID like INC-20261128-2140-7K3Q")
     return text
 
@@ -438,6 +449,38 @@ def phase_refusal(spec: ActionSpec, record: Record) -> Refusal | None:
     )
 
 
+# Room in the record's lists (data/limits.toml [count]). Every action adds one timeline entry
+# except these (a test checks the most each adds): details with the moments they mirror, a
+# failed rollback with its "escalation required", a start with the decision it implies.
+NO_ENTRY = ("add_follow_up", "remove_follow_up", "edit_timeline", "remove_timeline")
+ENTRIES = {"update_details": 3, "mitigation_outcome": 2, "start_mitigation": 2}
+ADDS_TO = {"add_follow_up": "follow_ups"}
+FULL = {
+    "timeline": "the timeline holds {count:,} entries; a record keeps {limit:,}: remove notes you "
+    "added, or export this record (the ticket keeps everything) and declare a new incident that "
+    "refers to this one",
+    "follow_ups": "there are {count:,} follow-ups, the most a record keeps: remove those that are "
+    "done, or merge some",
+}
+
+
+def full(name: str, record: Record, added: int = 1) -> Refusal | None:
+    """Whether the list `name` cannot take `added` more entries, with what to do."""
+    limit = load_limits().items("timeline" if name == "timeline" else "list")
+    count = len(getattr(record, name))
+    if count + added <= limit:
+        return None
+    return Refusal(name, FULL[name].format(count=count, limit=limit))
+
+
+def room_refusal(spec: ActionSpec, record: Record) -> Refusal | None:
+    if spec.type not in NO_ENTRY:
+        return full("timeline", record, ENTRIES.get(spec.type, 1))
+    if spec.type in ADDS_TO:
+        return full(ADDS_TO[spec.type], record)
+    return None
+
+
 def spec_for(action: Any) -> ActionSpec:
     table = load_table()
     if not isinstance(action, Mapping):
@@ -453,7 +496,7 @@ def spec_for(action: Any) -> ActionSpec:
 def check(record: Record, action: Any, now: str) -> tuple[ActionSpec, Values]:
     """The action's spec and typed values, or InvalidInput from its phase, fields or guards."""
     spec = spec_for(action)
-    refusal = phase_refusal(spec, record)
+    refusal = phase_refusal(spec, record) or room_refusal(spec, record)
     if refusal:
         raise InvalidInput(refusal.field, refusal.message)
     values = read_fields(spec, action, record, now)
@@ -474,7 +517,7 @@ def allowed_now(record: Record, now: str) -> dict[str, dict[str, Any]]:
     table = load_table()
     out = {}
     for kind, spec in table.actions.items():
-        refusal = phase_refusal(spec, record)
+        refusal = phase_refusal(spec, record) or room_refusal(spec, record)
         for name in spec.guards:
             if refusal is None and table.guards[name].kind == "state":
                 refusal = cast(StateGuard, GUARDS[name])(record, now)

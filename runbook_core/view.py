@@ -170,8 +170,11 @@ def view(
     draft_status: str = "",
     org: OrgConfig | None = None,
     ticket_format: str = "markdown",
+    read_only: str = "",
 ) -> dict[str, Any]:
-    """Everything the page shows for this record at this moment."""
+    """Everything the page shows for this record at this moment. `read_only` (why, and what to
+    do) when the record breaks a limit of this version (record.Loaded): every action is then
+    refused with it, and the ticket, the messages and export still work."""
     org = org or load_org()
     runbook = load_runbook()
     table = load_table()
@@ -279,11 +282,16 @@ def view(
             "responders": list(record.responders),
         },
         "timeline": _timeline(record),
-        "actions": allowed_now(record, now),
+        "read_only": read_only,
+        "actions": _refuse_all(read_only) if read_only else allowed_now(record, now),
         "ticket": render_ticket(record, org, runbook, format=fmt.name),
         "ticket_format": fmt.name,
         "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",
     }
+
+
+def _refuse_all(reason: str) -> dict[str, dict[str, Any]]:
+    return {kind: {"allowed": False, "why_not": reason} for kind in load_table().actions}
 
 
 def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> dict[str, Any]:

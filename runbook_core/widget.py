@@ -16,7 +16,7 @@ from .actions import apply
 from .config import load_org
 from .errors import RunbookError
 from .formats import FORMAT_NAMES
-from .record import Record, load_json, record_from_json
+from .record import Loaded, Record, load_json, load_record_json
 from .view import view
 
 
@@ -41,14 +41,25 @@ def _options(options_json: str | None) -> dict[str, str]:
     }
 
 
-def _reply(ok: bool, error: Any, record: Record | None, now: str, options: dict[str, str]) -> str:
+def _reply(
+    ok: bool,
+    error: Any,
+    record: Record | None,
+    now: str,
+    options: dict[str, str],
+    read_only: str = "",
+) -> str:
     return json.dumps(
         {
             "ok": ok,
             "error": error,
             "record": record.to_dict() if record is not None else None,
             "view": view(
-                record, now, options["draft_status"], ticket_format=options["ticket_format"]
+                record,
+                now,
+                options["draft_status"],
+                ticket_format=options["ticket_format"],
+                read_only=read_only,
             )
             if record is not None
             else None,
@@ -57,8 +68,9 @@ def _reply(ok: bool, error: Any, record: Record | None, now: str, options: dict[
     )
 
 
-def _load(record_json: str | None) -> Record:
-    return record_from_json(record_json) if record_json else Record()
+def _load(record_json: str | None) -> Loaded:
+    """Leniently: a record an earlier version wrote over a limit of this one opens read-only."""
+    return load_record_json(record_json) if record_json else Loaded(Record())
 
 
 def dispatch(
@@ -67,9 +79,13 @@ def dispatch(
     """Apply one action; reply {"ok", "error", "record", "view"}; on a refusal, the record given."""
     options = _options(options_json)
     try:
-        record = _load(record_json)
+        loaded = _load(record_json)
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
+    record, read_only = loaded.record, loaded.read_only
+    if read_only:
+        error = {"field": "record", "message": read_only}
+        return _reply(False, error, record, now, options, read_only)
     try:
         new = apply(record, load_json(action_json, "action"), now)
     except RunbookError as exc:
@@ -81,10 +97,10 @@ def render(record_json: str | None, now: str, options_json: str | None = None) -
     """The view for a saved record (page load, resume, another tab's change, a new minute)."""
     options = _options(options_json)
     try:
-        record = _load(record_json)
+        loaded = _load(record_json)
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
-    return _reply(True, None, record, now, options)
+    return _reply(True, None, loaded.record, now, options, loaded.read_only)
 
 
 def import_record(text: str, now: str, options_json: str | None = None) -> str:
@@ -94,15 +110,15 @@ def import_record(text: str, now: str, options_json: str | None = None) -> str:
         error = {"field": "record", "message": "the file is empty: choose an exported record"}
         return _reply(False, error, None, now, options)
     try:
-        record = record_from_json(text)
+        loaded = load_record_json(text)
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
-    return _reply(True, None, record, now, options)
+    return _reply(True, None, loaded.record, now, options, loaded.read_only)
 
 
 def export_record(record_json: str) -> str:
     """The record as the JSON file `runbook ticket --state` reads."""
-    return _load(record_json).to_json()
+    return _load(record_json).record.to_json()
 
 
 def info() -> str:

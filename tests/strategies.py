@@ -8,6 +8,7 @@ from datetime import timedelta
 from hypothesis import strategies as st
 
 from runbook_core import InvalidInput, Record, apply
+from runbook_core.limits import load_limits
 from runbook_core.record import parse_time, utc_iso
 from runbook_core.rules import load_runbook
 from runbook_core.table import load_table
@@ -65,6 +66,59 @@ hostile_text = st.one_of(
 names = st.one_of(
     st.sampled_from(["Sam", "Lee Chen", "<b>x</b>", "a|b", "🚨", "@here"]),
     st.text(min_size=1, max_size=30),
+)
+
+LIMITS = load_limits()
+# Characters the Slack escaping lengthens ("<!" becomes three characters): a text of them at
+# its limit makes the longest message and timeline entry a field can cause.
+GROWING = "<!@here <#C1> "
+
+
+def at_length(n: int, unit: str = GROWING) -> str:
+    return (unit * (n // len(unit) + 1))[:n]
+
+
+def boundary(limit: str) -> st.SearchStrategy[str]:
+    """Text for a field with the named limit (data/limits.toml): hostile text, or a boundary
+    value: empty, blank, exactly the limit (plain, hostile, multi-line, padded) or one over."""
+    n = LIMITS.chars(limit)
+    return st.one_of(
+        hostile_text,
+        st.sampled_from(
+            [
+                "",
+                "   ",
+                "\n\t",
+                "x" * n,
+                at_length(n),
+                at_length(n, "line\r\n"),
+                "  " + "y" * n + "\n",
+                "é" * n,
+                "z" * (n + 1),
+                at_length(n + 1),
+            ]
+        ),
+    )
+
+
+longest_name = "N" * LIMITS.chars("name")
+boundary_names = st.one_of(
+    names,
+    st.sampled_from(["", longest_name, at_length(LIMITS.chars("name")), longest_name + "N"]),
+)
+# Lists of names: a few, or exactly the most allowed, or one more (each at the longest).
+_most = LIMITS.items("names")
+name_lists = st.one_of(
+    st.lists(names, max_size=3),
+    st.sampled_from(
+        [
+            [],
+            [f"{i:03d}" + longest_name[3:] for i in range(_most)],
+            [f"{i:03d}" + longest_name[3:] for i in range(_most + 1)],
+            [at_length(LIMITS.chars("name"))] * _most,
+            "a, b, , c",
+        ]
+    ),
 )
 
 RUNBOOK = load_runbook()

@@ -229,6 +229,7 @@ def rendered_page() -> str:
     import jinja2  # the docs group: not in Pyodide, where these tests are deselected
 
     from sitebuild import macros
+
     env = _Env()
     macros.define_env(env)
     template = jinja2.Environment(undefined=jinja2.StrictUndefined).from_string(

@@ -302,10 +302,36 @@ def test_a_newer_schema_is_refused_with_what_to_do() -> None:
     assert err.value.field == "record.schema_version"
 
 
-def test_times_are_normalised_to_utc() -> None:
-    """Offsets are accepted and stored as UTC with Z."""
-    record = record_from_json(_with(declared_at="2026-11-28T15:02:10+01:00"))
-    assert record.declared_at == "2026-11-28T14:02:10Z"
+@pytest.mark.parametrize(
+    "time",
+    [
+        "2026-11-28T15:02:10+01:00",
+        "2026-11-28 14:02:10Z",
+        "2026-11-28T14:02:10.5Z",
+        "2026-11-28t14:02:10z",
+        "2026-11-28T14:02Z",
+        "2026-02-29T14:02:10Z",
+        "2026-11-28T24:00:00Z",
+        "2026-11-28T14:60:00Z",
+        "0000-11-28T14:02:10Z",
+        "9999-12-31T23:59:00Z",
+        "2026-11-28T14:02:10Z\n",
+    ],
+)
+def test_a_stored_time_has_one_form(time: str) -> None:
+    """A record stores times one way, YYYY-MM-DDTHH:MM:SSZ (what every version wrote): other
+    forms, impossible dates and years outside the window are refused, naming the form."""
+    with pytest.raises(RecordError) as err:
+        record_from_json(_with(declared_at=time))
+    assert err.value.field == "record.declared_at"
+    assert "YYYY-MM-DDTHH:MM:SSZ" in err.value.problem
+
+
+def test_an_action_time_may_have_an_offset_and_is_stored_in_utc() -> None:
+    """What an action accepts is wider than what is stored: an offset becomes UTC with Z."""
+    declared = apply(Record(), {"type": "declare", "summary": "x"}, "2026-11-28T21:40:00+01:00")
+    assert declared.declared_at == "2026-11-28T20:40:00Z"
+    assert record_from_json(declared.to_json()) == declared
 
 
 # ------------------------------------------------------------------------------ version 1

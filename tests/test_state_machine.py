@@ -9,6 +9,7 @@ fails the test.
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields
 from datetime import datetime, timedelta
 
@@ -17,27 +18,45 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from runbook_core import InvalidInput, Record, apply, load_org, record_from_json, render_ticket
+from runbook_core import (
+    InvalidInput,
+    Record,
+    apply,
+    load_org,
+    record_from_json,
+    render_ticket,
+    widget,
+)
 from runbook_core.derive import escalation_required, status
 from runbook_core.formats import FORMATS
-from runbook_core.record import parse_time, time_paths, utc_iso
+from runbook_core.limits import load_limits
+from runbook_core.messages import all_messages
+from runbook_core.record import limit_problems, parse_time, time_paths, utc_iso
+from runbook_core.schema import record_schema
 from runbook_core.table import load_table
-from runbook_core.transitions import RESOLVED, allowed_now
+from runbook_core.transitions import ENTRIES, NO_ENTRY, RESOLVED, allowed_now
 from tests.helpers import SKELETONS, fix_forward_permitted_by_runbook, with_plain_text
 from tests.strategies import (
     RUNBOOK,
+    boundary,
+    boundary_names,
     data_lost,
-    hostile_text,
     maybe,
     message_kinds,
     mitigation_actions,
-    names,
+    name_lists,
     outcomes,
     question_answers,
 )
 
 TABLE = load_table()
 ORG = load_org()
+EMPTY = Record().to_json()
+SCHEMA = record_schema()
+try:  # an outside validator; Pyodide runs this suite without it (no rpds-py wheel there)
+    from jsonschema import Draft202012Validator as VALIDATOR
+except ImportError:  # pragma: no cover
+    VALIDATOR = None
 T0 = datetime.fromisoformat("2026-11-28T21:40:00+00:00")
 FUTURE_TOLERANCE = timedelta(minutes=5)  # the runbook_core promise: more ahead is refused
 # What a resolved incident refuses (issue 7: answers lock once resolved; no mitigation, decision,
@@ -61,7 +80,6 @@ FIELDLESS = tuple(
 # Of those, the ones whose every input guard passes on an empty action: allowed means applied.
 ALLOWED_MEANS_APPLIED = ("start_mitigation", "escalate")
 
-text = st.one_of(hostile_text, st.sampled_from(["ok", "Rollback done", "x"]))
 offsets = maybe(
     st.one_of(st.integers(-3 * 3600, 0), st.integers(0, 15 * 60))  # seconds from now
 )
@@ -110,6 +128,8 @@ class Incident(RuleBasedStateMachine):
         self.record = Record()
         self.now = T0
         self.incident_id = ""
+        self.checked = ""  # the record text last checked by the_record_written_...
+        self.bridged: set[str] = set()  # action types whose refusal went through the bridge
 
     # ------------------------------------------------------------------------- plumbing
 
@@ -127,11 +147,17 @@ class Incident(RuleBasedStateMachine):
             after = apply(before, action, now, ORG)
         except InvalidInput as exc:
             assert exc.field and exc.problem, exc
+            # Texts the record composes are bounded by construction: only a full list may
+            # stop an action that its own checks allowed (actions.within_limits).
+            assert "would be over its limit" not in exc.problem, exc
             assert self.record is before and before.to_json() == before_json
             if before.resolution and action["type"] in LOCKED_WHEN_RESOLVED:
                 assert exc.problem == RESOLVED
+            self.refused_through_the_bridge(before_json, action, now, exc)
             return None
         assert verdict["allowed"], (action, verdict)
+        most = 0 if action["type"] in NO_ENTRY else ENTRIES.get(action["type"], 1)
+        assert len(after.timeline) - len(before.timeline) <= most, action["type"]
         assert not (before.resolution and action["type"] in LOCKED_WHEN_RESOLVED), action
         for value in action.values():  # a time more than 5 minutes ahead is never accepted
             if isinstance(value, str) and value[:4].isdigit() and "T" in value:
@@ -139,9 +165,21 @@ class Incident(RuleBasedStateMachine):
         self.record = after
         return after
 
+    def refused_through_the_bridge(
+        self, before_json: str, action: dict, now: str, exc: InvalidInput
+    ) -> None:
+        """The page's path: the same refusal, and the record it returns, exported, is the file
+        it was given, byte for byte."""
+        if before_json == EMPTY or action["type"] in self.bridged:
+            return  # nothing saved yet (the page sends no record); once per action type
+        self.bridged.add(action["type"])
+        reply = json.loads(widget.dispatch(before_json, json.dumps(action), now))
+        assert not reply["ok"] and reply["error"]["field"] == exc.field, reply["error"]
+        assert widget.export_record(json.dumps(reply["record"])) == before_json
+
     # ---------------------------------------------------------------------------- rules
 
-    @initialize(declared=st.booleans(), summary=text, by=maybe(names))
+    @initialize(declared=st.booleans(), summary=boundary("summary"), by=maybe(boundary_names))
     def start(self, declared: bool, summary: str, by: str | None) -> None:
         if declared:
             self.do_declare(summary, by, False)
@@ -150,7 +188,7 @@ class Incident(RuleBasedStateMachine):
     def tick(self, seconds: int) -> None:
         self.now += timedelta(seconds=seconds)
 
-    @rule(summary=text, by=maybe(names), own_id=st.booleans())
+    @rule(summary=boundary("summary"), by=maybe(boundary_names), own_id=st.booleans())
     def do_declare(self, summary: str, by: str | None, own_id: bool) -> None:
         action = {"type": "declare", "summary": summary}
         if by is not None:
@@ -163,19 +201,29 @@ class Incident(RuleBasedStateMachine):
             assert not was_declared
             self.incident_id = after.incident_id
 
-    @rule(summary=text)
+    @rule(summary=boundary("summary"))
     def do_correct_summary(self, summary: str) -> None:
         self.act({"type": "correct_summary", "summary": summary})
 
     @rule(
-        release=maybe(text),
-        rollback=maybe(text),
-        thread=maybe(st.sampled_from(["https://example.slack.com/archives/C1/p1", "ftp://x", ""])),
-        how=maybe(text),
+        release=maybe(boundary("line")),
+        rollback=maybe(boundary("line")),
+        thread=maybe(
+            st.sampled_from(
+                [
+                    "https://example.slack.com/archives/C1/p1",
+                    "ftp://x",
+                    "",
+                    "https://x.example/" + "p" * 1982,
+                    "https://x.example/" + "p" * 1983,
+                ]
+            )
+        ),
+        how=maybe(boundary("short")),
         detected=offsets,
         started=offsets,
-        services=maybe(st.lists(names, max_size=3)),
-        responders=maybe(st.one_of(names, st.lists(names, max_size=3))),
+        services=maybe(name_lists),
+        responders=maybe(st.one_of(boundary_names, name_lists)),
     )
     def do_update_details(
         self, release, rollback, thread, how, detected, started, services, responders
@@ -195,7 +243,7 @@ class Incident(RuleBasedStateMachine):
                 action[key] = value
         self.act(action)
 
-    @rule(oncall=maybe(names), available=maybe(st.booleans()), first=maybe(names))
+    @rule(oncall=maybe(boundary_names), available=maybe(st.booleans()), first=maybe(boundary_names))
     def do_take_command(self, oncall, available, first) -> None:
         action = {"type": "take_command"}
         for key, value in (
@@ -210,7 +258,7 @@ class Incident(RuleBasedStateMachine):
         if after is not None:
             assert not had_ic and after.ic and len(after.ic_changes) == 1
 
-    @rule(to=names, reason=text)
+    @rule(to=boundary_names, reason=boundary("short"))
     def do_change_ic(self, to: str, reason: str) -> None:
         self.act({"type": "change_ic", "to": to, "reason": reason})
 
@@ -241,7 +289,7 @@ class Incident(RuleBasedStateMachine):
         ):
             self.act({"type": "answer", "question": question, "value": value})
 
-    @rule(choice=mitigation_actions, reason=maybe(text))
+    @rule(choice=mitigation_actions, reason=maybe(boundary("deviation_reason")))
     def do_decide(self, choice: str, reason: str | None) -> None:
         action = {"type": "decide", "action": choice}
         if reason is not None:
@@ -263,9 +311,9 @@ class Incident(RuleBasedStateMachine):
 
     @rule(
         choice=mitigation_actions,
-        reason=maybe(text),
+        reason=maybe(boundary("deviation_reason")),
         start=maybe(mitigation_actions),
-        start_reason=maybe(text),
+        start_reason=maybe(boundary("deviation_reason")),
     )
     def do_decide__then_start(
         self, choice: str, reason: str | None, start: str | None, start_reason: str | None
@@ -277,7 +325,7 @@ class Incident(RuleBasedStateMachine):
     @rule(
         choice=mitigation_actions,
         outcome=outcomes,
-        notes=maybe(text),
+        notes=maybe(boundary("notes")),
         then=st.sampled_from(["", "escalate", "resolve", "escalate-resolve"]),
         lost=data_lost,
     )
@@ -301,7 +349,7 @@ class Incident(RuleBasedStateMachine):
         self.do_answer(pair)
         self.do_start_mitigation(choice, None)
 
-    @rule(choice=maybe(mitigation_actions), reason=maybe(text))
+    @rule(choice=maybe(mitigation_actions), reason=maybe(boundary("deviation_reason")))
     def do_start_mitigation(self, choice: str | None, reason: str | None) -> None:
         action = {"type": "start_mitigation"}
         if choice is not None:
@@ -325,7 +373,7 @@ class Incident(RuleBasedStateMachine):
         if last and last.action == "fix_forward" and last.outcome == "failed":
             assert started.action == "roll_back" or after.decision.deviation_reason.strip()
 
-    @rule(outcome=outcomes, notes=maybe(text))
+    @rule(outcome=outcomes, notes=maybe(boundary("notes")))
     def do_mitigation_outcome(self, outcome: str, notes: str | None) -> None:
         action = {"type": "mitigation_outcome", "outcome": outcome}
         if notes is not None:
@@ -337,7 +385,7 @@ class Incident(RuleBasedStateMachine):
                 "escalation is never automatic"
             )
 
-    @rule(to=maybe(names), doing=maybe(text), offset=offsets)
+    @rule(to=maybe(boundary_names), doing=maybe(boundary("short")), offset=offsets)
     def do_escalate(self, to: str | None, doing: str | None, offset: int | None) -> None:
         action = {"type": "escalate"}
         for key, value in (("to", to), ("doing", doing), ("at", self.at(offset))):
@@ -356,7 +404,7 @@ class Incident(RuleBasedStateMachine):
             if failed is not None and not escalated_since(before, failed) and not before.resolution:
                 assert escalation.for_mitigation == failed
 
-    @rule(by=names, offset=offsets)
+    @rule(by=boundary_names, offset=offsets)
     def do_acknowledge_escalation(self, by: str, offset: int | None) -> None:
         action = {"type": "acknowledge_escalation", "by": by}
         if offset is not None:
@@ -366,7 +414,7 @@ class Incident(RuleBasedStateMachine):
         if not waiting:
             assert after is None
 
-    @rule(body=text, offset=offsets)
+    @rule(body=boundary("status_text"), offset=offsets)
     def do_status_update(self, body: str, offset: int | None) -> None:
         action = {"type": "status_update", "text": body}
         if offset is not None:
@@ -392,7 +440,7 @@ class Incident(RuleBasedStateMachine):
             assert after.communications[-1].kind == kind
             assert after.incident_id in after.communications[-1].message
 
-    @rule(details=text, lost=data_lost, without=maybe(text))
+    @rule(details=boundary("details"), lost=data_lost, without=maybe(boundary("short")))
     def do_resolve(self, details: str, lost: str, without: str | None) -> None:
         action = {"type": "resolve", "details": details, "data_lost": lost}
         if without is not None:
@@ -409,7 +457,7 @@ class Incident(RuleBasedStateMachine):
         elif not any(m.outcome == "succeeded" for m in before.mitigations):
             assert after.resolution.without_mitigation.strip()
 
-    @rule(reason=text)
+    @rule(reason=boundary("short"))
     def do_reopen(self, reason: str) -> None:
         before = self.record
         after = self.act({"type": "reopen", "reason": reason})
@@ -418,7 +466,7 @@ class Incident(RuleBasedStateMachine):
         if after is not None:
             assert after.resolution is None
 
-    @rule(body=text, owner=maybe(names))
+    @rule(body=boundary("short"), owner=maybe(boundary_names))
     def do_add_follow_up(self, body: str, owner: str | None) -> None:
         action = {"type": "add_follow_up", "text": body}
         if owner is not None:
@@ -442,7 +490,7 @@ class Incident(RuleBasedStateMachine):
         if after is not None:
             assert after.follow_ups == before.follow_ups[:index] + before.follow_ups[index + 1 :]
 
-    @rule(event=text, who=maybe(names), offset=offsets)
+    @rule(event=boundary("note"), who=maybe(boundary_names), offset=offsets)
     def do_add_timeline(self, event: str, who: str | None, offset: int | None) -> None:
         action = {"type": "add_timeline", "event": event}
         for key, value in (("who", who), ("at", self.at(offset))):
@@ -450,7 +498,9 @@ class Incident(RuleBasedStateMachine):
                 action[key] = value
         self.act(action)
 
-    @rule(position=positions, offset=offsets, event=maybe(text), who=maybe(names))
+    @rule(
+        position=positions, offset=offsets, event=maybe(boundary("note")), who=maybe(boundary_names)
+    )
     def do_edit_timeline(
         self, position: int | str, offset: int | None, event: str | None, who: str | None
     ) -> None:
@@ -519,10 +569,29 @@ class Incident(RuleBasedStateMachine):
         assert self.record.incident_id == self.incident_id
 
     @invariant()
-    def the_record_round_trips(self) -> None:
+    def the_record_written_is_read_back_valid_and_renders(self) -> None:
+        """What is saved loads strictly (the same record, the same text), is valid under the
+        JSON Schema for an outside validator, keeps every limit, and renders every ticket
+        format and every message."""
         text = self.record.to_json()
+        if text == self.checked:
+            return  # unchanged since the last check (a refusal, a clock tick)
+        self.checked = text
         loaded = record_from_json(text)
         assert loaded == self.record and loaded.to_json() == text
+        assert not limit_problems(self.record)
+        if VALIDATOR is not None:
+            errors = [
+                e.message[:200] for e in VALIDATOR(self.schema()).iter_errors(json.loads(text))
+            ]
+            assert not errors, errors
+        # Every ticket format renders: the_ticket_keeps_its_structure_in_every_format.
+        for api in (False, True):
+            for message in all_messages(self.record, org=ORG, api=api).values():
+                assert self.record.incident_id in message
+
+    def schema(self) -> dict:
+        return SCHEMA
 
     @invariant()
     def every_ref_resolves_and_every_key_time_is_in_the_timeline(self) -> None:
@@ -558,6 +627,8 @@ class Incident(RuleBasedStateMachine):
         states, written here from the record alone."""
         record = self.record
         allowed = {k: v["allowed"] for k, v in allowed_now(record, utc_iso(self.now)).items()}
+        if len(record.timeline) + max(ENTRIES.values()) > load_limits().items("timeline"):
+            return  # a timeline this full refuses what would add entries (TestSmallLists)
         if not record.declared_at:
             assert {k for k, v in allowed.items() if v} == {"declare"}
             return
@@ -635,3 +706,44 @@ Incident.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestIncident = Incident.TestCase
+
+# Lists that fill up within a run (the real ones hold 10,000 entries): the same machine, with
+# the declared counts lowered while it runs, so actions meet full lists. The schema it checks
+# against is generated for these counts.
+SMALL_COUNTS = {"timeline": 12, "list": 12, "names": 3}
+
+
+class SmallLists(Incident):
+    def __init__(self) -> None:
+        counts = load_limits().count
+        self.saved_counts = dict(counts)
+        counts.update(SMALL_COUNTS)
+        super().__init__()
+        self.small_schema = record_schema()
+
+    def teardown(self) -> None:
+        counts = load_limits().count
+        counts.clear()
+        counts.update(self.saved_counts)
+
+    def schema(self) -> dict:
+        return self.small_schema
+
+    @rule(count=st.integers(0, SMALL_COUNTS["names"] + 1))
+    def do_update_details__many_services(self, count: int) -> None:
+        """Exactly the most names, and one more."""
+        self.act({"type": "update_details", "services": [f"s{i}" for i in range(count)]})
+
+    @invariant()
+    def no_list_is_over_its_count(self) -> None:
+        assert len(self.record.timeline) <= SMALL_COUNTS["timeline"]
+        assert len(self.record.follow_ups) <= SMALL_COUNTS["list"]
+        assert len(self.record.services) <= SMALL_COUNTS["names"]
+
+
+SmallLists.TestCase.settings = settings(
+    max_examples=15,
+    stateful_step_count=30,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestSmallLists = SmallLists.TestCase

@@ -37,7 +37,9 @@ export function drawAll(w, view) {
   root.dataset.declared = String(view.declared);
   root.dataset.phase = view.phase;
   root.dataset.incidentId = view.incident_id || "";
+  root.dataset.readOnly = String(Boolean(view.read_only));
   drawBar(w, view);
+  drawReadOnly(w, view);
   drawSteps(w, view);
   drawForms(w, view);
   drawMirrors(w, view);
@@ -59,6 +61,14 @@ export function drawBar(w, view) {
   for (const node of qa(w.root, '[data-field="status"]')) setText(node, view.status);
   for (const node of qa(w.root, '[data-field="ic"]')) setText(node, view.ic || "—");
   for (const node of qa(w.root, '[data-field="severity"]')) setText(node, view.severity);
+}
+
+// A record over a limit of this version: the notice, with the view's reason (field and fix).
+export function drawReadOnly(w, view) {
+  const box = q(w.root, "[data-read-only-notice]");
+  if (!box) return;
+  box.hidden = !view.read_only;
+  setText(q(box, "[data-read-only-reason]"), view.read_only || "");
 }
 
 export function drawSteps(w, view) {
@@ -96,7 +106,8 @@ export function drawForms(w, view) {
       }
       if (why) {
         why.hidden = allowed;
-        setText(why, allowed ? "" : `Not yet: ${state.why_not}.`);
+        // A read-only record's reason is a sentence of its own, not a step to come.
+        setText(why, allowed ? "" : view.read_only ? state.why_not : `Not yet: ${state.why_not}.`);
       }
     } else {
       form.hidden = !allowed;
