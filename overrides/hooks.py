@@ -15,10 +15,13 @@ from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 
 # sitebuild/ is this checkout's build tooling, not an installed package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from runbook_core import RunbookError, load_org  # noqa: E402
+from runbook_core.config import ORG_ENV  # noqa: E402
 from sitebuild import ROOT, BuildError, finish, headers, publish  # noqa: E402
 
 WIDGET_KEY = "runbook_widget"
@@ -28,6 +31,15 @@ serving = False  # `mkdocs serve`: its live reload injects inline scripts no pol
 def on_startup(command: str, dirty: bool) -> None:
     global serving
     serving = command == "serve"
+
+
+@event_priority(100)  # before the macros read the org file: its mistakes end here, in one line
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    try:
+        load_org()  # and the team's template, checked
+    except RunbookError as exc:
+        raise PluginError(f"${ORG_ENV}: {exc}") from None
+    return config
 
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:

@@ -9,7 +9,7 @@ import posixpath
 
 import jinja2
 
-from runbook_core import config, reference, view
+from runbook_core import config, reference, ticket, view
 
 # Published by the build (sitebuild.publish: wheel, Pyodide) or copied from docs/assets.
 ENGINE_WORKER = "assets/javascripts/engine-worker.mjs"
@@ -73,3 +73,11 @@ def define_env(env):
             # The view's links are relative to the walkthrough's docs file; the page maps them.
             links=json.dumps(pages, sort_keys=True),
         )
+
+
+def on_post_page_macros(env):
+    """With a team's own template (its org file's `template`), the template page shows it, so
+    the page, its link from the walkthrough and the tickets all show the same template."""
+    template = env.variables["org"].template
+    if template and env.page.file.src_uri == TEMPLATE_PAGE:
+        env.markdown = ticket.template_page(ticket.load_template(template))
