@@ -45,8 +45,12 @@ from tests.browser_support import (  # noqa: E402
     take_command,
     widget,
 )
+from tests.helpers import severity_label  # noqa: E402
 
 pytestmark = pytest.mark.browser
+# The impact classes the tests reach, as the active org names them.
+SEV1_ALL = severity_label("SEV1: critical degradation for all users")
+UNDETERMINED = severity_label("Undetermined: treated as SEV1 until known")
 
 SUMMARY = "Checkout returns HTTP 500 after release 2026.11.28-1"
 ORG = load_org()
@@ -82,7 +86,7 @@ def test_rollback_succeeded_with_every_message_logged(page: Page, tmp_path) -> N
     take_command(page, "Sam Okafor")
     expect(widget(page).locator('[data-output-box="handover-message"]')).to_be_hidden()
     answer(page, scope="all", data_loss="no", degradation="critical")
-    expect(bar(page, "severity")).to_have_text("SEV1: critical degradation for all users")
+    expect(bar(page, "severity")).to_have_text(SEV1_ALL)
     expect(recommendation(page)).to_have_text("Roll back")
     expect(permitted(page)).to_contain_text("not permitted")
     expect(fix_forward_questions(page)).to_be_hidden()  # asked only where they matter
@@ -283,7 +287,7 @@ def test_impact_unknown_means_roll_back(page: Page, tmp_path) -> None:
     declare(page, "Some users see stale prices")
     take_command(page, "Sam Okafor")
     answer(page, scope="unknown", data_loss="no", degradation="minor")
-    expect(bar(page, "severity")).to_have_text("Undetermined: treated as SEV1 until known")
+    expect(bar(page, "severity")).to_have_text(UNDETERMINED)
     expect(recommendation(page)).to_have_text("Roll back")
     expect(fix_forward_questions(page)).to_be_hidden()
     why = reasons(page).filter(has_text="Impact cannot be determined")
