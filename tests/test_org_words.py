@@ -38,3 +38,19 @@ def test_the_acme_fixture_is_a_realistic_team() -> None:
     from runbook_core.ticket import load_template
 
     assert "## Customer communication" in load_template(org.template)
+
+
+@pytest.mark.parametrize("contact", ["the VP Engineering", "VP Engineering", "Jane Doe"])
+def test_the_escalation_contact_reads_right_with_or_without_an_article(contact: str) -> None:
+    """The texts never add an article: the org file's contact is read as written (the failure
+    modes table and the failed rollback's outcome)."""
+    from dataclasses import replace
+
+    from runbook_core.rules import load_runbook
+
+    words = replace(packaged_org(), escalation_contact=contact).as_dict()
+    runbook = load_runbook()
+    texts = [m.action.format(**words) for m in runbook.failure_modes]
+    texts.append(runbook.outcomes["roll_back_failed"].text.format(**words))
+    assert sum(f"escalate immediately to {contact}." in t for t in texts) == 2
+    assert not any("the the " in t.lower() or "the Jane" in t for t in texts)
