@@ -30,6 +30,7 @@ def relative_url(target: str, page: str) -> str:
 
 def define_env(env):
     env.variables["org"] = config.load_org()
+    env.variables["ticket_required"] = ticket.REQUIRED_PLACEHOLDERS  # what a template must keep
 
     # Reference tables: rendered from the rules and the state machine, never typed by hand.
     for table in (

@@ -203,3 +203,48 @@ def test_the_template_page_and_the_engine_s_template_are_the_active_org_s(site: 
         assert not list(site.glob("assets/org/**/index.html"))
     else:
         assert published == []
+
+
+@pytest.mark.parametrize(
+    ("org", "template", "expected"),
+    [
+        ("channel = 5\n", None, "channel: expected a non-empty string"),
+        (
+            'template = "T.md"\n',
+            "# {{ summary }}\n",
+            "{{ incident_id }}: expected this placeholder",
+        ),
+    ],
+    ids=["bad-key", "template-drops-incident-id"],
+)
+def test_an_org_mistake_stops_the_build_in_one_line(
+    tmp_path: Path, org: str, template: str | None, expected: str
+) -> None:
+    """The build says what the CLI says ($RUNBOOK_ORG: FILE: KEY: expected ...), no traceback."""
+    import subprocess
+    import sys
+
+    from runbook_core.config import ORG_ENV
+    from tests.helpers import GOLDEN_ENV
+
+    (tmp_path / "org.toml").write_text(org, "utf-8")
+    if template:
+        (tmp_path / "T.md").write_text(template, "utf-8")
+    env = {k: v for k, v in os.environ.items() if k != GOLDEN_ENV}
+    env[ORG_ENV] = str(tmp_path / "org.toml")
+    build = [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")]
+    result = subprocess.run(build, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    cli = subprocess.run(
+        [sys.executable, "-m", "runbook_core", "decide", "--scope=all", "--data-loss=no"]
+        + ["--degradation=minor"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr + result.stdout
+    (line,) = [x for x in result.stderr.splitlines() if expected in x]
+    message = line.split("ERROR", 1)[1].strip(" -")
+    assert message.startswith(f"${ORG_ENV}: ")
+    assert cli.returncode != 0 and cli.stderr.strip() == f"runbook: error: {message}"
