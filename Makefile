@@ -145,6 +145,9 @@ test-team-org: setup
 	$(call section,the suite as a team: RUNBOOK_ORG=$(TEAM_ORG) - CPython$(comma) Pyodide$(comma) one browser incident)
 	@RUNBOOK_ORG=$(TEAM_ORG) $(PY) -m pytest $(UNIT_ARGS) -q --junitxml=$(REPORTS)/team-cpython.xml
 	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/team-pyodide.xml
+	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
+	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
+	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
 	@RUNBOOK_ORG=$(TEAM_ORG) $(PY) -m pytest --ignore=tests/pyodide -m browser $(TEAM_BROWSER_TESTS) \
 		--junitxml=$(REPORTS)/team-browser.xml
 

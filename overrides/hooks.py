@@ -1,5 +1,7 @@
 """MkDocs hooks: thin glue to the build steps in sitebuild/, which run without MkDocs too.
 
+- `on_config` (first): a team's org file and template ($RUNBOOK_ORG) are checked; a mistake ends
+  the build with the CLI's one line (a PluginError), not a traceback from the macros.
 - `on_files`: the runbook_core wheel and the self-hosted Pyodide join the site's files
   (sitebuild.publish); where they went is left in `config.extra["runbook_widget"]` for the
   `walkthrough()` macro, which writes them into the widget's data-* attributes.
@@ -10,6 +12,7 @@
 from __future__ import annotations
 
 import mimetypes
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +25,7 @@ from mkdocs.structure.files import File, Files
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from runbook_core import RunbookError, load_org  # noqa: E402
 from runbook_core.config import ORG_ENV  # noqa: E402
+from runbook_core.ticket import load_template  # noqa: E402
 from sitebuild import ROOT, BuildError, finish, headers, publish  # noqa: E402
 
 WIDGET_KEY = "runbook_widget"
@@ -35,6 +39,7 @@ def on_startup(command: str, dirty: bool) -> None:
 
 @event_priority(100)  # before the macros read the org file: its mistakes end here, in one line
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    load_template.cache_clear()  # `mkdocs serve`: a team's edited template is read again
     try:
         load_org()  # and the team's template, checked
     except RunbookError as exc:
@@ -74,6 +79,11 @@ def on_serve(server, config: MkDocsConfig, builder):
     # `mkdocs serve` watches docs/ and overrides/; the package and the build steps rebuild too.
     server.watch(str(ROOT / "runbook_core"))
     server.watch(str(ROOT / "sitebuild"))
+    if os.environ.get(ORG_ENV):  # a team's org file and its template
+        org = load_org()
+        server.watch(os.environ[ORG_ENV])
+        if org.template:
+            server.watch(org.template)
     # The dev server guesses types with `mimetypes`; module workers and wasm need these.
     for suffix, kind in headers.CONTENT_TYPES.items():
         mimetypes.add_type(kind, suffix)
