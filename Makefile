@@ -51,8 +51,8 @@ section = @printf '\n==== %s ====\n' "$(1)"
 comma := ,
 
 .PHONY: stdlib-keep help setup site-tools site-python python-env node-env chromium nginx \
-	pyodide-wheels \
-	test clean-reports test-cpython test-pyodide test-browser serve build nginx-conf bench golden \
+	pyodide-wheels test clean-reports test-cpython test-pyodide test-browser test-team-org serve \
+	build nginx-conf bench golden \
 	lint clean
 
 help:
@@ -64,6 +64,7 @@ help:
 	@echo "make nginx-conf  write deploy/nginx.conf from a build for $(NGINX_EXAMPLE_URL)"
 	@echo "make bench   setup, then the load benchmark (BENCH_ARGS=\"--runs 3\" to pass options)"
 	@echo "make golden  rewrite the golden files from the code (then review git diff)"
+	@echo "make test-team-org  the suite again with a team's org file and template (TEAM_ORG)"
 	@echo "make lint    ruff check + ruff format --check, mypy --strict, ESLint"
 	@echo "make clean   remove .cache/, site/ and node_modules/ (keeps .venv)"
 
@@ -167,6 +168,21 @@ test-browser: setup
 	$(call section,[3/3] browser tests: pytest -m browser (headless Debian chromium))
 	@$(PY) -m pytest --ignore=tests/pyodide -m browser --junitxml=$(REPORTS)/browser.xml
 
+# The suite again as a team that adopted the runbook (tests/data/acme/: its own words, its own
+# template with an added section, its golden files in golden/ beside it): CPython, Pyodide and
+# one whole incident in the browser. CI runs it after `make test` (.ci/run).
+TEAM_ORG ?= tests/data/acme/org.toml
+TEAM_BROWSER_TESTS ?= tests/test_browser_walkthrough.py::test_rollback_failed_requires_escalation_then_records_it
+test-team-org: setup
+	$(call section,the suite as a team: RUNBOOK_ORG=$(TEAM_ORG) - CPython$(comma) Pyodide$(comma) one browser incident)
+	@RUNBOOK_ORG=$(TEAM_ORG) $(PY) -m pytest $(UNIT_ARGS) -q --junitxml=$(REPORTS)/team-cpython.xml
+	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/team-pyodide.xml
+	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
+	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
+	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
+	@RUNBOOK_ORG=$(TEAM_ORG) $(PY) -m pytest --ignore=tests/pyodide -m browser $(TEAM_BROWSER_TESTS) \
+		--junitxml=$(REPORTS)/team-browser.xml
+
 # ---------------------------------------------------------------- site
 
 # Material's instant navigation engages only at the site_url's origin: SITE_URL follows PORT.
@@ -198,9 +214,12 @@ bench: setup
 
 # Rewrites every golden file (example records, tickets in each format, messages, the record's
 # JSON Schema) from the code; review `git diff` after. Run it after an intended change to the
-# rules, texts, template, scenarios or the org file (RUNBOOK_ORG).
+# rules, texts, template, scenarios or the org file. With RUNBOOK_ORG (a team's org file) it
+# writes that org's own golden files (RUNBOOK_GOLDEN_DIR, else golden/ beside the org file),
+# never the tracked ones; without, it also rewrites this project's team fixture's (TEAM_ORG).
 golden: python-env
 	$(PY) -m tests.golden
+	@if [ -z "$${RUNBOOK_ORG:-}" ]; then RUNBOOK_ORG=$(TEAM_ORG) $(PY) -m tests.golden; fi
 
 # ruff, then the type checker (mypy, configured in pyproject.toml), then ESLint
 # (eslint.config.js) on every JavaScript file.

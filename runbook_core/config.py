@@ -122,7 +122,12 @@ def load_org(path: str | Path | None = None) -> OrgConfig:
         raise DataFileError(str(path), "(file)", "an existing org file (no such file)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(str(path), "(file)", f"a readable UTF-8 file ({exc})") from None
-    return check_severity_labels(parse_org(text, str(path), base), str(path))
+    org = check_severity_labels(parse_org(text, str(path), base), str(path))
+    if org.template:
+        from .ticket import load_template  # the ticket reads the org: imported when used
+
+        load_template(org.template)  # a template that drops or misnames a placeholder stops here
+    return org
 
 
 def check_severity_labels(org: OrgConfig, source: str) -> OrgConfig:

@@ -15,7 +15,7 @@ from functools import cache
 from importlib.resources import files
 from pathlib import Path
 
-from .config import OrgConfig, load_org
+from .config import OrgConfig, load_org, packaged_org
 from .decide import section_title
 from .derive import (
     asked,
@@ -38,6 +38,15 @@ PLACEHOLDER = re.compile(r"\{\{\s*(\w+)\s*\}\}")
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n+", re.S)
 COMMENT = re.compile(r"<!--.*?-->\n?", re.S)
 SPAN = re.compile(r"\*\*(.+?)\*\*|\{\{\s*(\w+)\s*\}\}")
+# What a team's template may not drop: the ticket's identity and title, and what runbook
+# section 4 says a completed ticket contains (a timeline, the impact analysis, the resolution).
+REQUIRED_PLACEHOLDERS = (
+    "summary",
+    "incident_id",
+    "impact_rows",
+    "timeline_rows",
+    "resolution_details",
+)
 
 
 # ------------------------------------------------------------------------------ values
@@ -181,8 +190,29 @@ def load_template(path: str = "") -> str:
         text = Path(path).read_text("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(path, "(file)", f"a readable UTF-8 template ({exc})") from None
-    parse_template(text, path)
+    check_template(text, path)
     return text
+
+
+def check_template(text: str, source: str) -> None:
+    """A team's template: well formed, every placeholder known, none the ticket needs dropped."""
+    parse_template(text, source)
+    known = ticket_values(Record(), packaged_org(), load_runbook())
+    used = set(PLACEHOLDER.findall(text))
+    for name in sorted(used - set(known)):
+        _check(name, known, source)
+    for name in REQUIRED_PLACEHOLDERS:
+        if name not in used:
+            raise DataFileError(
+                source,
+                f"{{{{ {name} }}}}",
+                "this placeholder, which every ticket needs (keep it; reword around it)",
+            )
+
+
+def template_page(text: str) -> str:
+    """A template as a docs page shows it: without its front matter."""
+    return FRONT_MATTER.sub("", text, count=1)
 
 
 @cache

@@ -30,6 +30,22 @@ class BuildError(RuntimeError):
     """A build step cannot go on; the message says what is wrong and how to fix it."""
 
 
+def generator_error(message: str) -> Exception:
+    """The running generator's own error, which it prints as one line (no traceback): ProperDocs'
+    or MkDocs' PluginError, else a BuildError."""
+    import sys
+
+    if "properdocs" in sys.modules:
+        from properdocs.exceptions import PluginError as ProperDocsError
+
+        return ProperDocsError(message)
+    if "mkdocs" in sys.modules:
+        from mkdocs.exceptions import PluginError
+
+        return PluginError(message)
+    return BuildError(message)
+
+
 def finish(site_dir: Path, *, meta: bool = True) -> str:
     """What a build runs once its pages are written: the Content-Security-Policy into every page
     (unless meta=False) and `_headers`, then the service worker, last since it hashes the final

@@ -18,8 +18,9 @@ import jinja2
 # This checkout's build tooling (sitebuild/) is not an installed package; generators load this
 # file by its path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runbook_core import cli, config, reference, view  # noqa: E402
-from sitebuild import ROOT, publish  # noqa: E402
+from runbook_core import cli, config, reference, ticket, view  # noqa: E402
+from runbook_core.errors import RunbookError  # noqa: E402
+from sitebuild import ROOT, generator_error, publish  # noqa: E402
 
 # Published by the build (sitebuild.publish: wheel, Pyodide) or copied from docs/assets.
 ENGINE_WORKER = "assets/javascripts/engine-worker.mjs"
@@ -68,7 +69,11 @@ def engine_files(docs_dir: Path) -> dict[str, Any]:
 
 
 def define_env(env: Any) -> None:
-    env.variables["org"] = config.load_org()
+    try:  # a team's org file and template ($RUNBOOK_ORG): a mistake ends the build in one line
+        env.variables["org"] = config.load_org()
+    except RunbookError as exc:
+        raise generator_error(f"${config.ORG_ENV}: {exc}") from None
+    env.variables["ticket_required"] = ticket.REQUIRED_PLACEHOLDERS  # what a template must keep
     published = engine_files(Path(env.conf["docs_dir"]))
     env.conf["extra"][WIDGET_KEY] = published
 
@@ -115,3 +120,11 @@ def define_env(env: Any) -> None:
         )
 
     env.macro(walkthrough)
+
+
+def on_post_page_macros(env: Any) -> None:
+    """With a team's own template (its org file's `template`), the template page shows it, so
+    the page, its link from the walkthrough and the tickets all show the same template."""
+    template = env.variables["org"].template
+    if template and env.page.file.src_uri == TEMPLATE_PAGE:
+        env.markdown = ticket.template_page(ticket.load_template(template))

@@ -124,7 +124,8 @@ def cached_plan(root: Path) -> Plan:
 
 
 ORG_NAME = "org.toml"
-TEMPLATE_NAME = "INCIDENT_TEMPLATE.md"
+# Not ".md": the generator would make a page of it and the engine's fetch would answer 404.
+TEMPLATE_NAME = "INCIDENT_TEMPLATE.txt"
 
 
 def _toml_value(value: object) -> str:

@@ -13,3 +13,20 @@ settings.load_profile("ci")
 # where there is no browser to drive: the browser test modules skip themselves there.
 if sys.platform != "emscripten":
     pytest_plugins = ["tests.browser_support"]
+
+
+def pytest_sessionstart(session) -> None:
+    """With a team's org file, its golden files must exist: one clear line, not 100 errors."""
+    import os
+
+    import pytest
+
+    from tests.helpers import EXAMPLES, ORG_ENV
+
+    org = os.environ.get(ORG_ENV)
+    if org and not EXAMPLES.is_dir():
+        pytest.exit(
+            f"no golden files for ${ORG_ENV} ({org}) in {EXAMPLES.parent}: write them with "
+            f"`RUNBOOK_ORG={org} make golden` (or set RUNBOOK_GOLDEN_DIR) and review them",
+            returncode=1,
+        )

@@ -8,12 +8,17 @@ tests/data/scenarios.json), their tickets in every format and their Slack messag
 (tests/golden/), and the record's JSON Schema (runbook_core/data/record.schema.json). Run it after
 an intended change to the rules, texts, template, scenarios or an org file; the golden files are
 backed by independent assertions (tests/test_examples.py), so review what changed.
+
+With a team's org file ($RUNBOOK_ORG) it writes that org's golden files and example records to
+their own folder ($RUNBOOK_GOLDEN_DIR, else golden/ beside the org file: tests/helpers.py), never
+the tracked ones; the JSON Schema does not depend on the org and is left alone.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,9 +26,10 @@ from pathlib import Path
 from runbook_core import all_messages, render_ticket
 from runbook_core.formats import FORMATS
 from runbook_core.schema import schema_json
-from tests.helpers import EXAMPLES, GOLDEN, ROOT, SCENARIOS, replay
+from tests.helpers import EXAMPLES, GOLDEN, ORG_ENV, ROOT, SCENARIOS, replay
 
 SCHEMA = ROOT / "runbook_core" / "data" / "record.schema.json"
+TEAM_ORG = bool(os.environ.get(ORG_ENV))
 
 
 def ticket_path(name: str, fmt: str) -> Path:
@@ -32,7 +38,8 @@ def ticket_path(name: str, fmt: str) -> Path:
 
 def generated() -> Iterator[tuple[Path, str]]:
     """(path, the text the code produces now) for every golden file."""
-    yield SCHEMA, schema_json()
+    if not TEAM_ORG:
+        yield SCHEMA, schema_json()
     for name in sorted(SCENARIOS):
         record = replay(name)
         yield EXAMPLES / f"{name}.json", record.to_json()
@@ -42,21 +49,32 @@ def generated() -> Iterator[tuple[Path, str]]:
         yield GOLDEN / f"{name}.messages.json", messages
 
 
+def shown(path: Path) -> Path:
+    resolved = path.resolve()
+    return resolved.relative_to(ROOT) if resolved.is_relative_to(ROOT) else resolved
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only list stale files")
     args = parser.parse_args(argv)
+    tracked = {(ROOT / "tests" / "golden").resolve(), (ROOT / "docs" / "examples").resolve()}
+    if TEAM_ORG and {GOLDEN.resolve(), EXAMPLES.resolve()} & tracked:
+        print(f"{GOLDEN}: a team's golden files go to a folder of their own, not the tracked ones")
+        return 2
     stale = []
     for path, text in generated():
         if path.exists() and path.read_text("utf-8") == text:
             continue
-        stale.append(path.relative_to(ROOT))
+        stale.append(shown(path))
         if not args.check:
+            path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, "utf-8")
     expected = {p for p, _ in generated()}
-    orphans = [p for p in (*GOLDEN.iterdir(), *EXAMPLES.glob("*.json")) if p not in expected]
+    files = [p for p in GOLDEN.glob("*") if p.is_file()] + list(EXAMPLES.glob("*.json"))
+    orphans = [p for p in files if p not in expected]
     for path in orphans:
-        stale.append(path.relative_to(ROOT))
+        stale.append(shown(path))
         if not args.check:
             path.unlink()
     verb = "stale" if args.check else "rewritten"

@@ -10,15 +10,27 @@ from dataclasses import fields, is_dataclass, replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from runbook_core.actions import apply
 from runbook_core.record import Record
 
 TESTS = Path(__file__).parent
 ROOT = TESTS.parent
-EXAMPLES = ROOT / "docs" / "examples"
-GOLDEN = TESTS / "golden"
+ORG_ENV = "RUNBOOK_ORG"  # runbook_core.config.ORG_ENV
+GOLDEN_ENV = "RUNBOOK_GOLDEN_DIR"
+
+
+def golden_dirs() -> tuple[Path, Path]:
+    """Where the golden files and example records for the active org are: the tracked ones for
+    the packaged org; for a team's ($RUNBOOK_ORG), $RUNBOOK_GOLDEN_DIR, else golden/ beside the
+    org file (its examples in examples/ inside), which `make golden` writes."""
+    org = os.environ.get(ORG_ENV)
+    if not org:
+        return TESTS / "golden", ROOT / "docs" / "examples"
+    folder = Path(os.environ.get(GOLDEN_ENV) or Path(org).parent / "golden")
+    return folder, folder / "examples"
+
+
+GOLDEN, EXAMPLES = golden_dirs()
 SCENARIOS: dict[str, list[dict]] = json.loads(
     (TESTS / "data" / "scenarios.json").read_text("utf-8")
 )
@@ -151,8 +163,9 @@ def fix_forward_permitted_by_runbook(answers: dict[str, str | None]) -> bool:
     )
 
 
-# The golden files and example records are written with the packaged org.toml; a run with a
-# team's org file ($RUNBOOK_ORG) checks everything else.
-packaged_org_only = pytest.mark.skipif(
-    bool(os.environ.get("RUNBOOK_ORG")), reason="golden files use the packaged org.toml"
-)
+def severity_label(runbook_label: str) -> str:
+    """The runbook's impact class `runbook_label` as the active org names it (severity_labels)."""
+    from runbook_core import load_org, load_runbook
+
+    (severity_id,) = {r.id for r in load_runbook().severity if r.label == runbook_label}
+    return load_org().severity_labels.get(severity_id, runbook_label)

@@ -18,6 +18,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Browser, BrowserContext, Page, Response, Route, expect  # noqa: E402
 
 from runbook_core import load_org  # noqa: E402
+from runbook_core.ticket import load_template  # noqa: E402
 from sitebuild.headers import HeadersFile  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     OFFLINE_CACHE,
@@ -47,7 +48,8 @@ from tests.helpers import ROOT  # noqa: E402
 pytestmark = pytest.mark.browser
 
 SUB_PATH, OTHER_PATH = "/runbook/", "/runbook2/"
-SECOND_ORG = ROOT / "tests" / "data" / "org-prod.toml"
+# A team with its own words and its own ticket template (an added section).
+SECOND_ORG = ROOT / "tests" / "data" / "acme" / "org.toml"
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +231,8 @@ def test_a_team_s_org_file_reaches_its_pages_and_its_engine(
     browser: Browser, guard: Guard, runbook2_site: str
 ) -> None:
     """Built with RUNBOOK_ORG, the deployment's pages and its in-browser engine use the team's
-    words: channel, escalation contact and mention, update interval, organisation."""
+    words (channel, escalation contact and mention, update interval, organisation) and its own
+    ticket template (published as a static file: as a .md file it was a page, and a 404)."""
     org = load_org(SECOND_ORG)
     with guarded(browser, guard, runbook2_site) as context:
         page = context.new_page()
@@ -252,3 +255,10 @@ def test_a_team_s_org_file_reaches_its_pages_and_its_engine(
         ticket = page.locator('[data-output="ticket"]').text_content()
         assert f"| Organisation | {org.organisation} |" in ticket
         assert org.channel.lstrip("#") in ticket
+        # The team's template: the ticket has its sections, the template page shows it.
+        headings = re.findall(r"^(#+ [^{\n]+)", load_template(org.template), re.M)
+        assert "## Customer communication" in headings
+        for heading in headings:
+            assert heading in ticket, heading
+        page.goto(runbook2_site + "runbook/INCIDENT_TEMPLATE/")
+        expect(page.locator("h2", has_text="Customer communication")).to_be_visible()

@@ -189,6 +189,12 @@ def redeploy_with_new_wheel(site: Path, out: Path) -> str:
         text = html.read_text("utf-8")
         if old_folder in text:
             html.write_text(text.replace(old_folder, new_folder), "utf-8")
+    # Built with a team's org file (RUNBOOK_ORG), its words override the wheel's: change it too.
+    for org in out.glob("assets/org/*/org.toml"):
+        text = re.sub(
+            r"^organisation = .*$", f'organisation = "{UPDATED_ORG}"', org.read_text(), flags=re.M
+        )
+        org.write_text(text, "utf-8")
     finish(out)  # the build's last steps: the policy and _headers, then sw.js
     return f"/{new_folder}/{old.name}"
 

@@ -22,7 +22,7 @@ from runbook_core.cli import UsageError, Walk, build_parser, cmd_apply, main
 from runbook_core.config import packaged_org
 from runbook_core.record import Record
 from runbook_core.transitions import allowed_now
-from tests.helpers import EXAMPLES, GOLDEN, SCENARIOS, TESTS, packaged_org_only
+from tests.helpers import EXAMPLES, GOLDEN, SCENARIOS, TESTS
 
 EXAMPLE = str(EXAMPLES / "rollback-succeeded.json")
 NAMES = sorted(SCENARIOS)
@@ -88,7 +88,6 @@ def test_decide_text_lists_the_reasons(capsys) -> None:
 # ------------------------------------------------------------------------ ticket, messages
 
 
-@packaged_org_only
 @pytest.mark.parametrize("fmt", ["markdown", "jira", "text"])
 @pytest.mark.parametrize("name", NAMES)
 def test_ticket_prints_the_golden_ticket(capsys, name: str, fmt: str) -> None:
@@ -105,7 +104,6 @@ def test_ticket_writes_a_file(capsys, tmp_path: Path) -> None:
     assert target.read_text("utf-8") == render_ticket(record_from_json(Path(EXAMPLE).read_text()))
 
 
-@packaged_org_only
 def test_messages_json_is_the_golden_messages(capsys) -> None:
     """`messages --format json` equals the golden messages."""
     code, out, _ = run(capsys, "messages", "--state", EXAMPLE, "--format", "json")
@@ -197,7 +195,6 @@ def _scenario_lines(name: str) -> str:
     )
 
 
-@packaged_org_only
 @pytest.mark.parametrize("name", NAMES)
 def test_apply_from_stdin_drives_each_example_to_the_same_record_and_ticket(
     capsys, monkeypatch, tmp_path: Path, name: str
@@ -215,7 +212,6 @@ def test_apply_from_stdin_drives_each_example_to_the_same_record_and_ticket(
     assert out == ticket_name(name, "markdown").read_text("utf-8")
 
 
-@packaged_org_only
 def test_apply_one_action_per_run_with_at(capsys, tmp_path: Path) -> None:
     """One action per invocation, its time given with --at: the same record as the example."""
     name = "rollback-failed-escalated"

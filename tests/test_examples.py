@@ -19,7 +19,7 @@ from runbook_core import all_messages, load_org, record_from_json, render_ticket
 from runbook_core.formats import FORMATS
 from runbook_core.rules import load_runbook
 from runbook_core.table import load_table
-from tests.helpers import EXAMPLES, GOLDEN, SCENARIOS, packaged_org_only, replay
+from tests.helpers import EXAMPLES, GOLDEN, SCENARIOS, replay
 
 NAMES = sorted(SCENARIOS)
 ORG = load_org()
@@ -49,14 +49,12 @@ def test_there_is_an_example_for_every_branch() -> None:
 # ----------------------------------------------------------------------------- golden files
 
 
-@packaged_org_only
 @pytest.mark.parametrize("name", NAMES)
 def test_example_record_is_the_replayed_scenario(name: str) -> None:
     """docs/examples/<name>.json equals replaying tests/data/scenarios.json[name]."""
     assert replay(name).to_json() == (EXAMPLES / f"{name}.json").read_text("utf-8")
 
 
-@packaged_org_only
 @pytest.mark.parametrize("fmt", list(FORMATS))
 @pytest.mark.parametrize("name", NAMES)
 def test_ticket_matches_golden(name: str, fmt: str) -> None:
@@ -65,7 +63,6 @@ def test_ticket_matches_golden(name: str, fmt: str) -> None:
     assert render_ticket(record, format=fmt) == _ticket_path(name, fmt).read_text("utf-8")
 
 
-@packaged_org_only
 @pytest.mark.parametrize("name", NAMES)
 def test_messages_match_golden(name: str) -> None:
     """The Slack messages for each example, byte for byte."""
@@ -74,7 +71,6 @@ def test_messages_match_golden(name: str) -> None:
     assert text == (GOLDEN / f"{name}.messages.json").read_text("utf-8")
 
 
-@packaged_org_only
 @pytest.mark.cpython_only  # reads the source tree's runbook_core/data (Pyodide has the wheel)
 def test_make_golden_reports_nothing_stale() -> None:
     """`python -m tests.golden --check`: every golden file, the examples and the JSON Schema are

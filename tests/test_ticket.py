@@ -10,8 +10,16 @@ import pytest
 from hypothesis import given, settings
 
 from runbook_core import DataFileError, Record, apply, load_org, load_runbook, render_ticket
+from runbook_core.config import packaged_org, parse_org
 from runbook_core.formats import FORMATS
-from runbook_core.ticket import PLACEHOLDER, fill_template, load_template, ticket_values
+from runbook_core.ticket import (
+    PLACEHOLDER,
+    REQUIRED_PLACEHOLDERS,
+    check_template,
+    fill_template,
+    load_template,
+    ticket_values,
+)
 from tests.helpers import ROOT, SCENARIOS, SKELETONS, replay, with_plain_text
 from tests.strategies import HOSTILE, incidents
 
@@ -61,8 +69,8 @@ def test_template_sections_required_by_the_runbook_exist() -> None:
 @settings(max_examples=25)
 @given(incidents())
 def test_the_ticket_always_has_every_template_section(record: Record) -> None:
-    """Whatever happened, the ticket has the template's headings, in order."""
-    template_headings = [h.split("{{")[0] for h in _headings(load_template())]
+    """Whatever happened, the ticket has the active template's headings, in order."""
+    template_headings = [h.split("{{")[0] for h in _headings(load_template(ORG.template))]
     ticket_headings = _headings(render_ticket(record, ORG))
     assert len(ticket_headings) == len(template_headings)
     for template_h, ticket_h in zip(template_headings, ticket_headings, strict=True):
@@ -207,3 +215,49 @@ def test_ticket_for_every_scenario_lists_every_timeline_event_in_order(fmt: str)
 def test_docs_template_page_is_not_rendered_by_macros() -> None:
     """The template page opts out of macros, so its placeholders show as written."""
     assert load_template().startswith("---\nrender_macros: false\n---")
+
+
+def test_the_packaged_template_has_every_required_placeholder() -> None:
+    """What a team's template may not drop, the packaged one has (declared once)."""
+    used = set(PLACEHOLDER.findall(load_template()))
+    assert set(REQUIRED_PLACEHOLDERS) <= used
+    assert {"incident_id", "timeline_rows", "impact_rows", "resolution_details"} <= set(
+        REQUIRED_PLACEHOLDERS
+    )
+
+
+@pytest.mark.parametrize("name", REQUIRED_PLACEHOLDERS)
+def test_a_template_that_drops_a_required_placeholder_is_refused(tmp_path, name: str) -> None:
+    """Reading a team's org file whose template lacks `{{ name }}` fails naming the template
+    and the placeholder (no ticket without an incident id, a timeline, ...)."""
+    template = tmp_path / "TEMPLATE.md"
+    template.write_text(re.sub(r"\{\{ " + name + r" \}\}", "-", load_template()), "utf-8")
+    (tmp_path / "org.toml").write_text('template = "TEMPLATE.md"\n', "utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_org(tmp_path / "org.toml")
+    assert err.value.file == str(template) and err.value.key == "{{ " + name + " }}"
+    assert "needs" in str(err.value)
+
+
+def test_a_template_with_an_unknown_placeholder_is_refused_when_read(tmp_path) -> None:
+    """A typo in a team's template stops at load_org, not mid-incident at the first ticket."""
+    template = tmp_path / "TEMPLATE.md"
+    template.write_text(load_template().replace("{{ channel }}", "{{ chanel }}"), "utf-8")
+    (tmp_path / "org.toml").write_text('template = "TEMPLATE.md"\n', "utf-8")
+    with pytest.raises(DataFileError) as err:
+        load_org(tmp_path / "org.toml")
+    assert err.value.key == "{{ chanel }}" and "channel" in err.value.expected
+
+
+def test_a_team_s_template_may_add_sections_and_reword(tmp_path) -> None:
+    """Adding a section with literal rows and rewording a heading is accepted, and every
+    format draws the added section."""
+    text = load_template().replace("## Timeline", "## What happened, in order") + (
+        "\n## Customer communication\n\n| Channel | Done |\n| --- | --- |\n| Status page | No |\n"
+    )
+    check_template(text, "team.md")
+    org = parse_org("", "org.toml", packaged_org())
+    for fmt in FORMATS:
+        ticket = render_ticket(replay("rollback-succeeded"), org, template=text, format=fmt)
+        assert "Customer communication" in ticket and "What happened, in order" in ticket
+        assert "Status page" in ticket

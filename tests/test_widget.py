@@ -7,7 +7,7 @@ import json
 
 from runbook_core import load_org, widget
 from runbook_core.table import load_table
-from tests.helpers import EXAMPLES, SCENARIOS, packaged_org_only
+from tests.helpers import EXAMPLES, SCENARIOS
 
 NOW = "2026-11-28T21:40:00Z"
 
@@ -27,7 +27,6 @@ def _answer(record: dict, question: str, value: str) -> dict:
     return send(record, {"type": "answer", "question": question, "value": value})
 
 
-@packaged_org_only
 def test_replaying_a_scenario_through_the_bridge_gives_the_example() -> None:
     """The page's path and the CLI's path produce the same record, byte for byte."""
     for name, steps in SCENARIOS.items():

@@ -14,9 +14,12 @@
 // --list-modules prints the standard-library modules the engine imported (in any of the three):
 // the content of sitebuild/stdlib-keep.txt (`make stdlib-keep`). --keep FILE fails unless FILE
 // lists exactly those modules: nothing the engine needs is missing, nothing is kept for nothing.
+//
+// With RUNBOOK_ORG (a team's org file), the engine reads it and its template as the site's
+// engine does, and the tickets are compared with that org's golden files (tests/helpers.py).
 import { loadPyodide } from "pyodide";
 import { readFileSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 const args = process.argv.slice(2);
 const wheel = args[0];
@@ -63,9 +66,31 @@ function run(step, py, code) {
   }
 }
 
+// A team's org file and its template, where the engine worker puts them (engine-worker.mjs).
+const ORG_DIR = "/home/pyodide/org/";
+const orgPath = process.env.RUNBOOK_ORG ? resolve(process.env.RUNBOOK_ORG) : null;
+const orgFiles = {};
+if (orgPath) {
+  orgFiles["org.toml"] = readFileSync(orgPath);
+  const template = /^template = "(.+)"$/m.exec(orgFiles["org.toml"].toString("utf8"));
+  if (template) orgFiles[template[1]] = readFileSync(resolve(dirname(orgPath), template[1]));
+}
+const goldenDir = !orgPath
+  ? join(tests, "golden")
+  : resolve(process.env.RUNBOOK_GOLDEN_DIR || join(dirname(orgPath), "golden"));
+
+function installOrg(step, py) {
+  if (!orgPath) return;
+  for (const [name, bytes] of Object.entries(orgFiles)) {
+    py.FS.mkdirTree(dirname(ORG_DIR + name));
+    py.FS.writeFile(ORG_DIR + name, bytes);
+  }
+  run(step, py, `import os; os.environ["RUNBOOK_ORG"] = "${ORG_DIR}org.toml"`);
+}
+
 const golden = {};
-for (const name of readdirSync(join(tests, "golden"))) {
-  if (name.endsWith(".ticket.md")) golden[name.replace(".ticket.md", "")] = readFileSync(join(tests, "golden", name), "utf8");
+for (const name of readdirSync(goldenDir)) {
+  if (name.endsWith(".ticket.md")) golden[name.replace(".ticket.md", "")] = readFileSync(join(goldenDir, name), "utf8");
 }
 const SCENARIOS = readFileSync(join(tests, "data", "scenarios.json"), "utf8");
 
@@ -85,7 +110,7 @@ for name, steps in json.loads(SCENARIOS).items():
     widget.import_record(widget.export_record(record), now)
     ticket = json.loads(widget.render(record, now))["view"]["ticket"]
     if ticket != golden[name]:
-        problems.append(f"{name}: the ticket differs from tests/golden/{name}.ticket.md")
+        problems.append(f"{name}: the ticket differs from {GOLDEN_DIR}/{name}.ticket.md")
     for fmt in ("jira", "text"):  # every format's code is in the engine too
         json.loads(widget.render(record, now, json.dumps({"ticket_format": fmt})))["view"]["ticket"]
 for bad in (lambda: widget.dispatch(None, "{", now),
@@ -107,9 +132,11 @@ const problems = [];
 function replay(step, py) {
   py.globals.set("SCENARIOS", SCENARIOS);
   py.globals.set("GOLDEN", JSON.stringify(golden));
+  py.globals.set("GOLDEN_DIR", goldenDir);
   const result = JSON.parse(run(step, py, REPLAY));
   py.globals.delete("SCENARIOS");
   py.globals.delete("GOLDEN");
+  py.globals.delete("GOLDEN_DIR");
   problems.push(...result.problems.map((p) => `${step}: ${p}`));
   for (const name of run(step, py, MODULES).split("\n")) modules.add(name);
   return result.scenarios;
@@ -122,6 +149,7 @@ async function workerStart(step, snapshot) {
   run(step, py, `import site, zipfile
 with zipfile.ZipFile("/tmp/runbook_core.whl") as wheel:
     wheel.extractall(site.getsitepackages()[0])`);
+  installOrg(step, py);
   const before = performance.now();
   let ms;
   try {
@@ -155,6 +183,7 @@ try {
   errors.push(err.message);
 }
 if (errors.length) fail(`loadPackage: ${errors.join("\n").slice(-1500)}`);
+installOrg("loadPackage", floor);
 run("loadPackage", floor, "import runbook_core, runbook_core.widget; runbook_core.widget.info()");
 for (const name of run("loadPackage", floor, MODULES).split("\n")) modules.add(name);
 
@@ -175,7 +204,7 @@ if (keepFile) {
   }
 }
 console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, cold and from a ` +
-  `memory snapshot, tickets equal the golden files; loadPackage imports it too. ` +
+  `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}; loadPackage imports it too. ` +
   `import runbook_core.widget + first render: ${Math.round(cold.ms)} ms (from the snapshot: ${Math.round(repeat.ms)} ms)` +
   (stdlib ? `; standard library: ${stdlib}` : "") +
   (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : ""));

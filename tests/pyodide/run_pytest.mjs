@@ -13,6 +13,8 @@
 // Exits with pytest's exit code. Needs `make setup` first.
 //
 // `--junitxml=HOST_PATH` is understood: the report is written inside Pyodide, then copied out.
+// With RUNBOOK_ORG (a team's org file), its folder (its template, and its golden files in
+// golden/ beside it) is mounted at /org, and RUNBOOK_GOLDEN_DIR, if set, at /golden.
 
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
@@ -85,6 +87,27 @@ function userArgs(argv) {
   return { args, junitHost };
 }
 
+// A team's org file and golden files, as the tests inside Pyodide find them (tests/helpers.py).
+function mountTeamOrg(pyodide) {
+  const env = {};
+  const org = process.env.RUNBOOK_ORG;
+  if (!org) return env;
+  const host = path.resolve(org);
+  if (!fs.existsSync(host)) fail(`RUNBOOK_ORG=${org}: no such file`);
+  pyodide.FS.mkdirTree("/org");
+  pyodide.mountNodeFS("/org", path.dirname(host));
+  env.RUNBOOK_ORG = `/org/${path.basename(host)}`;
+  const golden = process.env.RUNBOOK_GOLDEN_DIR;
+  if (golden) {
+    const goldenHost = path.resolve(golden);
+    if (!fs.existsSync(goldenHost)) fail(`RUNBOOK_GOLDEN_DIR=${golden}: no such folder (make golden)`);
+    pyodide.FS.mkdirTree("/golden");
+    pyodide.mountNodeFS("/golden", goldenHost);
+    env.RUNBOOK_GOLDEN_DIR = "/golden";
+  }
+  return env;
+}
+
 function mountRepository(pyodide) {
   pyodide.FS.mkdirTree(MOUNT);
   for (const entry of fs.readdirSync(ROOT, { withFileTypes: true })) {
@@ -101,6 +124,7 @@ function mountRepository(pyodide) {
 const RUN_PYTEST = `
 import ast, json, os, sys
 sys.dont_write_bytecode = True  # the tests dir is the host's: leave no cpython-314 .pyc there
+os.environ.update(json.loads(ORG_ENV_JSON))  # a team's org file, mounted (mountTeamOrg)
 os.chdir(${JSON.stringify(MOUNT)})
 import runbook_core
 from importlib.metadata import version
@@ -183,6 +207,9 @@ async function main() {
   if (loadErrors.length) fail(`loading wheels into Pyodide failed:\n${loadErrors.join("\n")}`);
 
   mountRepository(pyodide);
+  const orgEnv = mountTeamOrg(pyodide);
+  pyodide.globals.set("ORG_ENV_JSON", JSON.stringify(orgEnv));
+  if (orgEnv.RUNBOOK_ORG) console.log(`Pyodide: RUNBOOK_ORG=${process.env.RUNBOOK_ORG} (${orgEnv.RUNBOOK_ORG})`);
   pyodide.globals.set("PYTEST_ARGS_JSON", JSON.stringify([...PYTEST_ARGS, ...args]));
   const exitCode = await pyodide.runPythonAsync(RUN_PYTEST);
   if (junitHost) {
