@@ -486,7 +486,7 @@ def cmd_walk(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None
         return 130
 
 
-# ------------------------------------- handing over and looking back: handover, postmortem, timeline
+# ------------------------------------ handing over, looking back: handover, postmortem, timeline
 
 
 def add_output_commands(sub: Any, org: argparse.ArgumentParser) -> None:
@@ -569,7 +569,9 @@ def cmd_handover(
             except UsageError as exc:
                 if not args.force:
                     problem = str(exc).removeprefix(f"--state: {path}: ")
-                    raise UsageError(said["unreadable_local"].format(path=path, problem=problem))
+                    raise UsageError(
+                        said["unreadable_local"].format(path=path, problem=problem)
+                    ) from None
         change = replacement(local, record)
         if change.identical:
             out(terminal_safe(said["identical"].format(path=path, incident_id=record.incident_id)))
