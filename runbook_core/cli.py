@@ -612,7 +612,7 @@ def cmd_postmortem(args: argparse.Namespace, org: OrgConfig, out: Callable[[str]
 def cmd_timeline(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
     from .timeline_svg import render_svg
 
-    write_text(args.output, render_svg(read_record(args.state), org), "-o")
+    write_text(args.output, render_svg(read_record(args.state), now=_now()), "-o")
     return 0
 
 

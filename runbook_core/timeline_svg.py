@@ -17,7 +17,6 @@ from datetime import datetime, timedelta
 from functools import cache
 from importlib.resources import files
 
-from .config import OrgConfig, load_org
 from .derive import hhmm
 from .markdown import clean
 from .outputs import words
@@ -175,9 +174,8 @@ def _label(x: float, y: float, text: str) -> str:
     return f'<text class="fg" x="{x}" y="{y}">{xml(text)}</text>'
 
 
-def render_svg(record: Record, org: OrgConfig | None = None, now: str | None = None) -> str:
+def render_svg(record: Record, now: str | None = None) -> str:
     """The incident's timeline as an SVG document (`now`: where a running mitigation ends)."""
-    org = org or load_org()
     w = words("timeline")
     table = load_table()
     runbook = load_runbook()

@@ -18,7 +18,8 @@ from runbook_core.config import packaged_org, parse_org
 from runbook_core.formats import FORMATS
 from runbook_core.outputs import words
 from runbook_core.postmortem import load_postmortem_template, render_postmortem
-from tests.helpers import EXAMPLES, ROOT, SKELETONS, with_plain_text
+from tests.golden import postmortem_path
+from tests.helpers import EXAMPLES, ROOT, SKELETONS, packaged_org_only, with_plain_text
 from tests.strategies import HOSTILE, incidents
 from tests.test_ticket import BENIGN, HOSTILE_IDS, _live, _same_story
 
@@ -88,6 +89,14 @@ def test_every_placeholder_is_filled_and_people_s_places_are_marked(name: str, f
     for heading in ("Contributing factors", "What went well", "What did not go well"):
         assert heading in draft
     assert draft.count("To write:") == 3
+
+
+@packaged_org_only
+@pytest.mark.parametrize("fmt", list(FORMATS))
+@pytest.mark.parametrize("name", NAMES)
+def test_draft_matches_golden(name: str, fmt: str) -> None:
+    """Byte for byte (`make golden`); the facts in it are checked by the tests around this."""
+    assert _draft(name, fmt) == postmortem_path(name, fmt).read_text("utf-8")
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -11,16 +11,15 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, settings
 
-from runbook_core import Record, apply, load_org, record_from_json, widget
+from runbook_core import Record, apply, record_from_json, widget
 from runbook_core.cli import main
 from runbook_core.timeline_svg import render_svg
-from tests.helpers import EXAMPLES
+from tests.helpers import EXAMPLES, GOLDEN, packaged_org_only
 from tests.strategies import HOSTILE, incidents
 from tests.test_ticket import HOSTILE_IDS, _same_story
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 NS = {"svg": "http://www.w3.org/2000/svg"}
-ORG = load_org()
 # Every element the picture is made of: anything else (a <script>, a <foreignObject>) is injected.
 ELEMENTS = set("svg title desc style defs pattern rect line circle g text path".split())
 
@@ -31,7 +30,7 @@ def _data(name: str) -> dict:
 
 def _svg(name: str) -> ET.Element:
     record = record_from_json((EXAMPLES / f"{name}.json").read_text("utf-8"))
-    return ET.fromstring(render_svg(record, ORG))
+    return ET.fromstring(render_svg(record))
 
 
 def _groups(root: ET.Element, cls: str) -> list[ET.Element]:
@@ -40,6 +39,14 @@ def _groups(root: ET.Element, cls: str) -> list[ET.Element]:
 
 def _x(iso: str) -> float:
     return float(re.sub(r"\D", "", iso))  # monotonic in time: enough to compare orders
+
+
+@packaged_org_only
+@pytest.mark.parametrize("name", NAMES)
+def test_svg_matches_golden(name: str) -> None:
+    """Byte for byte (`make golden`); what it draws is checked by the tests below."""
+    record = record_from_json((EXAMPLES / f"{name}.json").read_text("utf-8"))
+    assert render_svg(record) == (GOLDEN / f"{name}.timeline.svg").read_text("utf-8")
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -97,7 +104,7 @@ def test_a_running_mitigation_reaches_now() -> None:
             record.mitigations[0].__class__(record.mitigations[0].started_at, "roll_back"),
         ),
     )
-    root = ET.fromstring(render_svg(running, ORG, now="2026-11-28T23:59:00Z"))
+    root = ET.fromstring(render_svg(running, now="2026-11-28T23:59:00Z"))
     (bar,) = _groups(root, "attempt")
     assert bar.get("data-outcome") == "pending"
     rect = bar.find("svg:rect", NS)
@@ -116,7 +123,7 @@ def _inert(svg: str) -> ET.Element:
 @pytest.mark.parametrize("text", HOSTILE, ids=[f"{i}-{h}" for i, h in enumerate(HOSTILE_IDS)])
 def test_hostile_text_stays_text(text: str) -> None:
     record = _same_story(text)
-    root = _inert(render_svg(record, ORG))
+    root = _inert(render_svg(record))
     title = " ".join(root.find("svg:title", NS).text.split())
     # The text itself, read back from the XML: controls (not XML) are spaces, nothing else moved.
     summary = re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff]", " ", record.summary)
@@ -126,17 +133,17 @@ def test_hostile_text_stays_text(text: str) -> None:
 @settings(max_examples=25)
 @given(incidents())
 def test_any_incident_draws_well_formed_and_inert(record: Record) -> None:
-    root = _inert(render_svg(record, ORG, now="2026-11-28T23:00:00Z"))
+    root = _inert(render_svg(record, now="2026-11-28T23:00:00Z"))
     assert len(_groups(root, "attempt")) == len(record.mitigations)
     assert len(_groups(root, "escalation-marker")) == len(record.escalations)
 
 
 def test_an_undeclared_record_draws_an_empty_picture() -> None:
-    _inert(render_svg(Record(), ORG))
+    _inert(render_svg(Record()))
     declared = apply(
         Record(), {"type": "declare", "summary": "x", "by": "y"}, "2026-11-28T10:00:00Z"
     )
-    root = _inert(render_svg(declared, ORG))
+    root = _inert(render_svg(declared))
     assert [g.get("data-phase") for g in _groups(root, "phase")] == ["investigating"]
 
 
@@ -145,7 +152,7 @@ def test_cli_writes_the_svg(tmp_path) -> None:
     state = str(EXAMPLES / "rollback-failed-escalated.json")
     assert main(["timeline", "--state", state, "-o", str(out)]) == 0
     record = record_from_json((EXAMPLES / "rollback-failed-escalated.json").read_text("utf-8"))
-    assert out.read_text("utf-8") == render_svg(record, ORG)
+    assert out.read_text("utf-8") == render_svg(record)
 
 
 def test_bridge_timeline_svg() -> None:
