@@ -174,107 +174,8 @@ def _label(x: float, y: float, text: str) -> str:
     return f'<text class="fg" x="{x}" y="{y}">{xml(text)}</text>'
 
 
-def render_svg(record: Record, now: str | None = None) -> str:
-    """The incident's timeline as an SVG document (`now`: where a running mitigation ends)."""
-    w = words("timeline")
-    table = load_table()
-    runbook = load_runbook()
-    if not _times(record):
-        record = record.evolve(declared_at=now) if now else record
-    scale = _scale(record, now) if _times(record) else None
-    body: list[str] = []
-    y = 44
-    chart_top = y
-    outcome_word = {"succeeded": w["succeeded"], "failed": w["failed"], "pending": w["pending"]}
-
-    # --- rows: mitigation bars, then the markers
-    bars_y = y + 30
-    markers: dict[str, list[tuple[str, str, str]]] = {
-        "decision": [],
-        "escalation": [],
-        "message": [],
-    }
-    for e in sorted(record.timeline, key=lambda e: e.at):
-        if e.kind == "decision":
-            markers["decision"].append((e.at, e.event, w["decision"].format(event=e.event)))
-    if record.decision and not markers["decision"]:
-        label = runbook.action_labels[record.decision.action]
-        markers["decision"].append((record.decision.at, label, label))
-    for e in record.escalations:
-        text = w["escalation"].format(to=e.to, time=hhmm(e.at))
-        markers["escalation"].append((e.at, text, text + (f": {e.reason}" if e.reason else "")))
-    for c in sorted(record.communications, key=lambda c: c.at):
-        kind = table.label("message_kind", c.kind)
-        markers["message"].append((c.at, kind, w["message"].format(kind=kind, time=hhmm(c.at))))
-
-    attempts, bar_parts = [], []
-    bar_labels: list[tuple[float, str]] = []
-    end_iso = (
-        now if now and scale else (scale.end.strftime("%Y-%m-%dT%H:%M:%SZ") if scale else None)
-    )
-    for i, m in enumerate(record.mitigations, start=1):
-        ended = m.ended_at if m.outcome != "pending" and m.ended_at else end_iso
-        x1, x2 = scale.x(m.started_at), scale.x(ended)
-        name = runbook.action_labels[m.action]
-        said = w["attempt"].format(
-            action=name,
-            outcome=outcome_word[m.outcome],
-            start=hhmm(m.started_at),
-            end=hhmm(m.ended_at) if m.outcome != "pending" else w["now"],
-        )
-        attempts.append(said)
-        fill = {"succeeded": "", "failed": 'fill="url(#tl-failed)"'}.get(
-            m.outcome, 'fill="url(#tl-pending)"'
-        )
-        line = {"succeeded": "ok ok-line", "failed": "bad-line"}.get(m.outcome, "wip-line")
-        label = f"{i}. {name}: {outcome_word[m.outcome]}"
-        bar_labels.append((x1, label))
-        bar_parts.append(
-            (x1, x2, fill, line, m.outcome, said + (f". {m.notes}" if m.notes else ""), label)
-        )
-    rows = _lanes(bar_labels, 2)
-    for (x1, x2, fill, line, outcome, title, label), row in zip(bar_parts, rows, strict=True):
-        body.append(
-            f'<g class="attempt" data-outcome="{outcome}"><title>{xml(title)}</title>'
-            f'<rect class="bar {line}" x="{x1}" y="{bars_y}" width="{max(x2 - x1, 3)}" '
-            f'height="{BAR_H}" rx="3" {fill} stroke-width="1.5"/>'
-            f"{_label(x1, bars_y + BAR_H + 14 + 14 * row, label)}</g>"
-        )
-    y = bars_y + BAR_H + 14 + 14 * (max(rows, default=0) + 1) + ROW_GAP
-    row_names = [(w["rows_mitigation"], bars_y + 15)]
-
-    for kind, row_word in (
-        ("decision", "rows_decisions"),
-        ("escalation", "rows_escalations"),
-        ("message", "rows_messages"),
-    ):
-        items = [(scale.x(at), _cut(label), title) for at, label, title in markers[kind]]
-        lanes = _lanes([(x, label) for x, label, _ in items])
-        for (x, label, title), row in zip(items, lanes, strict=True):
-            body.append(_marker(kind, x, y, label, title, row))
-        row_names.append((w[row_word], y + 12))
-        y += 28 + 14 * (max(lanes, default=0) + 1) + ROW_GAP - 14
-
-    # --- the phases, as bands behind the rows (drawn first)
-    axis_y = y + 6
-    bands: list[str] = []
-    phases = _phases(record) if scale else []
-    said_phases = []
-    for i, (at, pid) in enumerate(phases):
-        x1 = scale.x(at)
-        x2 = scale.x(phases[i + 1][0]) if i + 1 < len(phases) else WIDTH - RIGHT
-        label = table.phase(pid).label
-        said_phases.append(w["phase"].format(label=label, start=hhmm(at)))
-        fits = (x2 - x1) > len(label) * 6 + 8
-        text = PHASE_LABEL.substitute(x=x1 + 4, y=chart_top + 14, label=xml(label)) if fits else ""
-        bands.append(
-            f'<g class="phase" data-phase="{pid}"><title>{xml(said_phases[-1])}</title>'
-            f'<rect class="band-{i % 2}" x="{x1}" y="{chart_top}" width="{max(x2 - x1, 0.5)}" '
-            f'height="{axis_y - chart_top}"/>{text}</g>'
-        )
-    row_names.insert(0, (w["rows_phases"], chart_top + 14))
-
-    # --- the axis
+def _axis(scale: Scale | None, chart_top: float, axis_y: float, w: dict[str, str]) -> list[str]:
+    """The time axis: a rule, ticks with HH:MM and grid lines, and the axis's name and date."""
     axis = [
         f'<line class="rule" x1="{LEFT}" y1="{axis_y}" x2="{WIDTH - RIGHT}" y2="{axis_y}" '
         'stroke-width="1"/>'
@@ -300,9 +201,11 @@ def render_svg(record: Record, now: str | None = None) -> str:
             f'<text class="muted" x="{WIDTH - RIGHT}" y="{axis_y + 36}" text-anchor="end">'
             f"{xml(w['axis'].format(date=date))}</text>"
         )
+    return axis
 
-    # --- the legend
-    ly = axis_y + 58
+
+def _legend(ly: float, w: dict[str, str]) -> list[str]:
+    """One entry per outcome (colour and pattern) and per marker."""
     legend, lx = [], LEFT
     for outcome, fill in (
         ("succeeded", 'class="ok"'),
@@ -326,11 +229,126 @@ def render_svg(record: Record, now: str | None = None) -> str:
         )
         legend.append(f'{shape}<text class="fg" x="{lx + 20}" y="{ly}">{xml(w[word])}</text>')
         lx += 20 + len(w[word]) * CHAR + 22
+    return legend
+
+
+def _bands(
+    phases: list[tuple[str, str]],
+    scale: Scale | None,
+    chart_top: float,
+    axis_y: float,
+    w: dict[str, str],
+) -> tuple[list[str], list[str]]:
+    """A band per phase, from its start to the next one's (the last to the right edge), and
+    each phase in words."""
+    table = load_table()
+    bands: list[str] = []
+    said_phases = []
+    for i, (at, pid) in enumerate(phases):
+        x1 = scale.x(at)
+        x2 = scale.x(phases[i + 1][0]) if i + 1 < len(phases) else WIDTH - RIGHT
+        label = table.phase(pid).label
+        said_phases.append(w["phase"].format(label=label, start=hhmm(at)))
+        fits = (x2 - x1) > len(label) * 6 + 8
+        text = PHASE_LABEL.substitute(x=x1 + 4, y=chart_top + 14, label=xml(label)) if fits else ""
+        bands.append(
+            f'<g class="phase" data-phase="{pid}"><title>{xml(said_phases[-1])}</title>'
+            f'<rect class="band-{i % 2}" x="{x1}" y="{chart_top}" width="{max(x2 - x1, 0.5)}" '
+            f'height="{axis_y - chart_top}"/>{text}</g>'
+        )
+    return bands, said_phases
+
+
+def _markers(record: Record, w: dict[str, str]) -> dict[str, list[tuple[str, str, str]]]:
+    """(time, label, what a screen reader hears) of each decision, escalation and message."""
+    table, runbook = load_table(), load_runbook()
+    markers: dict[str, list[tuple[str, str, str]]] = {k: [] for k in MARKERS}
+    for e in sorted(record.timeline, key=lambda e: e.at):
+        if e.kind == "decision":
+            markers["decision"].append((e.at, e.event, w["decision"].format(event=e.event)))
+    if record.decision and not markers["decision"]:
+        label = runbook.action_labels[record.decision.action]
+        markers["decision"].append((record.decision.at, label, label))
+    for e in record.escalations:
+        text = w["escalation"].format(to=e.to, time=hhmm(e.at))
+        markers["escalation"].append((e.at, text, text + (f": {e.reason}" if e.reason else "")))
+    for c in sorted(record.communications, key=lambda c: c.at):
+        kind = table.label("message_kind", c.kind)
+        markers["message"].append((c.at, kind, w["message"].format(kind=kind, time=hhmm(c.at))))
+    return markers
+
+
+def _bars(
+    record: Record, scale: Scale | None, y: float, now: str | None, w: dict[str, str]
+) -> tuple[list[str], list[str], float]:
+    """A bar per mitigation attempt (a running one to `now`, else to the picture's end), the
+    attempts in words, and where the row ends."""
+    runbook = load_runbook()
+    outcome_word = {"succeeded": w["succeeded"], "failed": w["failed"], "pending": w["pending"]}
+    end_iso = now or (scale.end.strftime("%Y-%m-%dT%H:%M:%SZ") if scale else None)
+    said, parts, labels = [], [], []
+    for i, m in enumerate(record.mitigations, start=1):
+        running = m.outcome == "pending" or not m.ended_at
+        x1, x2 = scale.x(m.started_at), scale.x(end_iso if running else m.ended_at)
+        name = runbook.action_labels[m.action]
+        said.append(
+            w["attempt"].format(
+                action=name,
+                outcome=outcome_word[m.outcome],
+                start=hhmm(m.started_at),
+                end=w["now"] if running else hhmm(m.ended_at),
+            )
+        )
+        label = f"{i}. {name}: {outcome_word[m.outcome]}"
+        labels.append((x1, label))
+        parts.append((x1, x2, m.outcome, said[-1] + (f". {m.notes}" if m.notes else ""), label))
+    rows = _lanes(labels, 2)
+    drawn = []
+    for (x1, x2, outcome, title, label), row in zip(parts, rows, strict=True):
+        # Outcome twice: a colour (class) and a pattern (fill), for who cannot tell colours apart.
+        fill = {"succeeded": "", "failed": 'fill="url(#tl-failed)"'}.get(
+            outcome, 'fill="url(#tl-pending)"'
+        )
+        line = {"succeeded": "ok ok-line", "failed": "bad-line"}.get(outcome, "wip-line")
+        drawn.append(
+            f'<g class="attempt" data-outcome="{outcome}"><title>{xml(title)}</title>'
+            f'<rect class="bar {line}" x="{x1}" y="{y}" width="{max(x2 - x1, 3)}" '
+            f'height="{BAR_H}" rx="3" {fill} stroke-width="1.5"/>'
+            f"{_label(x1, y + BAR_H + 14 + 14 * row, label)}</g>"
+        )
+    return drawn, said, y + BAR_H + 14 + 14 * (max(rows, default=0) + 1) + ROW_GAP
+
+
+def render_svg(record: Record, now: str | None = None) -> str:
+    """The incident's timeline as an SVG document (`now`: where a running mitigation ends)."""
+    w = words("timeline")
+    if not _times(record) and now:
+        record = record.evolve(declared_at=now)
+    scale = _scale(record, now) if _times(record) else None
+    chart_top = 44
+    bars_y = chart_top + 30
+    body, attempts, y = _bars(record, scale, bars_y, now, w)
+    row_names = [(w["rows_phases"], chart_top + 14), (w["rows_mitigation"], bars_y + 15)]
+    markers = _markers(record, w)
+    for kind, row_word in (
+        ("decision", "rows_decisions"),
+        ("escalation", "rows_escalations"),
+        ("message", "rows_messages"),
+    ):
+        items = [(scale.x(at), _cut(label), title) for at, label, title in markers[kind]]
+        lanes = _lanes([(x, label) for x, label, _ in items])
+        for (x, label, title), row in zip(items, lanes, strict=True):
+            body.append(_marker(kind, x, y, label, title, row))
+        row_names.append((w[row_word], y + 12))
+        y += 28 + 14 * (max(lanes, default=0) + 1) + ROW_GAP - 14
+    axis_y = y + 6
+    phases = _phases(record) if scale else []
+    bands, said_phases = _bands(phases, scale, chart_top, axis_y, w)  # drawn first: behind
+    legend_y = axis_y + 58
     names = [
         f'<text class="fg" x="16" y="{ny}" font-weight="600">{xml(name)}</text>'
         for name, ny in row_names
     ]
-    height = ly + 20
 
     def listed(key: str, empty: str, items: list[str]) -> str:
         return w[key].format(list="; ".join(items)) if items else w[empty]
@@ -349,9 +367,11 @@ def render_svg(record: Record, now: str | None = None) -> str:
     title = w["title"].format(incident_id=record.incident_id or "—", summary=record.summary or "—")
     return load_svg_template().substitute(
         width=WIDTH,
-        height=height,
+        height=legend_y + 20,
         title=xml(title),
         desc=xml(desc),
         heading=xml(_cut(title, 120)),
-        body="\n".join([*bands, *axis, *names, *body, *legend]),
+        body="\n".join(
+            [*bands, *_axis(scale, chart_top, axis_y, w), *names, *body, *_legend(legend_y, w)]
+        ),
     )
