@@ -87,6 +87,7 @@ FIELDS: dict[str, dict[str, set[str]]] = {
                 "no_attempts",
                 "no_escalations",
                 "no_messages",
+                "empty_row",
                 "now",
                 "succeeded",
                 "failed",

@@ -39,6 +39,7 @@ TICK = string.Template(
     '<line class="rule" x1="$x" y1="$y" x2="$x" y2="$tick_end" stroke-width="1"/>'
     '<text class="muted" x="$x" y="$label_y" text-anchor="middle">$label</text>'
 )
+EMPTY_ROW = string.Template('<text class="muted" x="$x" y="$y" font-style="italic">$text</text>')
 PHASE_LABEL = string.Template('<text class="muted" x="$x" y="$y" font-size="11">$label</text>')
 _XML = {"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;"}
 
@@ -339,6 +340,8 @@ def render_svg(record: Record, now: str | None = None) -> str:
         lanes = _lanes([(x, label) for x, label, _ in items])
         for (x, label, title), row in zip(items, lanes, strict=True):
             body.append(_marker(kind, x, y, label, title, row))
+        if not items:
+            body.append(EMPTY_ROW.substitute(x=LEFT + 8, y=y + 12, text=xml(w["empty_row"])))
         row_names.append((w[row_word], y + 12))
         y += 28 + 14 * (max(lanes, default=0) + 1) + ROW_GAP - 14
     axis_y = y + 6
