@@ -30,6 +30,7 @@ from runbook_core.handover import (
 )
 from runbook_core.outputs import words
 from tests.helpers import EXAMPLES
+from tests.strategies import incidents
 
 NAMES = sorted(p.stem for p in EXAMPLES.glob("*.json"))
 BASE = "https://example.org/runbook/walkthrough/"
@@ -59,6 +60,19 @@ def test_round_trip_gives_the_same_record_bytes(name: str, base: str) -> None:
     assert link.startswith(f"{base}#{KEY}{VERSION}.")
     assert len(link) <= max_link()
     assert decode(link).to_json() == _text(name)
+
+
+@settings(max_examples=30)
+@given(incidents())
+def test_any_incident_survives_the_round_trip(record: Record) -> None:
+    """Hostile text, any Unicode, any sequence of actions: the same record bytes back (or, past
+    the limit, the refusal that offers Export)."""
+    try:
+        link = encode(record, BASE)
+    except HandoverError as exc:
+        assert exc.kind == "too_large"
+        return
+    assert decode(link).to_json() == record.to_json()
 
 
 @pytest.mark.parametrize("name", NAMES)
