@@ -343,3 +343,34 @@ def test_the_chosen_limit_stays_below_what_chat_tools_keep() -> None:
     """Slack cuts a message at 40,000 characters, Teams at about 28 KB: the limit leaves room."""
     assert 2 * max_link() <= 40_000 and max_link() <= 28_000 // 1.5
     assert CHECK_CHARS == 12
+
+
+# ------------------------------------------------------- the words file (data/outputs.toml)
+
+
+def _outputs_text() -> str:
+    from importlib.resources import files
+
+    return files("runbook_core").joinpath("data/outputs.toml").read_text("utf-8")
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        (("max_link = 16000", "max_link = 100"), "handover.max_link"),
+        (("max_link = 16000", 'max_link = "16000"'), "handover.max_link"),
+        (('not_recorded = "not recorded"', 'not_recorded = "{when}"'), "postmortem.not_recorded"),
+        (('empty_row = "none"', 'empty_row = ""'), "timeline.empty_row"),
+        (('empty_row = "none"', 'empty_row = "none"\nextra = "x"'), "timeline.extra"),
+        (('empty_row = "none"\n', ""), "timeline.empty_row"),
+    ],
+)
+def test_a_malformed_words_file_names_the_key(change: tuple[str, str], key: str) -> None:
+    from runbook_core import DataFileError
+    from runbook_core.outputs import parse_outputs
+
+    text = _outputs_text()
+    assert change[0] in text
+    with pytest.raises(DataFileError) as caught:
+        parse_outputs(text.replace(change[0], change[1], 1), "outputs.toml")
+    assert caught.value.key == key
