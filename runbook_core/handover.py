@@ -96,7 +96,7 @@ def decode(link: str) -> Record:
     if not isinstance(link, str):
         raise HandoverError("not_a_link")
     text = "".join(link.split())  # chat tools wrap long links; base64url has no spaces
-    at = text.find(KEY)
+    at = text.rfind(KEY)  # the last: an address may hold the word; the payload cannot ("=")
     if at < 0:
         raise HandoverError("not_a_link")
     parts = text[at + len(KEY) :].rstrip(_TRAILING).split(".")
