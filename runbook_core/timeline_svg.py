@@ -354,7 +354,8 @@ def render_svg(record: Record, now: str | None = None) -> str:
     ]
 
     def listed(key: str, empty: str, items: list[str]) -> str:
-        return w[key].format(list="; ".join(items)) if items else w[empty]
+        # Each item's own full stop is dropped: the sentence around the list has one.
+        return w[key].format(list="; ".join(i.rstrip(". ") for i in items)) if items else w[empty]
 
     desc = w["description"].format(
         incident_id=record.incident_id or "—",
