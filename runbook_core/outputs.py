@@ -60,6 +60,7 @@ FIELDS: dict[str, dict[str, set[str]]] = {
         "impact_from_detection": {"length"},
         "recommendation": {"action", "fix_forward", "permitted"},
         "logged_decision": {"time", "event"},
+        "reason": {"text", "section"},
         "no_mitigation": {"reason"},
     },
     "timeline": {
@@ -75,6 +76,8 @@ FIELDS: dict[str, dict[str, set[str]]] = {
         },
         "phase": {"label", "start"},
         "attempt": {"action", "outcome", "start", "end"},
+        "bar": {"number", "action", "outcome"},
+        "escalation_why": {"escalation", "reason"},
         "attempts": {"list"},
         "escalations": {"list"},
         "messages": {"list"},

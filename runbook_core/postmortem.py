@@ -59,7 +59,10 @@ def _recommendation(record: Record, runbook: Runbook, w: dict[str, str]) -> tupl
         fix_forward=runbook.action_labels["fix_forward"],
         permitted=w["permitted" if rec.fix_forward_permitted else "not_permitted"],
     )
-    reasons = tuple(f"{r.text} (runbook: {section_title(runbook, r.section)})" for r in rec.reasons)
+    reasons = tuple(
+        w["reason"].format(text=r.text, section=section_title(runbook, r.section))
+        for r in rec.reasons
+    )
     return text, Bullets(reasons, empty=w["none"])
 
 

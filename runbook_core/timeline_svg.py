@@ -272,7 +272,8 @@ def _markers(record: Record, w: dict[str, str]) -> dict[str, list[tuple[str, str
         markers["decision"].append((record.decision.at, label, label))
     for e in record.escalations:
         text = w["escalation"].format(to=e.to, time=hhmm(e.at))
-        markers["escalation"].append((e.at, text, text + (f": {e.reason}" if e.reason else "")))
+        said = w["escalation_why"].format(escalation=text, reason=e.reason) if e.reason else text
+        markers["escalation"].append((e.at, text, said))
     for c in sorted(record.communications, key=lambda c: c.at):
         kind = table.label("message_kind", c.kind)
         markers["message"].append((c.at, kind, w["message"].format(kind=kind, time=hhmm(c.at))))
@@ -300,7 +301,7 @@ def _bars(
                 end=w["now"] if running else hhmm(m.ended_at),
             )
         )
-        label = f"{i}. {name}: {outcome_word[m.outcome]}"
+        label = w["bar"].format(number=i, action=name, outcome=outcome_word[m.outcome])
         labels.append((x1, label))
         parts.append((x1, x2, m.outcome, said[-1] + (f". {m.notes}" if m.notes else ""), label))
     rows = _lanes(labels, 2)
