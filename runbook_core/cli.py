@@ -232,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="record to create or resume (default: incident.json)",
     )
+    add_output_commands(sub, org)
     return parser
 
 
@@ -850,6 +851,136 @@ def cmd_walk(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None
         ) from None
 
 
+# ------------------------------------ handing over, looking back: handover, postmortem, timeline
+
+
+def add_output_commands(sub: Any, org: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "handover",
+        parents=[org],
+        help="a handover link from a state file, or a state file from a link",
+        description="Print the handover link of a state file (the whole record in the link's "
+        "fragment, compressed, with a version and a checksum), or, with --from-link, write the "
+        "record a link carries to a state file. A state file that is another incident, or has "
+        "timeline entries the link does not, is kept unless --force.",
+    )
+    p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
+    way = p.add_mutually_exclusive_group()
+    way.add_argument(
+        "--base",
+        metavar="URL",
+        default="",
+        help="the walkthrough's address, put before the fragment (default: the fragment alone)",
+    )
+    way.add_argument(
+        "--from-link", metavar="LINK", help="write --state from this link (- reads it from stdin)"
+    )
+    p.add_argument(
+        "--force", action="store_true", help="with --from-link: replace newer or other work"
+    )
+
+    p = sub.add_parser("postmortem", parents=[org], help="print the post-mortem draft")
+    p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the draft to FILE")
+    p.add_argument(
+        "--format",
+        choices=list(FORMAT_NAMES),
+        default="markdown",
+        help="markdown (GitHub/GitLab), jira (Jira/Confluence wiki markup) or text",
+    )
+
+    p = sub.add_parser("timeline", parents=[org], help="draw the incident as an SVG timeline")
+    p.add_argument("--state", required=True, metavar="FILE", help="incident record (JSON)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE", help="the SVG file to write")
+
+
+def cmd_handover(
+    args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None], stdin: Any = None
+) -> int:
+    from .handover import HandoverError, decode, encode, replacement
+    from .outputs import words
+
+    if args.from_link is None:
+        if args.force:
+            raise UsageError("--force: only with --from-link (it lets a link replace a file)")
+        if args.base and not re.match(r"^https?://\S+$", args.base):
+            raise UsageError(
+                "--base: expected the walkthrough's address, like "
+                "https://example.org/runbook/walkthrough/"
+            )
+        try:
+            out(encode(read_record(args.state), args.base))
+        except HandoverError as exc:
+            raise UsageError(f"--state: {args.state}: {exc}") from None
+        return 0
+    text = args.from_link
+    if text == "-":
+        stream = stdin if stdin is not None else sys.stdin
+        try:
+            text = stream.read()
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            raise UsageError(f"--from-link -: cannot read standard input ({exc})") from None
+    try:
+        record = decode(text)
+    except RunbookError as exc:
+        raise UsageError(f"--from-link: {exc}") from None
+    said = words("handover")
+    path = Path(args.state)
+    with locked(path):
+        local = None
+        if path.exists():
+            try:
+                local = read_record(path)
+            except UsageError as exc:
+                if not args.force:
+                    problem = str(exc).removeprefix(f"--state: {path}: ")
+                    raise UsageError(
+                        said["unreadable_local"].format(path=path, problem=problem)
+                    ) from None
+        change = replacement(local, record)
+        if change.identical:
+            out(terminal_safe(said["identical"].format(path=path, incident_id=record.incident_id)))
+            return 0
+        if not args.force and change.other_incident:
+            raise UsageError(
+                said["other_incident"].format(
+                    path=path, local_id=local.incident_id, incident_id=record.incident_id
+                )
+            )
+        if not args.force and change.lost:
+            newest = change.lost[-1]
+            raise UsageError(
+                said["newer_local"].format(
+                    path=path,
+                    count=len(change.lost),
+                    event=" ".join(newest.event.split())[:120],
+                    time=newest.at[11:16],
+                )
+            )
+        save_record(record, path)
+    done = said["written"].format(path=path, incident_id=record.incident_id, gained=change.gained)
+    out(terminal_safe(done))
+    return 0
+
+
+def cmd_postmortem(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
+    from .postmortem import render_postmortem
+
+    draft = render_postmortem(read_record(args.state), org, format=args.format)
+    if args.output:
+        write_text(args.output, draft, "-o")
+    else:
+        out(terminal_safe(draft.rstrip("\n")))
+    return 0
+
+
+def cmd_timeline(args: argparse.Namespace, org: OrgConfig, out: Callable[[str], None]) -> int:
+    from .timeline_svg import render_svg
+
+    write_text(args.output, render_svg(read_record(args.state), now=_now()), "-o")
+    return 0
+
+
 def _org(args: argparse.Namespace) -> OrgConfig:
     given = getattr(args, "org", None)
     source = "--org" if given else f"${ORG_ENV}" if os.environ.get(ORG_ENV) else "org.toml"
@@ -875,6 +1006,9 @@ COMMANDS = {
     "messages": cmd_messages,
     "apply": cmd_apply,
     "walk": cmd_walk,
+    "handover": cmd_handover,
+    "postmortem": cmd_postmortem,
+    "timeline": cmd_timeline,
 }
 
 

@@ -26,6 +26,9 @@ ORG_ENV = "RUNBOOK_ORG"  # path of a team's org file, for the site build and the
 MENTION = re.compile(r"^(@[\w.\-]+|<[!@#][\w^|.\- ]+>)$")
 
 
+TEMPLATE_KEYS = ("template", "postmortem_template")  # paths, relative to the org file
+
+
 @dataclass(frozen=True)
 class OrgConfig:
     organisation: str
@@ -36,6 +39,9 @@ class OrgConfig:
     # A team's own incident template (a path; "" for the packaged one): it may reword, reorder
     # and add sections, keeping the placeholders' names.
     template: str = ""
+    # A team's own post-mortem draft template (a path; "" for the packaged
+    # POSTMORTEM_TEMPLATE.md), like `template`.
+    postmortem_template: str = ""
     # The team's names for the severity classes, by id (runbook.toml [[severity]]).
     severity_labels: dict[str, str] = field(default_factory=dict)
 
@@ -56,7 +62,7 @@ def _check(key: str, value: Any, source: str) -> None:
             isinstance(v, str) and v.strip() for v in value.values()
         ):
             raise DataFileError(source, key, 'a table of severity id = "label"')
-    elif key == "template":
+    elif key in TEMPLATE_KEYS:
         if not isinstance(value, str):
             raise DataFileError(source, key, 'the path of a markdown template, or ""')
     elif key == "status_update_interval_minutes":
@@ -89,12 +95,13 @@ def parse_org(text: str, source: str, base: OrgConfig | None = None) -> OrgConfi
         if key not in known:
             raise DataFileError(source, key, f"one of the known keys {known}")
         _check(key, value, source)
-    if raw.get("template"):
-        # Relative to the org file, checked now: a typo fails here, not mid-incident.
-        path = Path(source).parent / raw["template"]
-        if not path.is_file():
-            raise DataFileError(source, "template", f"an existing file ({path} is not one)")
-        raw["template"] = str(path)
+    for key in TEMPLATE_KEYS:
+        if raw.get(key):
+            # Relative to the org file, checked now: a typo fails here, not mid-incident.
+            path = Path(source).parent / raw[key]
+            if not path.is_file():
+                raise DataFileError(source, key, f"an existing file ({path} is not one)")
+            raw[key] = str(path)
     if base is None:
         missing = [key for key in WORDS if key not in raw]
         if missing:

@@ -16,7 +16,10 @@ from .actions import apply
 from .config import load_org
 from .errors import RunbookError
 from .formats import FORMAT_NAMES
+from .handover import decode, encode, max_link, replacement
+from .postmortem import render_postmortem
 from .record import Loaded, Record, load_json, load_record_json
+from .timeline_svg import render_svg
 from .view import view
 
 
@@ -123,3 +126,72 @@ def export_record(record_json: str) -> str:
 
 def info() -> str:
     return json.dumps({"version": __version__, "org": load_org().as_dict()})
+
+
+# -------------------------------------------- handing over and looking back (issue 19)
+# Pure outputs of the record for the page: the post-mortem draft, the timeline picture, the
+# handover link and opening one. Each answers JSON {"ok", "error", ...}; a refusal never loses
+# the record (the page keeps its own).
+
+
+def _refused(exc: RunbookError, **more: Any) -> str:
+    error = {**_error(exc), "kind": getattr(exc, "kind", "")}
+    return json.dumps({"ok": False, "error": error, **more}, ensure_ascii=False)
+
+
+def postmortem(record_json: str | None, format: str = "markdown") -> str:  # noqa: A002
+    """{"ok", "error", "format", "text"}: the post-mortem draft in markdown, jira or text."""
+    if format not in FORMAT_NAMES:
+        error = {"field": "format", "message": f"format: one of {list(FORMAT_NAMES)}", "kind": ""}
+        return json.dumps({"ok": False, "error": error, "format": format, "text": None})
+    try:
+        text = render_postmortem(_load(record_json).record, format=format)
+    except RunbookError as exc:
+        return _refused(exc, format=format, text=None)
+    return json.dumps(
+        {"ok": True, "error": None, "format": format, "text": text}, ensure_ascii=False
+    )
+
+
+def timeline_svg(record_json: str | None, now: str | None = None) -> str:
+    """{"ok", "error", "svg"}: the incident as an SVG document (a running mitigation ends at
+    `now`)."""
+    try:
+        svg = render_svg(_load(record_json).record, now=now)
+    except RunbookError as exc:
+        return _refused(exc, svg=None)
+    return json.dumps({"ok": True, "error": None, "svg": svg}, ensure_ascii=False)
+
+
+def handover_link(record_json: str | None, base: str = "") -> str:
+    """{"ok", "error", "link", "length", "limit"}: the handover link for the record, after
+    `base` (the walkthrough's address). Too large: error kind "too_large" (offer Export)."""
+    try:
+        link = encode(_load(record_json).record, base)
+    except RunbookError as exc:
+        return _refused(exc, link=None, length=None, limit=max_link())
+    return json.dumps(
+        {"ok": True, "error": None, "link": link, "length": len(link), "limit": max_link()}
+    )
+
+
+def open_handover(
+    link: str, now: str, options_json: str | None = None, local_json: str | None = None
+) -> str:
+    """A handover link opened: {"ok", "error", "record", "view", "replace"}, like
+    import_record; `replace` compares it with this browser's copy of the incident (local_json,
+    if any): {"identical", "other_incident", "lost": [{"at", "event"}], "gained"}, so the page
+    can ask before replacing newer work. Errors name what is wrong with the link (kind:
+    not_a_link, bad_version, truncated, damaged, not_a_record) and what to do."""
+    options = _options(options_json)
+    try:
+        record = decode(link)
+    except RunbookError as exc:
+        return _refused(exc, record=None, view=None, replace=None)
+    try:
+        local = _load(local_json).record if local_json else None
+    except RunbookError:
+        local = None  # an unreadable local copy: nothing of it can be compared
+    reply = json.loads(_reply(True, None, record, now, options))
+    reply["replace"] = replacement(local, record).as_dict()
+    return json.dumps(reply, ensure_ascii=False)

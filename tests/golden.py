@@ -4,10 +4,11 @@
     python -m tests.golden --check  # exit 1 and list the stale ones (what the tests also check)
 
 What it writes: the example records (docs/examples/<name>.json, replays of
-tests/data/scenarios.json), their tickets in every format and their Slack messages
-(tests/golden/), and the record's JSON Schema (runbook_core/data/record.schema.json). Run it after
-an intended change to the rules, texts, template, scenarios or an org file; the golden files are
-backed by independent assertions (tests/test_examples.py), so review what changed.
+tests/data/scenarios.json), their tickets and post-mortem drafts in every format, their Slack
+messages and timeline pictures (tests/golden/), and the record's JSON Schema
+(runbook_core/data/record.schema.json). Run it after an intended change to the rules, texts,
+templates, scenarios or an org file; the golden files are backed by independent assertions
+(tests/test_examples.py, test_postmortem.py, test_timeline_svg.py), so review what changed.
 
 With a team's org file ($RUNBOOK_ORG) it writes that org's golden files and example records to
 their own folder ($RUNBOOK_GOLDEN_DIR, else golden/ beside the org file: tests/helpers.py), never
@@ -25,7 +26,9 @@ from pathlib import Path
 
 from runbook_core import all_messages, render_ticket
 from runbook_core.formats import FORMATS
+from runbook_core.postmortem import render_postmortem
 from runbook_core.schema import schema_json
+from runbook_core.timeline_svg import render_svg
 from tests.helpers import EXAMPLES, GOLDEN, ORG_ENV, ROOT, SCENARIOS, replay
 
 SCHEMA = ROOT / "runbook_core" / "data" / "record.schema.json"
@@ -34,6 +37,10 @@ TEAM_ORG = bool(os.environ.get(ORG_ENV))
 
 def ticket_path(name: str, fmt: str) -> Path:
     return GOLDEN / f"{name}.ticket.{'md' if fmt == 'markdown' else fmt + '.txt'}"
+
+
+def postmortem_path(name: str, fmt: str) -> Path:
+    return GOLDEN / f"{name}.postmortem.{'md' if fmt == 'markdown' else fmt + '.txt'}"
 
 
 def generated() -> Iterator[tuple[Path, str]]:
@@ -47,6 +54,9 @@ def generated() -> Iterator[tuple[Path, str]]:
             yield ticket_path(name, fmt), render_ticket(record, format=fmt)
         messages = json.dumps(all_messages(record), ensure_ascii=False, indent=2) + "\n"
         yield GOLDEN / f"{name}.messages.json", messages
+        for fmt in FORMATS:
+            yield postmortem_path(name, fmt), render_postmortem(record, format=fmt)
+        yield GOLDEN / f"{name}.timeline.svg", render_svg(record)
 
 
 def shown(path: Path) -> Path:

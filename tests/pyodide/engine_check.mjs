@@ -113,6 +113,15 @@ for name, steps in json.loads(SCENARIOS).items():
         problems.append(f"{name}: the ticket differs from {GOLDEN_DIR}/{name}.ticket.md")
     for fmt in ("jira", "text"):  # every format's code is in the engine too
         json.loads(widget.render(record, now, json.dumps({"ticket_format": fmt})))["view"]["ticket"]
+    # The post-mortem draft, the timeline picture and the handover link, as the page calls them.
+    for fmt in ("markdown", "jira", "text"):
+        if not json.loads(widget.postmortem(record, fmt))["ok"]:
+            problems.append(f"{name}: no post-mortem draft in {fmt}")
+    if not json.loads(widget.timeline_svg(record, now))["ok"]:
+        problems.append(f"{name}: no timeline picture")
+    link = json.loads(widget.handover_link(record, "https://example.org/walkthrough/"))["link"]
+    if not json.loads(widget.open_handover(link, now, None, record))["replace"]["identical"]:
+        problems.append(f"{name}: its handover link did not open as the same record")
 for bad in (lambda: widget.dispatch(None, "{", now),
             lambda: widget.dispatch(None, json.dumps({"type": "nope"}), now),
             lambda: widget.import_record('{"schema_version": 9}', now),
