@@ -815,7 +815,7 @@ export class Widget {
 
   // The message beside a form, as the engine computes it for what is typed now (the function
   // the action records it with); only the latest keystroke's preview is drawn.
-  schedulePreview(form) {
+  schedulePreview(form, delay = PREVIEW_DELAY_MS) {
     const type = form.dataset.form;
     this.previewTimers ??= {};
     this.previewSeq ??= {};
@@ -829,7 +829,7 @@ export class Widget {
         const reply = JSON.parse(await this.engine.call("preview", json(this.record), JSON.stringify(action), nowISO()));
         if (reply.ok && this.root.isConnected) draw.drawMessage(this, reply.kind, reply.text, reply.at);
       }).catch(() => {});
-    }, PREVIEW_DELAY_MS);
+    }, delay);
   }
 
   exportRecord() {
@@ -969,6 +969,8 @@ export class Widget {
       changed = true;
     }
     if (changed) this.store.saveDrafts(this.id, this.drafts);
+    // The message beside it was drawn with what was sent: now it is for the emptied fields.
+    if (changed && PREVIEWED.includes(form.dataset.form)) this.schedulePreview(form, 0);
     this.drawFirstResponder();
   }
 
