@@ -365,8 +365,8 @@ def not_a_repeat(record: Record, values: Values, now: str) -> Refusal | None:
     last = max(recent, key=lambda e: e.at)
     return Refusal(
         "again",
-        f"an escalation to {last.to} was already recorded at {last.at[11:16]} UTC: confirm "
-        "that this is a second escalation to record it (again), or leave it",
+        f"an escalation to {last.to} was already recorded at {last.at[11:16]} UTC. If this is "
+        "a second escalation, confirm it (again) and record it; if not, it is already recorded",
     )
 
 

@@ -181,7 +181,7 @@ def test_an_import_while_storage_throws_says_so_and_loses_nothing(page: Page, tm
     expect(error).to_contain_text("handover.json was not imported; nothing changed")
     expect(error).to_contain_text("storage for this site is full")
     words = widget(page).locator('[data-import-problems] [data-kind="full"]').text_content()
-    assert words.split("{why}")[-1].strip() in error.text_content()
+    assert words.split("full. ")[-1].strip() in error.text_content()
     assert incident_id(page) == mine["incident_id"] and stored_record(page) == mine
     assert stored_record(page, other) is None
     page.evaluate("window.__storageFull = false")

@@ -922,6 +922,7 @@ export class Widget {
     const message = words.textContent.trim().replace("{file}", file.name)
       .replace("{why}", why.trim().replace(/\.$/, ""));
     this.showError(scope, { field: "record", message });
+    this.announce(message); // (not "Not recorded": nothing was sent to the record)
   }
 
   // ------------------------------------------------------------------ drafts and controls
