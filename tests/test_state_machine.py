@@ -356,7 +356,7 @@ class Incident(RuleBasedStateMachine):
             if not again and repeat:
                 with pytest.raises(InvalidInput) as err:
                     apply(before, action, utc_iso(self.now), ORG)
-                assert err.value.field in ("again", "at"), err.value
+                assert err.value.field in ("again", "at", "to", "doing"), err.value
         if after is not None:
             assert again or not any(
                 abs(parse_time(e.at) - parse_time(after.escalations[-1].at)) < REPEAT_ESCALATION

@@ -794,6 +794,10 @@ export class Widget {
 
   async copy(button) {
     const name = button.dataset.target;
+    // A message that follows what is typed: copied as it is for the last keystroke.
+    const typed = this.qa("form[data-copied-from]").find((f) =>
+      f.dataset.copiedFrom === name && PREVIEWED.includes(f.dataset.form));
+    if (typed) await this.previewNow(typed).catch(() => {});
     const target = this.q(`[data-output="${name}"]`);
     const text = target.textContent;
     const at = this.messageAt[name] || nowISO();
@@ -818,18 +822,22 @@ export class Widget {
   schedulePreview(form, delay = PREVIEW_DELAY_MS) {
     const type = form.dataset.form;
     this.previewTimers ??= {};
-    this.previewSeq ??= {};
     clearTimeout(this.previewTimers[type]);
-    this.previewTimers[type] = setTimeout(() => {
-      if (!this.record || this.engine.state !== "ready") return;
-      const seq = (this.previewSeq[type] = (this.previewSeq[type] ?? 0) + 1);
-      enqueue(async () => {
-        if (seq !== this.previewSeq[type]) return; // a newer keystroke's preview follows
-        const action = this.formValues(form).action;
-        const reply = JSON.parse(await this.engine.call("preview", json(this.record), JSON.stringify(action), nowISO()));
-        if (reply.ok && this.root.isConnected) draw.drawMessage(this, reply.kind, reply.text, reply.at);
-      }).catch(() => {});
-    }, delay);
+    this.previewTimers[type] = setTimeout(() => this.previewNow(form).catch(() => {}), delay);
+  }
+
+  previewNow(form) {
+    const type = form.dataset.form;
+    this.previewSeq ??= {};
+    clearTimeout(this.previewTimers?.[type]);
+    if (!this.record || this.engine.state !== "ready") return Promise.resolve();
+    const seq = (this.previewSeq[type] = (this.previewSeq[type] ?? 0) + 1);
+    return enqueue(async () => {
+      if (seq !== this.previewSeq[type]) return; // a newer keystroke's preview follows
+      const action = this.formValues(form).action;
+      const reply = JSON.parse(await this.engine.call("preview", json(this.record), JSON.stringify(action), nowISO()));
+      if (reply.ok && this.root.isConnected) draw.drawMessage(this, reply.kind, reply.text, reply.at);
+    });
   }
 
   exportRecord() {
