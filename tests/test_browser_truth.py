@@ -116,7 +116,10 @@ def test_every_message_copied_is_byte_for_byte_the_one_recorded(page: Page) -> N
     copied = copy(page, "escalation-message")
     assert copied == message.text_content()
     submit(page, "escalate")
-    assert copied == last_message(page, "escalation")
+    assert copied == last_message(page, "escalation"), (
+        stored_record(page)["escalations"],
+        widget(page).get_attribute("data-last-error"),
+    )
     assert "Restoring the database from last night's backup" in copied
     escalations = len(stored_record(page)["escalations"])
 

@@ -794,6 +794,11 @@ export class Widget {
 
   async copy(button) {
     const name = button.dataset.target;
+    // A new copy starts: the button no longer says "Copied" (the text may still change).
+    const label = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (label && button.dataset.label) label.textContent = button.dataset.label;
+    button.classList.remove("rb-copied");
+    clearTimeout(button.copyTimer);
     // A message that follows what is typed: copied as it is for the last keystroke.
     const typed = this.qa("form[data-copied-from]").find((f) =>
       f.dataset.copiedFrom === name && PREVIEWED.includes(f.dataset.form));
