@@ -24,7 +24,7 @@ from .derive import (
     next_mitigation,
 )
 from .errors import InvalidInput, RecordError
-from .messages import escalation_message, message_for, one_line
+from .messages import compose, one_line
 from .record import (
     Basis,
     Communication,
@@ -275,7 +275,7 @@ def escalate(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     failed = latest_failed_rollback(record) if required else None
     to = v.get("to") or org.escalation_contact
     doing = v.get("doing", "")
-    message = escalation_message(record, org, doing=doing, for_failure=required)
+    message = compose("escalation", record, v, at, org)
     reason = record.mitigations[failed].notes if failed is not None else ""
     index = len(record.escalations)
     escalation = Escalation(at, to, reason, doing, failed)
@@ -301,7 +301,7 @@ def acknowledge_escalation(record: Record, v: Values, now: str, org: OrgConfig) 
 
 
 def _communicate(record: Record, kind: str, at: str, org: OrgConfig, text: str = "") -> Record:
-    message = message_for(kind, record, at, org, text)
+    message = compose(kind, record, {"text": text}, at, org)
     index = len(record.communications)
     record = record.evolve(
         communications=(*record.communications, Communication(at, kind, message, text))

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import string
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
@@ -18,6 +19,7 @@ from importlib.resources import files
 from .config import OrgConfig, load_org
 from .derive import (
     duration,
+    escalation_required,
     hhmm,
     impact_summary,
     last_mitigation,
@@ -208,16 +210,19 @@ def escalation_message(
     doing: str = "",
     for_failure: bool | None = None,
     api: bool = False,
+    to: str = "",
 ) -> str:
-    """The escalation message: for the latest failed rollback (section 5), or another one. With
+    """The escalation message: for the latest failed rollback (section 5), or another one. It
+    addresses `to` when the IC escalates to someone other than the organisation's contact. With
     `api`, escaped for Slack's API with the organisation's mention kept as a mention."""
     org = org or load_org()
     failed = latest_failed_rollback(record)
     if for_failure is None:
         for_failure = failed is not None
+    to = one_line(to)
     values = {
         **_common(record),
-        "mention": MENTION,
+        "mention": MENTION if not to or to == one_line(org.escalation_contact) else to,
         "impact": impact_summary(record),
         "doing": one_line(doing) or doing_now(record),
         "declared": hhmm(record.declared_at),
@@ -298,6 +303,40 @@ def message_for(
     return slack_escape(message) if api else message
 
 
+# The message each message-logging action records, and the action's fields that go into it.
+ACTION_MESSAGE = {"status_update": "status_update", "escalate": "escalation"}
+MESSAGE_FIELDS = {"status_update": ("text",), "escalation": ("to", "doing")}
+
+
+def compose(
+    kind: str,
+    record: Record,
+    values: Mapping[str, object],
+    at: str,
+    org: OrgConfig | None = None,
+    api: bool = False,
+) -> str:
+    """The message of this kind that an action with these (checked) field values, recorded at
+    `at`, logs as posted: what the action's effect records, what the page previews as the IC
+    types and what the IC copies are this one function."""
+    org = org or load_org()
+
+    def field(name: str) -> str:
+        value = values.get(name, "")
+        return value if isinstance(value, str) else ""
+
+    if kind == "escalation":
+        return escalation_message(
+            record,
+            org,
+            doing=field("doing"),
+            for_failure=escalation_required(record),
+            api=api,
+            to=field("to"),
+        )
+    return message_for(kind, record, at, org, field("text"), api)
+
+
 def available(record: Record) -> list[str]:
     """The kinds of message that exist for this record now."""
     if not record.declared_at:
@@ -318,13 +357,14 @@ def previews(
     draft_status: str = "",
     org: OrgConfig | None = None,
     api: bool = False,
+    drafts: Mapping[str, Mapping[str, object]] | None = None,
 ) -> dict[str, str]:
-    """The messages that exist for this record now, by kind, computed for `now`."""
+    """The messages that exist for this record now, by kind, computed for `now` with the field
+    values typed but not recorded yet (`drafts`, by kind; `draft_status`: the status text)."""
     org = org or load_org()
+    drafts = {"status_update": {"text": draft_status}, **(drafts or {})}
     return {
-        kind: message_for(
-            kind, record, now, org, draft_status if kind == "status_update" else "", api
-        )
+        kind: compose(kind, record, drafts.get(kind, {}), now, org, api)
         for kind in available(record)
     }
 

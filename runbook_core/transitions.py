@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any, cast
 
@@ -28,6 +28,7 @@ from .derive import (
 )
 from .errors import InvalidInput, RecordError
 from .limits import load_limits
+from .messages import compose
 from .record import (
     Record,
     check_text,
@@ -241,6 +242,14 @@ def read_fields(spec: ActionSpec, action: Mapping[str, Any], record: Record, now
     return values
 
 
+def draft_values(spec: ActionSpec, action: Mapping[str, Any], record: Record, now: str) -> Values:
+    """What the IC has typed into an action's form so far, typed and checked exactly as the
+    action will read it (required fields may still be missing; other keys are ignored)."""
+    relaxed = replace(spec, fields=tuple(replace(f, required=False) for f in spec.fields))
+    names = {f.name for f in spec.fields}
+    return read_fields(relaxed, {k: v for k, v in action.items() if k in names}, record, now)
+
+
 # ---------------------------------------------------------------------------------- guards
 # A guard returns None when the action may go ahead, else the Refusal. State guards take
 # (record, now); input guards take (record, values, now).
@@ -371,6 +380,40 @@ def message_due_guard(record: Record, values: Values, now: str) -> Refusal | Non
     return Refusal("kind", f"the {kind} message was already logged at {max(logged)[11:16]} UTC")
 
 
+# A second escalation this close to the last one is confirmed, never a second tap (not_a_repeat).
+REPEAT_ESCALATION = timedelta(minutes=15)
+
+
+def not_a_repeat(record: Record, values: Values, now: str) -> Refusal | None:
+    if values.get("again"):
+        return None
+    at = parse_time(values.get("at", now))
+    recent = [e for e in record.escalations if abs(parse_time(e.at) - at) < REPEAT_ESCALATION]
+    if not recent:
+        return None
+    last = max(recent, key=lambda e: e.at)
+    return Refusal(
+        "again",
+        f"an escalation to {last.to} was already recorded at {last.at[11:16]} UTC. If this is "
+        "a second escalation, confirm it (again) and record it; if not, it is already recorded",
+    )
+
+
+def as_copied(record: Record, values: Values, now: str) -> Refusal | None:
+    copied = values.get("copied")
+    if not copied:
+        return None
+    kind = values.get("kind") or ("status_update" if "text" in values else "escalation")
+    message = compose(kind, record, values, values.get("at", now))
+    if message.strip() == copied.strip():
+        return None
+    return Refusal(
+        "copied",
+        "the message changed after you copied it (the incident or what you typed changed): copy "
+        "it again, post that, then record it",
+    )
+
+
 def details_given(record: Record, values: Values, now: str) -> Refusal | None:
     if not values:
         return Refusal("release", "give at least one detail")
@@ -414,6 +457,8 @@ GUARDS: dict[str, StateGuard | InputGuard] = {
     "mitigated_or_reason": mitigated_or_reason,
     "unacknowledged_escalation": unacknowledged_escalation,
     "message_due": message_due_guard,
+    "as_copied": as_copied,
+    "not_a_repeat": not_a_repeat,
     "details_given": details_given,
     "note_entry": note_entry,
     "derived_text_kept": derived_text_kept,

@@ -147,16 +147,23 @@ def _timeline(record: Record) -> list[dict[str, Any]]:
     return out
 
 
-def _messages(record: Record, now: str, draft_status: str, org: OrgConfig) -> list[dict[str, Any]]:
+def _messages(
+    record: Record,
+    now: str,
+    draft_status: str,
+    org: OrgConfig,
+    drafts: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
     table = load_table()
     out = []
-    for kind, text in previews(record, now, draft_status, org).items():
+    for kind, text in previews(record, now, draft_status, org, drafts=drafts).items():
         logged = [c.at for c in record.communications if c.kind == kind]
         out.append(
             {
                 "kind": kind,
                 "label": table.label("message_kind", kind),
                 "text": text,
+                "at": now,  # the moment it is computed for: logged at this time, it is this text
                 "due": message_due(record, kind) if kind in LOGGED_BY_LOG_MESSAGE else False,
                 "last_logged_at": max(logged) if logged else None,
             }
@@ -171,10 +178,12 @@ def view(
     org: OrgConfig | None = None,
     ticket_format: str = "markdown",
     read_only: str = "",
+    drafts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for this record at this moment. `read_only` (why, and what to
     do) when the record breaks a limit of this version (record.Loaded): every action is then
-    refused with it, and the ticket, the messages and export still work."""
+    refused with it, and the ticket, the messages and export still work. `drafts`: by message
+    kind, the field values typed but not recorded yet (see widget.preview)."""
     org = org or load_org()
     runbook = load_runbook()
     table = load_table()
@@ -188,7 +197,7 @@ def view(
     due = next_update_due(record, org)
     fmt = FORMATS.get(ticket_format, FORMATS["markdown"])
     shown = asked(record, runbook)
-    messages = _messages(record, now, draft_status, org)
+    messages = _messages(record, now, draft_status, org, drafts)
     return {
         "declared": bool(record.declared_at),
         "incident_id": record.incident_id,

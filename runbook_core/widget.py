@@ -14,12 +14,15 @@ from typing import Any
 from . import __version__
 from .actions import apply
 from .config import load_org
-from .errors import RunbookError
+from .errors import InvalidInput, RunbookError
 from .formats import FORMAT_NAMES
 from .handover import decode, encode, max_link, replacement
+from .messages import ACTION_MESSAGE, compose
 from .postmortem import render_postmortem
 from .record import Loaded, Record, load_json, load_record_json
+from .table import load_table
 from .timeline_svg import render_svg
+from .transitions import Values, draft_values
 from .view import view
 
 
@@ -27,14 +30,23 @@ def _error(exc: RunbookError) -> dict[str, str]:
     return {"field": getattr(exc, "field", ""), "message": str(exc)}
 
 
-def _options(options_json: str | None) -> dict[str, str]:
-    """{"draft_status": text typed but not posted, "ticket_format": markdown|jira|text}."""
+def _options(options_json: str | None) -> dict[str, Any]:
+    """{"draft_status": text typed but not posted, "ticket_format": markdown|jira|text,
+    "drafts": {action type: {field: value typed}} for the message-logging actions}."""
     try:
         data = load_json(options_json or "{}", "options")
     except RunbookError:
         data = {}
     data = data if isinstance(data, dict) else {}
+    drafts = data.get("drafts")
     return {
+        "drafts": {
+            kind: action
+            for kind, action in drafts.items()
+            if kind in ACTION_MESSAGE and isinstance(action, dict)
+        }
+        if isinstance(drafts, dict)
+        else {},
         "draft_status": data.get("draft_status")
         if isinstance(data.get("draft_status"), str)
         else "",
@@ -44,12 +56,26 @@ def _options(options_json: str | None) -> dict[str, str]:
     }
 
 
+def _drafts(record: Record, now: str, drafts: dict[str, Any]) -> dict[str, Values]:
+    """The typed fields of each message-logging action, by message kind, read as the action reads
+    them; a draft the action would refuse (too long...) previews without that action's fields."""
+    out = {}
+    for action, fields in drafts.items():
+        try:
+            out[ACTION_MESSAGE[action]] = draft_values(
+                load_table().actions[action], fields, record, now
+            )
+        except RunbookError:
+            continue
+    return out
+
+
 def _reply(
     ok: bool,
     error: Any,
     record: Record | None,
     now: str,
-    options: dict[str, str],
+    options: dict[str, Any],
     read_only: str = "",
 ) -> str:
     return json.dumps(
@@ -63,6 +89,7 @@ def _reply(
                 options["draft_status"],
                 ticket_format=options["ticket_format"],
                 read_only=read_only,
+                drafts=_drafts(record, now, options["drafts"]),
             )
             if record is not None
             else None,
@@ -117,6 +144,27 @@ def import_record(text: str, now: str, options_json: str | None = None) -> str:
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
     return _reply(True, None, loaded.record, now, options, loaded.read_only)
+
+
+def preview(record_json: str | None, action_json: str, now: str) -> str:
+    """The message a message-logging action ({"type": "status_update" | "escalate", fields...})
+    would record if it were recorded at `now` with the fields typed so far: the same function
+    its effect uses. Reply {"ok", "error", "kind", "text", "at"}; light enough to run as the IC
+    types (no view, no ticket)."""
+    try:
+        record = _load(record_json).record
+        action = load_json(action_json, "action")
+        kind = ACTION_MESSAGE.get(action.get("type")) if isinstance(action, dict) else None
+        if kind is None:
+            raise InvalidInput("type", f"one of {sorted(ACTION_MESSAGE)}")
+        values = draft_values(load_table().actions[action["type"]], action, record, now)
+        text = compose(kind, record, values, values.get("at", now))
+    except RunbookError as exc:
+        return json.dumps({"ok": False, "error": _error(exc)}, ensure_ascii=False)
+    at = values.get("at", now)
+    return json.dumps(
+        {"ok": True, "error": None, "kind": kind, "text": text, "at": at}, ensure_ascii=False
+    )
 
 
 def export_record(record_json: str) -> str:

@@ -29,7 +29,6 @@ from tests.browser_support import (  # noqa: E402
     decide,
     declare,
     error_for,
-    escalate,
     form,
     incident_id,
     log_message,
@@ -262,12 +261,16 @@ def test_rollback_failed_requires_escalation_then_records_it(page: Page, tmp_pat
 
     resolve_form = form(page, "resolve")
     expect(resolve_form.locator("[data-why-not]")).to_contain_text("escalate")
-    copy(page, "escalation-message")
-    escalate(page, doing="Restoring the orders table from the 14:00 snapshot")
+    # What is typed goes into the message; what is copied then is what is recorded.
+    control(page, "escalate", "doing").fill("Restoring the orders table from the 14:00 snapshot")
+    expect(message).to_contain_text("Restoring the orders table from the 14:00 snapshot")
+    copied = copy(page, "escalation-message")
+    submit(page, "escalate")
     expect(bar(page, "status")).to_contain_text("Major incident, escalated")
     record = stored_record(page)
     assert [e["to"] for e in record["escalations"]] == [ORG.escalation_contact]
     assert record["communications"][-1]["kind"] == "escalation"
+    assert record["communications"][-1]["message"] == copied
 
     control(page, "acknowledge_escalation", "by").fill("Alex Rivera")
     submit(page, "acknowledge_escalation")

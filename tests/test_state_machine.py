@@ -34,7 +34,7 @@ from runbook_core.messages import all_messages
 from runbook_core.record import limit_problems, parse_time, time_paths, utc_iso
 from runbook_core.schema import record_schema
 from runbook_core.table import load_table
-from runbook_core.transitions import ENTRIES, NO_ENTRY, RESOLVED, allowed_now
+from runbook_core.transitions import ENTRIES, NO_ENTRY, REPEAT_ESCALATION, RESOLVED, allowed_now
 from tests.helpers import SKELETONS, fix_forward_permitted_by_runbook, with_plain_text
 from tests.strategies import (
     RUNBOOK,
@@ -385,15 +385,36 @@ class Incident(RuleBasedStateMachine):
                 "escalation is never automatic"
             )
 
-    @rule(to=maybe(boundary_names), doing=maybe(boundary("short")), offset=offsets)
-    def do_escalate(self, to: str | None, doing: str | None, offset: int | None) -> None:
-        action = {"type": "escalate"}
+    @rule(
+        to=maybe(boundary_names),
+        doing=maybe(boundary("short")),
+        offset=offsets,
+        again=st.booleans(),
+    )
+    def do_escalate(
+        self, to: str | None, doing: str | None, offset: int | None, again: bool = False
+    ) -> None:
+        action: dict = {"type": "escalate"}
         for key, value in (("to", to), ("doing", doing), ("at", self.at(offset))):
             if value is not None:
                 action[key] = value
+        if again:
+            action["again"] = True
         before = self.record
         after = self.act(action)
+        if after is None and before.declared_at and not before.resolution:
+            # Refused only as a repeat within minutes, unless the time given was refused.
+            at = parse_time(action["at"]) if "at" in action else self.now
+            repeat = any(abs(parse_time(e.at) - at) < REPEAT_ESCALATION for e in before.escalations)
+            if not again and repeat:
+                with pytest.raises(InvalidInput) as err:
+                    apply(before, action, utc_iso(self.now), ORG)
+                assert err.value.field in ("again", "at", "to", "doing"), err.value
         if after is not None:
+            assert again or not any(
+                abs(parse_time(e.at) - parse_time(after.escalations[-1].at)) < REPEAT_ESCALATION
+                for e in before.escalations
+            ), "a second escalation within minutes was recorded without being confirmed"
             escalation = after.escalations[-1]
             assert escalation.to == (
                 " ".join(to.split()) if to and to.strip() else ORG.escalation_contact
@@ -682,6 +703,13 @@ class Incident(RuleBasedStateMachine):
             except InvalidInput as exc:
                 if not verdict["allowed"]:
                     assert exc.problem == verdict["why_not"], (kind, exc.problem, verdict)
+                elif kind == "escalate" and exc.field == "again":
+                    # A second escalation within minutes of the last: applied once confirmed.
+                    assert any(
+                        abs(parse_time(e.at) - parse_time(now)) < REPEAT_ESCALATION
+                        for e in self.record.escalations
+                    ), exc
+                    apply(self.record, {"type": kind, "again": True}, now, ORG)
                 else:
                     assert kind not in ALLOWED_MEANS_APPLIED, (kind, exc)
             else:

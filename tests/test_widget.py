@@ -112,3 +112,105 @@ def test_the_ticket_format_option_is_honoured() -> None:
     """options.ticket_format picks the format of the ticket in the view."""
     reply = send(None, {"type": "declare", "summary": "x"}, options={"ticket_format": "jira"})
     assert reply["view"]["ticket_format"] == "jira" and reply["view"]["ticket"].startswith("h1. ")
+
+
+# ----------------------------------------------------------------- what is copied is recorded
+
+
+def preview(record: dict | None, action: dict, now: str = NOW) -> dict:
+    return json.loads(
+        widget.preview(json.dumps(record) if record else None, json.dumps(action), now)
+    )
+
+
+def _failed_rollback() -> dict:
+    """Declared, in command, all / no / critical answered, rolled back, and the rollback failed."""
+    record = send(None, {"type": "declare", "summary": "API down"})["record"]
+    steps = [
+        {"type": "take_command", "oncall": "Ana"},
+        {"type": "decide", "action": "roll_back"},
+        {"type": "start_mitigation", "action": "roll_back"},
+        {"type": "mitigation_outcome", "outcome": "failed", "notes": "the old build crashes"},
+    ]
+    for step in steps:
+        reply = send(record, step)
+        assert reply["ok"], reply["error"]
+        record = reply["record"]
+    return record
+
+
+def test_the_escalation_preview_follows_every_field_and_is_what_escalate_records() -> None:
+    """ "Escalated to" and "What is being done now" change the message shown; recording the
+    action with those fields logs exactly the previewed text, for every combination."""
+    record = _failed_rollback()
+    contact = load_org().escalation_contact
+    seen = set()
+    for to in ("", contact, "Dana  Okafor"):
+        for doing in ("", "Restoring the database\nfrom last night's backup"):
+            action = {"type": "escalate", "to": to, "doing": doing}
+            shown = preview(record, action)
+            assert shown["ok"] and shown["kind"] == "escalation" and shown["at"] == NOW
+            reply = send(record, {**action, "copied": shown["text"]})
+            assert reply["ok"], reply["error"]
+            assert reply["record"]["communications"][-1]["message"] == shown["text"]
+            seen.add(shown["text"])
+            if doing:
+                assert "Restoring the database from last night's backup" in shown["text"]
+            if to.startswith("Dana"):
+                assert shown["text"].startswith("Dana Okafor ")
+    assert len(seen) == 4  # a different "to" than the default contact, and "doing", both show
+
+
+def test_the_view_previews_the_typed_escalation_too() -> None:
+    """A redraw (the 30 s refresh) keeps what is typed in the escalation's message."""
+    record = _failed_rollback()
+    drafts = {"escalate": {"doing": "Paging the database team"}}
+    view = json.loads(widget.render(json.dumps(record), NOW, json.dumps({"drafts": drafts})))
+    message = next(m for m in view["view"]["messages"] if m["kind"] == "escalation")
+    assert "Paging the database team" in message["text"] and message["at"] == NOW
+    assert message["text"] == preview(record, {"type": "escalate", **drafts["escalate"]})["text"]
+
+
+def test_a_status_update_copied_is_logged_byte_for_byte_at_the_time_it_says() -> None:
+    """The preview at 21:40 copied, then recorded at 21:44 with at = 21:40: the same text."""
+    record = _failed_rollback()
+    shown = preview(record, {"type": "status_update", "text": "  Still down.\r\nWorking  "})
+    later = "2026-11-28T21:44:00Z"
+    action = {"type": "status_update", "text": "  Still down.\r\nWorking  "}
+    reply = send(record, {**action, "at": shown["at"], "copied": shown["text"]}, later)
+    assert reply["ok"], reply["error"]
+    assert reply["record"]["communications"][-1]["message"] == shown["text"]
+    assert "Still down.\nWorking" in shown["text"]
+
+
+def test_a_message_changed_after_it_was_copied_is_refused_and_nothing_changes() -> None:
+    """What was copied is what is recorded, or nothing is: the IC is told to copy it again."""
+    record = _failed_rollback()
+    shown = preview(record, {"type": "escalate", "doing": "Restoring"})
+    reply = send(
+        record, {"type": "escalate", "doing": "Restoring from backup", "copied": shown["text"]}
+    )
+    assert not reply["ok"] and reply["error"]["field"] == "copied"
+    assert "copy it again" in reply["error"]["message"]
+    assert reply["record"] == record
+
+
+def test_a_second_escalation_within_minutes_asks_first() -> None:
+    """A second tap is refused with a question (field again); confirmed, it is recorded."""
+    record = send(_failed_rollback(), {"type": "escalate"})["record"]
+    soon = "2026-11-28T21:45:00Z"
+    reply = send(record, {"type": "escalate"}, soon)
+    assert not reply["ok"] and reply["error"]["field"] == "again"
+    assert "21:40" in reply["error"]["message"] and reply["record"] == record
+    again = send(record, {"type": "escalate", "again": True}, soon)
+    assert again["ok"] and len(again["record"]["escalations"]) == 2
+    later = send(record, {"type": "escalate"}, "2026-11-28T21:56:00Z")
+    assert later["ok"], "a quarter of an hour later, another escalation needs no confirmation"
+
+
+def test_preview_refuses_other_actions_and_bad_fields_as_data() -> None:
+    """The preview call never raises: a wrong type or a field over its limit is an error."""
+    record = _failed_rollback()
+    assert preview(record, {"type": "decide"})["error"]["field"] == "type"
+    too_long = preview(record, {"type": "escalate", "doing": "x" * 2001})
+    assert not too_long["ok"] and too_long["error"]["field"] == "doing"

@@ -6,6 +6,10 @@
 // Messages out: {type: "ready", info} | {type: "fatal", message}
 //               {type: "csp", blocked, directive}  (the site's CSP blocked something here)
 //               {type: "result", id, ok: true, value} | {type: "result", id, ok: false, message}
+//               {type: "alive"}  every ALIVE_MS while idle, from this worker's own timer
+//               {type: "started", id, allowance?}  a call (or other long work) begins now
+// A call runs synchronously: nothing else is said until it ends. The page judges liveness by
+// these messages (engine.js), so a busy page never takes a working engine for a dead one.
 //
 // Every method is a function of runbook_core.widget taking and returning JSON strings; calls
 // that arrive while Python is starting wait for it.
@@ -19,8 +23,10 @@ self.addEventListener("securitypolicyviolation", (event) => {
   self.postMessage({ type: "csp", blocked: event.blockedURI, directive: event.effectiveDirective });
 });
 
-const METHODS = new Set(["dispatch", "render", "import_record", "export_record", "info"]);
+const METHODS = new Set(["dispatch", "render", "preview", "import_record", "export_record", "info"]);
 const MAX_MESSAGE = 600;
+const ALIVE_MS = 1000;
+const SNAPSHOT_ALLOWANCE_MS = 120000; // taking Python's memory snapshot, on a slow phone
 
 let widget = null;
 let starting = null;
@@ -163,6 +169,7 @@ async function forgetSnapshots(keep) {
 function saveSnapshotLater(pyodide, key) {
   setTimeout(async () => {
     let bytes;
+    self.postMessage({ type: "started", id: null, allowance: SNAPSHOT_ALLOWANCE_MS });
     try {
       // A snapshot may hold no JavaScript references: drop the module proxy, snapshot, re-import.
       widget.destroy();
@@ -294,6 +301,7 @@ self.onmessage = async ({ data }) => {
     starting ??= start(data);
     try {
       self.postMessage({ type: "ready", info: await starting });
+      setInterval(() => self.postMessage({ type: "alive" }), ALIVE_MS);
       snapshotPlan?.();
       snapshotPlan = null;
     } catch (error) {
@@ -316,6 +324,7 @@ self.onmessage = async ({ data }) => {
       // A failed start is reported once, as "fatal", and the page then fails every call it
       // waits for: answering the queued calls first would show the same failure twice.
       if (!(await starting.then(() => true, () => false))) return;
+      self.postMessage({ type: "started", id });
       self.postMessage({ type: "result", id, ok: true, value: widget[method](...args) });
     } catch (error) {
       self.postMessage({ type: "result", id, ok: false, message: describe(error) });

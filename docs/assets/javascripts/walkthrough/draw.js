@@ -229,12 +229,23 @@ export function drawMessages(w, view, only = null) {
     const message = byKind[kind];
     box.hidden = !message;
     setText(q(box, `[data-output="${name}"]`), message ? message.text : ""); // not its alias
+    w.messageAt[name] = message?.at ?? null;
     const posted = q(box, "[data-posted]");
     if (posted && message) {
       posted.hidden = !message.last_logged_at;
       setText(posted, message.last_logged_at ? `Logged as posted at ${hhmm(message.last_logged_at)} UTC.` : "");
     }
   }
+}
+
+// One message as the engine previewed it for what is typed (widget.preview), and the time it
+// is computed for (what is copied is logged at that time).
+export function drawMessage(w, kind, text, at) {
+  const name = `${kind}-message`;
+  const box = q(w.root, `[data-output-box="${name}"]`);
+  if (!box || box.hidden) return;
+  setText(q(box, "[data-output]"), text);
+  w.messageAt[name] = at;
 }
 
 export function drawCommunicate(w, view) {

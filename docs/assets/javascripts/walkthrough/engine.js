@@ -1,15 +1,31 @@
 // The engine client: one module worker (../engine-worker.mjs) running runbook_core in Pyodide,
 // created once per page lifetime and reused across Material's instant navigation.
 //
-// Calls are JSON in, JSON out (runbook_core.widget). A call that gets no answer within
-// CALL_TIMEOUT_MS of a ready engine, or a worker that dies, restarts the worker once; the calls
-// in flight are kept and sent again to the new one, so the IC's pending action still lands, and
-// listeners hear "restarted". A second failure is an error the page shows with what to do.
+// Calls are JSON in, JSON out (runbook_core.widget). A worker that dies or hangs is restarted
+// once; the calls in flight are kept and sent again to the new one, so the IC's pending action
+// still lands, and listeners hear "restarted". A second failure is an error the page shows with
+// what to do.
+//
+// Liveness is judged from what the worker says, never from how late the page hears it: an idle
+// worker says "alive" every second from its own timer, and says "started" when it begins a call
+// (a call runs to its end before the worker can say anything else). It is taken for dead only
+// when it has been silent longer than it may be: IDLE_SILENCE_MS when idle, and for a call in
+// progress a time that grows with the call's size. The silence is counted by a watchdog on this
+// page that counts each tick at most once: when the page's own thread was busy (a long redraw, a
+// slow phone) the time it lost is not the worker's fault.
 
 const START_TIMEOUT_MS = 15000; // then the page says it is slow; the start goes on
-const CALL_TIMEOUT_MS = 6000; // a ready engine answers in well under 100 ms
-const HEARTBEAT_MS = 10000; // while the page is visible, a dead worker is noticed this fast
+const WATCH_MS = 1000; // the watchdog's tick
+const IDLE_SILENCE_MS = 8000; // an idle worker says "alive" every second (engine-worker.mjs)
+const CALL_BASE_MS = 8000; // a small call on a ready engine answers in well under 100 ms...
+const CALL_BYTES_PER_MS = 20; // ...and a large record takes longer: 1 s more per 20 kB
 const MAX_RESTARTS = 1;
+
+// How long a call may run before its worker is taken for hung: by the size of what it carries.
+export function callAllowance(args) {
+  const bytes = args.reduce((sum, arg) => sum + (typeof arg === "string" ? arg.length : 0), 0);
+  return CALL_BASE_MS + bytes / CALL_BYTES_PER_MS;
+}
 
 export class EngineTimeout extends Error {}
 
@@ -35,11 +51,12 @@ export class Engine {
     this.readyMs = null; // ms from navigation start to ready (performance.now())
     this.error = "";
     this.info = null;
-    this.calls = new Map(); // id -> {method, args, resolve, reject, timer}
+    this.calls = new Map(); // id -> {method, args, resolve, reject, worker}
     this.nextId = 1;
     this.restarts = 0;
     this.listeners = new Set();
-    this.heartbeat = null;
+    this.watchdog = null;
+    this.running = null; // {id, allowance}: the call the worker said it started
     this.startedAt = Date.now(); // this engine's start (a restart keeps it; see restartedAt)
     this.restartedAt = null;
     this.spawn();
@@ -86,27 +103,35 @@ export class Engine {
   }
 
   onMessage(message) {
+    this.silence = 0; // anything from the worker says it is alive
+    if (message.type === "started") {
+      this.running = { id: message.id, allowance: message.allowance ??
+        callAllowance(this.calls.get(message.id)?.args ?? []) };
+      return;
+    }
+    if (message.type === "alive") {
+      this.running = null;
+      return;
+    }
     if (message.type === "ready") {
       clearTimeout(this.startTimer);
       this.info = message.info;
       this.readyMs ??= Math.round(performance.now());
       this.error = "";
       this.setState("ready");
-      // Calls made while it started are queued in this worker: they now get their timers;
-      // calls the previous (restarted) worker never answered are sent again.
-      for (const [id, call] of this.calls) this.send(id, call, call.worker !== this.worker);
-      this.beat();
+      // Calls made while it started are queued in this worker; calls the previous (restarted)
+      // worker never answered are sent again.
+      for (const [id, call] of this.calls) if (call.worker !== this.worker) this.send(id, call);
+      this.watch();
     } else if (message.type === "fatal") {
       this.fail(message.message);
     } else if (message.type === "csp" && this.state !== "ready") {
       this.blocked(message);
-    } else if (message.type === "pong") {
-      this.lastPong = Date.now();
     } else if (message.type === "result") {
+      if (this.running?.id === message.id) this.running = null;
       const call = this.calls.get(message.id);
       if (!call) return;
       this.calls.delete(message.id);
-      clearTimeout(call.timer);
       if (message.ok) call.resolve(message.value);
       else call.reject(new Error(message.message));
     }
@@ -121,26 +146,32 @@ export class Engine {
     }
     this.restarts += 1;
     this.restartedAt = Date.now();
-    clearInterval(this.heartbeat);
+    clearInterval(this.watchdog);
+    this.running = null;
     this.worker?.terminate();
-    for (const call of this.calls.values()) clearTimeout(call.timer);
     this.setState("loading");
     this.emit("restarted", why);
     this.spawn();
   }
 
-  // While the page is visible: a ping that goes unanswered means a dead or hung worker.
-  beat() {
-    clearInterval(this.heartbeat);
-    this.lastPong = Date.now();
-    this.heartbeat = setInterval(() => {
+  // The watchdog: the worker's silence, counted one tick at a time. A tick that fires late (this
+  // page's thread was busy, or the tab was in the background) counts as one tick: the worker is
+  // judged on time this page was there to hear it.
+  watch() {
+    clearInterval(this.watchdog);
+    this.silence = 0;
+    let last = performance.now();
+    this.watchdog = setInterval(() => {
+      const now = performance.now();
+      const elapsed = now - last;
+      last = now;
       if (this.state !== "ready" || document.hidden) return;
-      if (Date.now() - this.lastPong > HEARTBEAT_MS + CALL_TIMEOUT_MS) {
-        this.restart("it did not answer a heartbeat");
-        return;
+      this.silence += elapsed > 2 * WATCH_MS ? WATCH_MS : elapsed;
+      const allowed = this.running ? this.running.allowance : IDLE_SILENCE_MS;
+      if (this.silence > allowed) {
+        this.restart(this.running ? "a call got no answer" : "it stopped saying it is alive");
       }
-      this.worker?.postMessage({ type: "ping" });
-    }, HEARTBEAT_MS);
+    }, WATCH_MS);
   }
 
   // The policy blocked the engine (reported by the worker, or by the page for the worker's own
@@ -156,10 +187,9 @@ export class Engine {
   fail(reason) {
     if (this.state === "error") return;
     clearTimeout(this.startTimer);
-    clearInterval(this.heartbeat);
+    clearInterval(this.watchdog);
     this.error = reason;
     for (const call of this.calls.values()) {
-      clearTimeout(call.timer);
       call.reject(new Error(`the engine is not available: ${reason}`));
     }
     this.calls.clear();
@@ -168,12 +198,7 @@ export class Engine {
     this.setState("error");
   }
 
-  send(id, call, post = true) {
-    clearTimeout(call.timer);
-    if (this.state === "ready") {
-      call.timer = setTimeout(() => this.restart("a call got no answer"), CALL_TIMEOUT_MS);
-    }
-    if (!post) return;
+  send(id, call) {
     call.worker = this.worker;
     this.worker?.postMessage({ type: "call", id, method: call.method, args: call.args });
   }
@@ -184,7 +209,7 @@ export class Engine {
     }
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
-      const call = { method, args, resolve, reject, timer: null };
+      const call = { method, args, resolve, reject };
       this.calls.set(id, call);
       this.send(id, call); // a starting worker queues it until Python is ready
     });

@@ -60,6 +60,18 @@ export class Store {
     return entry;
   }
 
+  // Whether storage holds this incident now (cheap: its value is not read).
+  has(id) {
+    const local = area("localStorage");
+    try {
+      const key = this.key(id);
+      for (let i = 0; local && i < local.length; i += 1) if (local.key(i) === key) return true;
+      return false;
+    } catch {
+      return false;
+    }
+  }
+
   // Every incident in this browser: [{id, revision, meta}] most recently changed first, and the
   // keys whose value could not be read.
   list() {
@@ -88,7 +100,7 @@ export class Store {
   }
 
   // Compare-and-set: write `record` as revision expected+1 only if the stored revision is still
-  // `expected` (null: the incident must not exist yet). Returns {ok, revision} |
+  // `expected` (null: the incident must not exist yet). Returns {ok, revision, restored?} |
   // {conflict: {revision, record, meta} | null} | {error: {kind, message}}.
   //
   // One writer at a time (a Web Lock per incident). Inside it, localStorage alone cannot say
@@ -108,6 +120,20 @@ export class Store {
         return { error: { kind: "unreadable", message: error.message } };
       }
       const ledger = await this.ledger(id);
+      // This tab had it stored, storage no longer has it, and nobody deleted it: the browser's
+      // storage was cleared ("clear site data", another tab's localStorage.clear()). The record
+      // on screen is written back rather than taken for deleted.
+      if (stored === null && expected !== null && !ledger?.deleted) {
+        const next = Math.max(expected, ledger?.revision ?? 0) + 1;
+        const entry = { revision: next, record, meta: { ...meta } };
+        try {
+          local.setItem(this.key(id), JSON.stringify(entry));
+        } catch (error) {
+          return { error: { kind: "lost", message: failure(error).message } };
+        }
+        await this.setLedger(id, { revision: next });
+        return { ok: true, revision: next, meta: entry.meta, restored: true };
+      }
       const known = Math.max(ledger?.revision ?? 0, stored?.revision ?? 0);
       const deleted = Boolean(ledger?.deleted) && (stored?.revision ?? 0) <= ledger.revision;
       const revision = deleted || known === 0 ? null : known;
@@ -127,7 +153,16 @@ export class Store {
       await this.setLedger(id, { revision: next });
       return { ok: true, revision: next, meta: entry.meta };
     };
-    return this.locked(id, write);
+    // Whatever goes wrong (a storage that throws on read, a lock or IndexedDB that fails) is a
+    // failed save the caller reports, never an exception lost in a promise.
+    const guarded = async () => {
+      try {
+        return await write();
+      } catch (error) {
+        return { error: failure(error) };
+      }
+    };
+    return this.locked(id, guarded);
   }
 
   // `task` holding this incident's Web Lock (without Web Locks: at once).
@@ -171,7 +206,13 @@ export class Store {
         return;
       }
       request.onupgradeneeded = () => request.result.createObjectStore("revisions");
-      request.onsuccess = () => resolve(request.result);
+      request.onsuccess = () => {
+        // Closed under the page ("clear site data" deletes the database): opened again next time.
+        request.result.onclose = () => {
+          this.db = null;
+        };
+        resolve(request.result);
+      };
       request.onerror = () => resolve(null);
       request.onblocked = () => resolve(null);
     });

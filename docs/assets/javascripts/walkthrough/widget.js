@@ -13,9 +13,13 @@ import { copyText, download, hhmm, nowISO } from "./dom.js";
 const PREVIEW_DELAY_MS = 150;
 const REFRESH_MS = 30000; // previews and "due" times follow the clock
 const RETRY_SAVE_MS = 4000;
+const STORED_CHECK_MS = 2000; // storage cleared under the page is noticed this fast
 const MAX_REBASES = 3;
 const COPY_VALID_MS = 30 * 60000; // a message copied this recently is logged at its copy time
 const ID_HASH = /^#(INC-[0-9A-Z-]{1,40})$/;
+// The forms whose typed fields go into the message shown beside them (runbook_core.messages
+// ACTION_MESSAGE): the message is previewed by the engine as the IC types.
+const PREVIEWED = ["status_update", "escalate"];
 
 // What a failed save means: a short line in the sticky status bar, and the whole of it just
 // below the bar (a long message in a sticky bar would cover a phone's screen).
@@ -50,7 +54,8 @@ export class Widget {
     this.view = null;
     this.saveProblem = null;
     this.editing = null; // timeline index whose time is being corrected
-    this.copied = {}; // output name -> {at, text}
+    this.copied = {}; // output name -> {at, text, when}: what the IC copied, for the time it is for
+    this.messageAt = {}; // output name -> the time the message shown is computed for
     this.links = JSON.parse(root.dataset.links || "{}");
     this.labels = {};
     for (const radio of root.querySelectorAll('form[data-form="decide"] input[name="action"]')) {
@@ -66,6 +71,9 @@ export class Widget {
     const early = this.earlyInput();
     this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
     this.keepEarlyInput(early);
+    // Storage can vanish under the page ("clear site data", another tab's localStorage.clear()):
+    // the incident on screen is then written back, or the IC is told this browser lost it.
+    this.storedCheck = setInterval(() => this.checkStored(), STORED_CHECK_MS);
     this.clock = setInterval(() => {
       if (!this.root.isConnected) return this.destroy();
       draw.drawDue(this, this.view);
@@ -89,7 +97,7 @@ export class Widget {
     this.barSize?.observe(bar);
     // Work on screen that storage does not hold yet: the browser asks before the tab closes.
     this.onUnload = (event) => {
-      if (!this.pending.length) return;
+      if (!this.pending.length && !this.lost) return;
       event.preventDefault();
       event.returnValue = "";
     };
@@ -116,8 +124,9 @@ export class Widget {
   destroy() {
     this.unsubscribe?.();
     clearInterval(this.clock);
+    clearInterval(this.storedCheck);
     clearTimeout(this.retryTimer);
-    clearTimeout(this.previewTimer);
+    for (const timer of Object.values(this.previewTimers ?? {})) clearTimeout(timer);
     window.removeEventListener("hashchange", this.onHash);
     window.removeEventListener("storage", this.onStorage);
     window.removeEventListener("beforeunload", this.onUnload);
@@ -140,7 +149,18 @@ export class Widget {
   }
 
   options() {
-    return JSON.stringify({ draft_status: this.draftStatus(), ticket_format: this.format });
+    return JSON.stringify({ draft_status: this.draftStatus(), ticket_format: this.format,
+      drafts: this.messageDrafts() });
+  }
+
+  // What is typed into the forms whose fields go into a message: the engine's previews (and the
+  // text the IC copies) include it.
+  messageDrafts() {
+    const drafts = {};
+    for (const form of this.qa(PREVIEWED.map((type) => `form[data-form="${type}"]`).join(", "))) {
+      drafts[form.dataset.form] = this.formValues(form).action;
+    }
+    return drafts;
   }
 
   draftStatus() {
@@ -170,7 +190,7 @@ export class Widget {
   // whose latest actions are not stored asks first. Resolves when it is drawn: true if opened.
   open(id, { focus = false, reload = false } = {}) {
     if (id && id === this.id && this.record && !reload) return Promise.resolve(true);
-    if (this.pending.length && this.id && id !== this.id) {
+    if ((this.pending.length || this.lost) && this.id && id !== this.id) {
       if (!window.confirm(`${this.id} has changes this browser could not save. Leave it and lose ` +
         "them? (Cancel, then Export JSON, to keep them.)")) {
         this.setHash(this.id);
@@ -178,6 +198,7 @@ export class Widget {
       }
       unsaved.delete(this.id);
       this.pending = [];
+      this.lost = false;
     }
     this.clearNotice();
     let entry = null;
@@ -195,6 +216,7 @@ export class Widget {
     this.record = kept ? kept.record : entry?.record ?? null;
     this.revision = kept ? kept.revision : entry?.revision ?? null;
     this.pending = kept ? [...kept.pending] : [];
+    this.lost = kept?.problem?.kind === "lost";
     this.editing = null;
     this.setHash(this.id);
     this.resetControls();
@@ -376,6 +398,10 @@ export class Widget {
     if (!this.root.isConnected) return false;
     this.clearErrors(scope);
     if (!reply.ok) {
+      // A refusal that asks for a confirmation (a second escalation): its step in the form.
+      const confirm = scope?.isConnected && reply.error?.field &&
+        this.qa("[data-confirm]", scope).find((box) => box.dataset.confirm === reply.error.field);
+      if (confirm) confirm.hidden = false;
       this.showError(scope?.isConnected ? scope : null, reply.error);
       if (reply.view) draw.drawQuestions(this, reply.view); // undo an answer not recorded
       return false;
@@ -383,6 +409,7 @@ export class Widget {
     if (action.type === "edit_timeline") this.editing = null; // the correction is done: close it
     const applied = await this.persist(reply, [{ action, now }]);
     if (applied) {
+      for (const box of scope?.isConnected ? this.qa("[data-confirm]", scope) : []) box.hidden = true;
       this.clearSent(scope, sent);
       this.announce(this.doneMessage(action, this.view));
       this.focusNext(action, scope, stepBefore);
@@ -405,8 +432,10 @@ export class Widget {
         if (fresh) this.adopt(id);
         this.revision = result.revision;
         this.pending = [];
+        this.lost = false;
         unsaved.delete(id);
         this.setSaveProblem(null);
+        if (result.restored) this.notice(this.words("restored", id));
         if (reply.view !== this.view) this.show(reply);
         this.drawIncidents();
         return true;
@@ -441,6 +470,10 @@ export class Widget {
       if (fresh) this.adopt(id);
       this.pending = all;
       const problem = result.error ?? { kind: "busy" };
+      if (problem.kind === "lost") {
+        this.lost = true; // nothing to replay, but the record on screen is all there is
+        this.notice(this.words("lost", id));
+      }
       unsaved.set(id, { record: reply.record, revision: this.revision, pending: all, problem });
       this.setSaveProblem(problem);
       if (reply.view !== this.view) this.show(reply); // a retry redraws nothing (focus stays)
@@ -474,7 +507,7 @@ export class Widget {
     const [text, more] = !problem ? ["", ""] : this.saveProblemWords(problem);
     if (message.textContent !== text) message.textContent = text;
     if (detail.textContent !== more) detail.textContent = more;
-    if (problem && this.pending.length) {
+    if (problem && (this.pending.length || this.lost)) {
       this.retryTimer = setTimeout(() => this.retrySave(), RETRY_SAVE_MS);
     }
   }
@@ -489,7 +522,7 @@ export class Widget {
   // Try again to save what is on screen; persist() applies the unsaved actions to another tab's
   // newer version when there is one.
   retrySave() {
-    if (!this.pending.length || !this.record || !this.id) {
+    if ((!this.pending.length && !this.lost) || !this.record || !this.id) {
       if (this.store.health() === "ok") this.setSaveProblem(null);
       return;
     }
@@ -499,8 +532,27 @@ export class Widget {
     });
   }
 
+  // The open incident is no longer in storage although nobody deleted it: write it back (the
+  // store tells a clear from a delete).
+  checkStored() {
+    if (!this.root.isConnected) return this.destroy();
+    if (!this.id || !this.record || this.revision === null || this.pending.length || this.lost) return;
+    if (this.store.has(this.id)) return;
+    enqueue(async () => {
+      if (!this.id || !this.record || this.pending.length || this.store.has(this.id)) return;
+      await this.persist({ ok: true, record: this.record, view: this.view }, []);
+    });
+  }
+
+  // Words for what happened to storage, from the markup ([data-storage-words], by kind).
+  words(kind, id) {
+    const node = this.qa("[data-storage-words] [data-kind]").find((p) => p.dataset.kind === kind);
+    return node ? node.textContent.trim().replaceAll("{id}", id) : "";
+  }
+
   storageChanged(event) {
     if (!this.root.isConnected) return this.destroy();
+    if (event.key === null) this.checkStored(); // another tab cleared this site's storage
     if (event.key === null || event.key?.startsWith(this.store.incidentPrefix)) this.drawIncidents();
     if (!this.id || event.key !== this.store.key(this.id) || this.pending.length) return;
     // Another tab saved this incident: show its version (after what this tab is doing).
@@ -551,7 +603,8 @@ export class Widget {
     });
     root.addEventListener("input", (event) => {
       if (event.target.matches("[data-draft]")) this.saveDraft(event.target);
-      if (event.target.closest('form[data-form="status_update"]') && event.target.name === "text") this.schedulePreview();
+      const form = event.target.closest("form[data-form]");
+      if (form && PREVIEWED.includes(form.dataset.form)) this.schedulePreview(form);
     });
     root.addEventListener("change", (event) => {
       const target = event.target;
@@ -639,8 +692,7 @@ export class Widget {
   }
 
   // The action a form sends: its type, and the value of every named control in it.
-  submit(form, submitter) {
-    if (!form || form.getAttribute("aria-busy") === "true") return; // no double submits
+  formValues(form, submitter = null) {
     const action = { type: form.dataset.form };
     const sent = {};
     for (const control of form.elements) {
@@ -665,9 +717,19 @@ export class Widget {
     }
     if (submitter?.name) action[submitter.name] = submitter.value;
     if (form.dataset.index !== undefined) action.index = Number(form.dataset.index);
-    // A message is logged as posted at the time it was copied (it said that time).
+    return { action, sent };
+  }
+
+  submit(form, submitter) {
+    if (!form || form.getAttribute("aria-busy") === "true") return; // no double submits
+    const { action, sent } = this.formValues(form, submitter);
+    // A message copied is logged as posted at the time it was computed for (the time it
+    // says), with its text: the engine records it only if it is still exactly that text.
     const copied = this.copied[form.dataset.copiedFrom];
-    if (copied && !action.at && Date.now() - Date.parse(copied.at) < COPY_VALID_MS) action.at = copied.at;
+    if (copied && Date.now() - copied.when < COPY_VALID_MS) {
+      if (!action.at) action.at = copied.at;
+      action.copied = copied.text;
+    }
     this.act(action, form, sent);
   }
 
@@ -716,6 +778,7 @@ export class Widget {
     enqueue(async () => {
       if (id === this.id) {
         this.pending = []; // deleting it is what the IC asked for
+        this.lost = false;
         unsaved.delete(id);
       }
       await this.store.remove(id);
@@ -727,10 +790,20 @@ export class Widget {
 
   async copy(button) {
     const name = button.dataset.target;
+    // A new copy starts: the button no longer says "Copied" (the text may still change).
+    const label = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
+    if (label && button.dataset.label) label.textContent = button.dataset.label;
+    button.classList.remove("rb-copied");
+    clearTimeout(button.copyTimer);
+    // A message that follows what is typed: copied as it is for the last keystroke.
+    const typed = this.qa("form[data-copied-from]").find((f) =>
+      f.dataset.copiedFrom === name && PREVIEWED.includes(f.dataset.form));
+    if (typed) await this.previewNow(typed).catch(() => {});
     const target = this.q(`[data-output="${name}"]`);
     const text = target.textContent;
+    const at = this.messageAt[name] || nowISO();
     const copied = await copyText(text, target, button);
-    if (copied) this.copied[name] = { at: nowISO(), text };
+    if (copied) this.copied[name] = { at, text, when: Date.now() };
     // Only the visible words change: the hidden rest keeps the name unique ("… declaration message").
     const words = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
     if (!words) return;
@@ -745,17 +818,27 @@ export class Widget {
     }, 2000);
   }
 
-  schedulePreview() {
-    clearTimeout(this.previewTimer);
-    this.previewTimer = setTimeout(() => {
-      if (!this.record || this.previewQueued) return;
-      this.previewQueued = true;
-      enqueue(async () => {
-        this.previewQueued = false;
-        const reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
-        if (reply.ok && this.root.isConnected) draw.drawMessages(this, reply.view, "status_update");
-      }).catch(() => {});
-    }, PREVIEW_DELAY_MS);
+  // The message beside a form, as the engine computes it for what is typed now (the function
+  // the action records it with); only the latest keystroke's preview is drawn.
+  schedulePreview(form, delay = PREVIEW_DELAY_MS) {
+    const type = form.dataset.form;
+    this.previewTimers ??= {};
+    clearTimeout(this.previewTimers[type]);
+    this.previewTimers[type] = setTimeout(() => this.previewNow(form).catch(() => {}), delay);
+  }
+
+  previewNow(form) {
+    const type = form.dataset.form;
+    this.previewSeq ??= {};
+    clearTimeout(this.previewTimers?.[type]);
+    if (!this.record || this.engine.state !== "ready") return Promise.resolve();
+    const seq = (this.previewSeq[type] = (this.previewSeq[type] ?? 0) + 1);
+    return enqueue(async () => {
+      if (seq !== this.previewSeq[type]) return; // a newer keystroke's preview follows
+      const action = this.formValues(form).action;
+      const reply = JSON.parse(await this.engine.call("preview", json(this.record), JSON.stringify(action), nowISO()));
+      if (reply.ok && this.root.isConnected) draw.drawMessage(this, reply.kind, reply.text, reply.at);
+    });
   }
 
   exportRecord() {
@@ -775,65 +858,80 @@ export class Widget {
   }
 
   // An import never touches another incident, and asks before it replaces newer local work.
+  // Every way it can fail says so, in the markup's words, and changes nothing.
   importFile(file) {
     const scope = this.q("[data-step=ticket]");
     this.clearErrors(scope);
-    enqueue(async () => {
-      let reply;
-      try {
-        reply = JSON.parse(await this.engine.call("import_record", await file.text(), nowISO(), this.options()));
-      } catch (error) {
-        reply = { ok: false, error: { field: "record", message: error.message } };
-      }
-      if (!reply.ok || !reply.record?.incident_id) {
-        const why = reply.ok ? "it has no incident ID (it was never declared)" : reply.error.message;
-        this.showError(scope, { field: "record", message: `${file.name} was not imported; nothing changed: ${why}` });
-        return;
-      }
-      const id = reply.record.incident_id;
-      let local;
-      try {
-        local = this.store.read(id);
-      } catch {
-        local = null;
-      }
-      // What would be replaced: the version on screen when it is the open incident (it may hold
-      // actions storage could not take), else the stored one.
-      const shown = id === this.id && this.record ? this.record : local?.record;
-      if (shown) {
-        const lost = newerEntries(shown, reply.record);
-        if (JSON.stringify(shown) === JSON.stringify(reply.record)) {
-          this.open(id);
-          this.announce(`${id} is already here, identical.`);
-          return;
-        }
-        const gained = newerEntries(reply.record, shown);
-        const entries = (n) => `${n} timeline entr${n === 1 ? "y" : "ies"}`;
-        const question = lost.length
-          ? `${id} in this browser is newer than ${file.name}: it has ${entries(lost.length)} the ` +
-            `file does not (the newest: "${lost[lost.length - 1].event}" at ` +
-            `${hhmm(lost[lost.length - 1].at)} UTC). Replace it with the file and lose them?`
-          : `Replace ${id} in this browser with ${file.name}? The file has ${entries(gained.length)} ` +
-            "this browser does not, and nothing in this browser's timeline is missing from it.";
-        if (!window.confirm(question)) {
-          this.announce("Import cancelled: nothing changed.");
-          return;
-        }
-      }
-      const result = await this.store.commit(id, local ? local.revision : null, reply.record, this.meta(reply.view));
-      if (!result.ok) {
-        this.showError(scope, { field: "record", message: `${file.name} was not imported: ` +
-          ("conflict" in result ? "another tab changed it just now; try again"
-            : this.saveProblemWords(result.error).join(" ")) });
-        return;
-      }
-      if (id === this.id) {
-        this.pending = []; // replaced, as the IC confirmed
-        unsaved.delete(id);
-      }
-      this.open(id, { reload: true });
-      this.announce(`Imported ${id}.`);
+    enqueue(() => this.importNow(file, scope)).catch((error) => {
+      this.importProblem(scope, file, "error", error?.message || String(error));
     });
+  }
+
+  async importNow(file, scope) {
+    let reply;
+    try {
+      reply = JSON.parse(await this.engine.call("import_record", await file.text(), nowISO(), this.options()));
+    } catch (error) {
+      reply = { ok: false, error: { field: "record", message: error.message } };
+    }
+    if (!reply.ok || !reply.record?.incident_id) {
+      const why = reply.ok ? "it has no incident ID (it was never declared)" : reply.error.message;
+      this.importProblem(scope, file, "invalid", why);
+      return;
+    }
+    const id = reply.record.incident_id;
+    let local;
+    try {
+      local = this.store.read(id);
+    } catch {
+      local = null;
+    }
+    // What would be replaced: the version on screen when it is the open incident (it may hold
+    // actions storage could not take), else the stored one.
+    const shown = id === this.id && this.record ? this.record : local?.record;
+    if (shown) {
+      const lost = newerEntries(shown, reply.record);
+      if (JSON.stringify(shown) === JSON.stringify(reply.record)) {
+        this.open(id);
+        this.announce(`${id} is already here, identical.`);
+        return;
+      }
+      const gained = newerEntries(reply.record, shown);
+      const entries = (n) => `${n} timeline entr${n === 1 ? "y" : "ies"}`;
+      const question = lost.length
+        ? `${id} in this browser is newer than ${file.name}: it has ${entries(lost.length)} the ` +
+          `file does not (the newest: "${lost[lost.length - 1].event}" at ` +
+          `${hhmm(lost[lost.length - 1].at)} UTC). Replace it with the file and lose them?`
+        : `Replace ${id} in this browser with ${file.name}? The file has ${entries(gained.length)} ` +
+          "this browser does not, and nothing in this browser's timeline is missing from it.";
+      if (!window.confirm(question)) {
+        this.announce("Import cancelled: nothing changed.");
+        return;
+      }
+    }
+    const result = await this.store.commit(id, local ? local.revision : null, reply.record, this.meta(reply.view));
+    if (!result.ok) {
+      if ("conflict" in result) this.importProblem(scope, file, "conflict", "");
+      else this.importProblem(scope, file, result.error?.kind, result.error?.message || "");
+      return;
+    }
+    if (id === this.id) {
+      this.pending = []; // replaced, as the IC confirmed
+      unsaved.delete(id);
+    }
+    this.open(id, { reload: true });
+    this.announce(`Imported ${id}.`);
+  }
+
+  // A failed import, in the words of the markup ([data-import-problems], by kind): what
+  // happened and what to do; nothing on screen or in storage changed.
+  importProblem(scope, file, kind, why) {
+    const words = this.qa("[data-import-problems] [data-kind]").find((p) => p.dataset.kind === kind) ??
+      this.q('[data-import-problems] [data-kind="error"]');
+    const message = words.textContent.trim().replace("{file}", file.name)
+      .replace("{why}", why.trim().replace(/\.$/, ""));
+    this.showError(scope, { field: "record", message });
+    this.announce(message); // (not "Not recorded": nothing was sent to the record)
   }
 
   // ------------------------------------------------------------------ drafts and controls
@@ -881,6 +979,8 @@ export class Widget {
       changed = true;
     }
     if (changed) this.store.saveDrafts(this.id, this.drafts);
+    // The message beside it was drawn with what was sent: now it is for the emptied fields.
+    if (changed && PREVIEWED.includes(form.dataset.form)) this.schedulePreview(form, 0);
     this.drawFirstResponder();
   }
 
@@ -916,6 +1016,7 @@ export class Widget {
 
   resetControls() {
     for (const form of this.qa("form")) form.reset();
+    for (const box of this.qa("[data-confirm]")) box.hidden = true;
     for (const fieldset of this.qa("fieldset[data-question]")) {
       delete fieldset.dataset.pending;
       for (const radio of this.qa("input", fieldset)) radio.checked = false;
