@@ -34,12 +34,12 @@ def _options(options_json: str | None) -> dict[str, str]:
     except RunbookError:
         data = {}
     data = data if isinstance(data, dict) else {}
+    draft, ticket_format = data.get("draft_status"), data.get("ticket_format")
     return {
-        "draft_status": data.get("draft_status")
-        if isinstance(data.get("draft_status"), str)
-        else "",
-        "ticket_format": data.get("ticket_format")
-        if data.get("ticket_format") in FORMAT_NAMES
+        "draft_status": draft if isinstance(draft, str) else "",
+        # A str first: a list or an object is not a format (and `in` would raise on it).
+        "ticket_format": ticket_format
+        if isinstance(ticket_format, str) and ticket_format in FORMAT_NAMES
         else "markdown",
     }
 

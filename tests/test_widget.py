@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from runbook_core import load_org, widget
 from runbook_core.table import load_table
 from tests.helpers import EXAMPLES, SCENARIOS
@@ -112,3 +114,18 @@ def test_the_ticket_format_option_is_honoured() -> None:
     """options.ticket_format picks the format of the ticket in the view."""
     reply = send(None, {"type": "declare", "summary": "x"}, options={"ticket_format": "jira"})
     assert reply["view"]["ticket_format"] == "jira" and reply["view"]["ticket"].startswith("h1. ")
+
+
+@pytest.mark.parametrize("bad", [[], {}, ["jira"], {"jira": 1}, 1, None, "JIRA", "html"])
+def test_options_of_the_wrong_kind_fall_back_to_the_defaults(bad: object) -> None:
+    """A stored option of another JSON kind is ignored, never a traceback across the bridge (a
+    list or an object as the ticket format raised TypeError: unhashable type)."""
+    options = json.dumps({"ticket_format": bad, "draft_status": bad})
+    declare = json.dumps({"type": "declare", "summary": "x"})
+    for reply in (
+        json.loads(widget.render(None, NOW, options)),
+        json.loads(widget.dispatch(None, declare, NOW, options)),
+    ):
+        assert reply["ok"], reply["error"]
+        assert reply["view"]["ticket_format"] == "markdown"
+    assert reply["view"]["ticket"].startswith("# ")  # markdown's heading (jira: "h1. ")
