@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .config import OrgConfig, load_org
 from .decide import recommend
@@ -43,6 +43,11 @@ from .record import (
 from .rules import load_runbook
 from .table import load_table
 from .transitions import Values, check
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+_D = TypeVar("_D", bound="DataclassInstance")  # a record dataclass: replace() keeps its type
 
 Action = Mapping[str, Any]
 Effect = Callable[[Record, Values, str, OrgConfig], Record]
@@ -178,7 +183,7 @@ def answer(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
         return record  # the same answer again (a second tab, a repeated click): nothing new
     record = record.evolve(**{target: replace(current, **{question.id: v["value"]})})
     event = f"{question.prompt} {question.label(v['value'])}"
-    if decision_stale(record):
+    if record.decision and decision_stale(record):
         event += f" (the decision made at {hhmm(record.decision.at)} UTC must be made again)"
     return _log(record, now, event, "impact")
 
@@ -227,7 +232,10 @@ def decide(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
 def start_mitigation(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
     chosen = v.get("action") or next_mitigation(record)
     reason = v.get("deviation_reason", "")
-    if chosen != record.decision.action or (chosen == "fix_forward" and reason):
+    if record.decision is None:  # unreachable: the guard decision_current refuses it first
+        raise InvalidInput("action", "decide between roll back and fix forward first")
+    decided = record.decision.action
+    if chosen != decided or (chosen == "fix_forward" and reason):
         # What is done becomes the decision: roll back needs no reason (the default); a hotfix
         # against the decision or after a failed one carries the IC's reason.
         if chosen == "roll_back" and _after_failed_hotfix(record):
@@ -238,7 +246,7 @@ def start_mitigation(record: Record, v: Values, now: str, org: OrgConfig) -> Rec
             note = ": roll back is the runbook's default"
         else:
             note = ""
-        against = chosen != record.decision.action
+        against = chosen != decided
         decision = _decision(record, chosen, now, reason, against_decision=against)
         record = _record_decision(record, decision, now, note)
     index = len(record.mitigations)
@@ -385,7 +393,7 @@ def _set_time(record: Record, path: str, value: str) -> Record:
     if time_paths(record).get(path) is None:
         raise RecordError("ref", f"{path!r} names no time in this record")
 
-    def put(obj: Any, parts: list[str]) -> Any:
+    def put(obj: _D, parts: list[str]) -> _D:
         head, *rest = parts
         if not rest:
             return replace(obj, **{head: value})

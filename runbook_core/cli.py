@@ -311,7 +311,7 @@ def cli_reference(part: str = "options") -> str:
     parser = build_parser()
     commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
     summaries = {a.dest: a.help or "" for a in commands._choices_actions}
-    everywhere = {"-h", "--org"}  # in every command's table once, above
+    everywhere = frozenset({"-h", "--org"})  # in every command's table once, above
     out = ["### Every command { #options-everywhere }", "", _options_table(parser), ""]
     for name, command in commands.choices.items():
         summary = summaries[name][:1].upper() + summaries[name][1:]
@@ -323,7 +323,7 @@ def cli_reference(part: str = "options") -> str:
     return "\n".join(out)
 
 
-def _options_table(parser: argparse.ArgumentParser, skip: set[str] = frozenset()) -> str:
+def _options_table(parser: argparse.ArgumentParser, skip: frozenset[str] = frozenset()) -> str:
     rows = [
         "| Option | Value | Required | Default | What it does |",
         "| --- | --- | --- | --- | --- |",
@@ -564,7 +564,7 @@ def read_stdin(stdin: Any, what: str) -> str:
         raise UsageError(f"{what}: standard input is closed; pipe one action per line into it")
     try:
         binary = getattr(stdin, "buffer", None)
-        data = (binary or stdin).read(MAX_INPUT_BYTES + 1)
+        data: str | bytes = (binary or stdin).read(MAX_INPUT_BYTES + 1)
     except (OSError, ValueError, UnicodeDecodeError) as exc:
         raise UsageError(f"{what}: cannot read standard input ({exc})") from None
     if len(data) > MAX_INPUT_BYTES:
@@ -696,7 +696,7 @@ class Walk:
         clock: Callable[[], str],
     ) -> None:
         self.path, self.org, self.ask, self.clock = path, org, ask, clock
-        self.out = lambda text: out(terminal_safe(text))
+        self.out: Callable[[str], None] = lambda text: out(terminal_safe(text))
         self.record = read_record(path, missing_ok=True, to_change=True)
         self.runbook = load_runbook()
 
@@ -941,7 +941,7 @@ def cmd_handover(
         if change.identical:
             out(terminal_safe(said["identical"].format(path=path, incident_id=record.incident_id)))
             return 0
-        if not args.force and change.other_incident:
+        if not args.force and local is not None and change.other_incident:
             raise UsageError(
                 said["other_incident"].format(
                     path=path, local_id=local.incident_id, incident_id=record.incident_id

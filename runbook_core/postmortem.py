@@ -20,7 +20,7 @@ from .derive import decision_stale, duration, human_time, mitigated_at, severity
 from .errors import DataFileError
 from .formats import FORMATS
 from .outputs import words
-from .record import Record
+from .record import Mitigation, Record
 from .rules import Runbook, load_runbook
 from .table import load_table
 from .ticket import PLACEHOLDER, Bullets, Labelled, Rows, Value, fill_template, parse_template
@@ -90,7 +90,7 @@ def postmortem_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[
     def milestone(what: str, at: str | None) -> str:
         return w["milestone"].format(what=w[what], time=_time(at, w))
 
-    def outcome(m) -> str:
+    def outcome(m: Mitigation) -> str:
         return w["in_progress"] if m.outcome == "pending" else table.label("outcome", m.outcome)
 
     escalated_to = list(dict.fromkeys(e.to for e in record.escalations))

@@ -16,12 +16,18 @@ import typing
 from dataclasses import MISSING, asdict, dataclass, field, fields, is_dataclass, replace
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .errors import NewerSchemaError, RecordError
 from .limits import load_limits, time_pattern
 from .rules import load_runbook
 from .table import load_table
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+# One of the record dataclasses: what _Reader.build makes is the class it is given.
+_D = TypeVar("_D", bound="DataclassInstance")
 
 SCHEMA_VERSION = 2
 MAX_DEPTH = 64  # JSON nesting a reader accepts before refusing (the format needs 4)
@@ -395,11 +401,11 @@ class _Reader:
             return tuple(
                 self.value(v, item_type, meta, f"{path}[{i}]") for i, v in enumerate(value)
             )
-        if is_dataclass(kind):
+        if isinstance(kind, type) and is_dataclass(kind):
             return self.build(kind, value, path)
         return self.scalar(value, kind, meta, path)
 
-    def build(self, cls: type, data: Any, path: str) -> Any:
+    def build(self, cls: type[_D], data: Any, path: str) -> _D:
         """An instance of the record dataclass `cls` from JSON data, every field checked."""
         if not isinstance(data, dict):
             raise RecordError(path, f"expected an object, got {_json_type(data)}")
@@ -426,7 +432,7 @@ class _Reader:
         return cls(**values)
 
 
-def build(cls: type, data: Any, path: str) -> Any:
+def build(cls: type[_D], data: Any, path: str) -> _D:
     """An instance of the record dataclass `cls` from JSON data, every field checked."""
     return _Reader().build(cls, data, path)
 
@@ -676,7 +682,8 @@ def upgrade_v1(data: dict[str, Any]) -> dict[str, Any]:
         basis = {k: data[k] for k in ("impact", "fix_forward") if isinstance(data.get(k), dict)}
         decision["basis"] = basis
         data["decision"] = decision
-    mitigations = data.get("mitigations") if isinstance(data.get("mitigations"), list) else []
+    found = data.get("mitigations")
+    mitigations = found if isinstance(found, list) else []
     escalations = data.get("escalations")
     if isinstance(escalations, list):
         upgraded = []

@@ -64,7 +64,7 @@ def _property(annotation: Any, meta: Any, defs: dict[str, Any]) -> dict[str, Any
             "maxItems": count_limit(meta),
             "items": _property(typing.get_args(kind)[0], meta, defs),
         }
-    elif is_dataclass(kind):
+    elif isinstance(kind, type) and is_dataclass(kind):
         defs.setdefault(kind.__name__, _object(kind, defs))
         schema = {"$ref": f"#/$defs/{kind.__name__}"}
     elif kind is bool:
@@ -113,7 +113,7 @@ def time_path_forms(cls: type = Record, prefix: tuple[str, ...] = ()) -> list[tu
             out.append((*prefix, f.name))
         elif typing.get_origin(kind) is tuple and is_dataclass(typing.get_args(kind)[0]):
             out += time_path_forms(typing.get_args(kind)[0], (*prefix, f.name, "#"))
-        elif is_dataclass(kind):
+        elif isinstance(kind, type) and is_dataclass(kind):
             out += time_path_forms(kind, (*prefix, f.name))
     return out
 

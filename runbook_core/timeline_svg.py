@@ -18,6 +18,7 @@ from functools import cache
 from importlib.resources import files
 
 from .derive import hhmm
+from .errors import RecordError
 from .markdown import clean
 from .outputs import words
 from .record import Record, parse_time
@@ -74,6 +75,8 @@ class Scale:
 
 def _times(record: Record) -> list[str]:
     times = [record.detected_at, record.impact_started_at, record.declared_at]
+    # The decision is drawn (a phase, a marker) even when its timeline entry was removed.
+    times.append(record.decision.at if record.decision else None)
     times += [e.at for e in record.timeline]
     for m in record.mitigations:
         times += [m.started_at, m.ended_at]
@@ -149,11 +152,11 @@ MARKERS = {
 
 
 def _marker(kind: str, x: float, y: float, label: str, title: str, row: int) -> str:
-    top = y
+    top, path = y, MARKERS[kind]
     shape = (
         f'<circle class="{kind}" cx="{x}" cy="{y + 7}" r="6"/>'
-        if MARKERS[kind] is None
-        else f'<path class="{kind}" d="{MARKERS[kind].format(x=x, top=top)}"/>'
+        if path is None
+        else f'<path class="{kind}" d="{path.format(x=x, top=top)}"/>'
     )
     label_y = y + 28 + 14 * row
     stem = (
@@ -207,7 +210,8 @@ def _axis(scale: Scale | None, chart_top: float, axis_y: float, w: dict[str, str
 
 def _legend(ly: float, w: dict[str, str]) -> list[str]:
     """One entry per outcome (colour and pattern) and per marker."""
-    legend, lx = [], LEFT
+    legend: list[str] = []
+    lx: float = LEFT
     for outcome, fill in (
         ("succeeded", 'class="ok"'),
         ("failed", 'fill="url(#tl-failed)"'),
@@ -223,10 +227,11 @@ def _legend(ly: float, w: dict[str, str]) -> list[str]:
         ("escalation", "legend_escalation"),
         ("message", "legend_message"),
     ):
+        path = MARKERS[kind]
         shape = (
             f'<circle class="{kind}" cx="{lx + 7}" cy="{ly - 5}" r="6"/>'
-            if MARKERS[kind] is None
-            else f'<path class="{kind}" d="{MARKERS[kind].format(x=lx + 7, top=ly - 12)}"/>'
+            if path is None
+            else f'<path class="{kind}" d="{path.format(x=lx + 7, top=ly - 12)}"/>'
         )
         legend.append(f'{shape}<text class="fg" x="{lx + 20}" y="{ly}">{xml(w[word])}</text>')
         lx += 20 + len(w[word]) * CHAR + 22
@@ -235,7 +240,7 @@ def _legend(ly: float, w: dict[str, str]) -> list[str]:
 
 def _bands(
     phases: list[tuple[str, str]],
-    scale: Scale | None,
+    scale: Scale,
     chart_top: float,
     axis_y: float,
     w: dict[str, str],
@@ -270,10 +275,12 @@ def _markers(record: Record, w: dict[str, str]) -> dict[str, list[tuple[str, str
     if record.decision and not markers["decision"]:
         label = runbook.action_labels[record.decision.action]
         markers["decision"].append((record.decision.at, label, label))
-    for e in record.escalations:
-        text = w["escalation"].format(to=e.to, time=hhmm(e.at))
-        said = w["escalation_why"].format(escalation=text, reason=e.reason) if e.reason else text
-        markers["escalation"].append((e.at, text, said))
+    for esc in record.escalations:
+        text = w["escalation"].format(to=esc.to, time=hhmm(esc.at))
+        said = (
+            w["escalation_why"].format(escalation=text, reason=esc.reason) if esc.reason else text
+        )
+        markers["escalation"].append((esc.at, text, said))
     for c in sorted(record.communications, key=lambda c: c.at):
         kind = table.label("message_kind", c.kind)
         markers["message"].append((c.at, kind, w["message"].format(kind=kind, time=hhmm(c.at))))
@@ -291,7 +298,10 @@ def _bars(
     said, parts, labels = [], [], []
     for i, m in enumerate(record.mitigations, start=1):
         running = m.outcome == "pending" or not m.ended_at
-        x1, x2 = scale.x(m.started_at), scale.x(end_iso if running else m.ended_at)
+        end = end_iso if running else m.ended_at
+        if scale is None or end is None:  # unreachable: a start is a time, so _times gave a scale
+            raise RecordError(f"record.mitigations[{i - 1}]", "has no time to draw it at")
+        x1, x2 = scale.x(m.started_at), scale.x(end)
         name = runbook.action_labels[m.action]
         said.append(
             w["attempt"].format(
@@ -330,14 +340,18 @@ def render_svg(record: Record, now: str | None = None) -> str:
     chart_top = 44
     bars_y = chart_top + 30
     body, attempts, y = _bars(record, scale, bars_y, now, w)
-    row_names = [(w["rows_phases"], chart_top + 14), (w["rows_mitigation"], bars_y + 15)]
+    row_names: list[tuple[str, float]] = [
+        (w["rows_phases"], chart_top + 14),
+        (w["rows_mitigation"], bars_y + 15),
+    ]
     markers = _markers(record, w)
     for kind, row_word in (
         ("decision", "rows_decisions"),
         ("escalation", "rows_escalations"),
         ("message", "rows_messages"),
     ):
-        items = [(scale.x(at), _cut(label), title) for at, label, title in markers[kind]]
+        # Every marker's time is one of _times: with none, there is no scale and nothing to draw.
+        items = [(scale.x(at), _cut(label), title) for at, label, title in markers[kind] if scale]
         lanes = _lanes([(x, label) for x, label, _ in items])
         for (x, label, title), row in zip(items, lanes, strict=True):
             body.append(_marker(kind, x, y, label, title, row))
@@ -347,7 +361,8 @@ def render_svg(record: Record, now: str | None = None) -> str:
         y += 28 + 14 * (max(lanes, default=0) + 1) + ROW_GAP - 14
     axis_y = y + 6
     phases = _phases(record) if scale else []
-    bands, said_phases = _bands(phases, scale, chart_top, axis_y, w)  # drawn first: behind
+    # Drawn first: behind.
+    bands, said_phases = _bands(phases, scale, chart_top, axis_y, w) if scale else ([], [])
     legend_y = axis_y + 58
     names = [
         f'<text class="fg" x="16" y="{ny}" font-weight="600">{xml(name)}</text>'

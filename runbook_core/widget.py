@@ -38,7 +38,8 @@ def _options(options_json: str | None) -> dict[str, Any]:
     except RunbookError:
         data = {}
     data = data if isinstance(data, dict) else {}
-    drafts = data.get("drafts")
+    drafts, draft = data.get("drafts"), data.get("draft_status")
+    ticket_format = data.get("ticket_format")
     return {
         "drafts": {
             kind: action
@@ -47,11 +48,10 @@ def _options(options_json: str | None) -> dict[str, Any]:
         }
         if isinstance(drafts, dict)
         else {},
-        "draft_status": data.get("draft_status")
-        if isinstance(data.get("draft_status"), str)
-        else "",
-        "ticket_format": data.get("ticket_format")
-        if data.get("ticket_format") in FORMAT_NAMES
+        "draft_status": draft if isinstance(draft, str) else "",
+        # A str first: a list or an object is not a format (and `in` would raise on it).
+        "ticket_format": ticket_format
+        if isinstance(ticket_format, str) and ticket_format in FORMAT_NAMES
         else "markdown",
     }
 
@@ -154,7 +154,9 @@ def preview(record_json: str | None, action_json: str, now: str) -> str:
     try:
         record = _load(record_json).record
         action = load_json(action_json, "action")
-        kind = ACTION_MESSAGE.get(action.get("type")) if isinstance(action, dict) else None
+        action_type = action.get("type") if isinstance(action, dict) else None
+        # A str first: a list or an object is not an action type (and .get would raise on it).
+        kind = ACTION_MESSAGE.get(action_type) if isinstance(action_type, str) else None
         if kind is None:
             raise InvalidInput("type", f"one of {sorted(ACTION_MESSAGE)}")
         values = draft_values(load_table().actions[action["type"]], action, record, now)

@@ -160,3 +160,29 @@ def test_bridge_timeline_svg() -> None:
     assert reply["ok"] and reply["error"] is None
     assert len(_groups(ET.fromstring(reply["svg"]), "attempt")) == 2
     assert not json.loads(widget.timeline_svg("[]"))["ok"]
+
+
+def _decision_x(root: ET.Element) -> float:
+    (marker,) = _groups(root, "decision-marker")
+    return float(marker.find("svg:path", NS).get("d").split()[1])
+
+
+def test_a_decision_without_its_timeline_entry_is_drawn_inside_the_picture() -> None:
+    """The decision is drawn (a marker, the decided phase) from record.decision when the record
+    has no decision entry (a file edited by hand, or from another tool: the reader accepts it):
+    its time is on the scale. It used to lie off the picture, and a record with no other time
+    raised AttributeError, through the bridge too."""
+    at = "2026-11-28T10:00:00Z"
+    declared = apply(Record(), {"type": "declare", "summary": "x", "by": "y"}, at)
+    decided = apply(declared, {"type": "decide", "action": "roll_back"}, "2026-11-28T10:30:00Z")
+    kept = tuple(e for e in decided.timeline if e.kind != "decision")
+    removed = record_from_json(decided.evolve(timeline=kept).to_json())
+    root = _inert(render_svg(removed))
+    assert 112 <= _decision_x(root) <= 960 - 28  # between the rows' names and the right edge
+    assert [g.get("data-phase") for g in _groups(root, "phase")] == ["investigating", "decided"]
+    # Only the decision has a time: drawn too, through the bridge, with no `now`.
+    alone = Record(decision=removed.decision)
+    root = _inert(render_svg(alone))
+    assert 112 <= _decision_x(root) <= 960 - 28
+    reply = json.loads(widget.timeline_svg(alone.to_json()))
+    assert reply["ok"] and _groups(ET.fromstring(reply["svg"]), "decision-marker")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from runbook_core import load_org, widget
 from runbook_core.table import load_table
 from tests.helpers import EXAMPLES, SCENARIOS
@@ -214,3 +216,26 @@ def test_preview_refuses_other_actions_and_bad_fields_as_data() -> None:
     assert preview(record, {"type": "decide"})["error"]["field"] == "type"
     too_long = preview(record, {"type": "escalate", "doing": "x" * 2001})
     assert not too_long["ok"] and too_long["error"]["field"] == "doing"
+
+
+@pytest.mark.parametrize("bad", [[], {}, ["jira"], {"jira": 1}, 1, None, "JIRA", "html"])
+def test_options_of_the_wrong_kind_fall_back_to_the_defaults(bad: object) -> None:
+    """A stored option of another JSON kind is ignored, never a traceback across the bridge (a
+    list or an object as the ticket format raised TypeError: unhashable type)."""
+    options = json.dumps({"ticket_format": bad, "draft_status": bad})
+    declare = json.dumps({"type": "declare", "summary": "x"})
+    for reply in (
+        json.loads(widget.render(None, NOW, options)),
+        json.loads(widget.dispatch(None, declare, NOW, options)),
+    ):
+        assert reply["ok"], reply["error"]
+        assert reply["view"]["ticket_format"] == "markdown"
+    assert reply["view"]["ticket"].startswith("# ")  # markdown's heading (jira: "h1. ")
+
+
+@pytest.mark.parametrize("kind", [[], {}, 5, None, "answer"], ids=repr)
+def test_a_preview_of_no_message_action_is_refused_in_one_message(kind) -> None:
+    """The preview call answers {"ok": false} for a type that is not a message-logging action,
+    a list or an object included (they are unhashable: never a TypeError)."""
+    reply = preview(_failed_rollback(), {"type": kind})
+    assert reply["ok"] is False and reply["error"]["field"] == "type"
