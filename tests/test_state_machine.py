@@ -403,13 +403,14 @@ class Incident(RuleBasedStateMachine):
         before = self.record
         after = self.act(action)
         if after is None and before.declared_at and not before.resolution:
-            # Refused only as a repeat within minutes, unless the time given was refused.
+            # Refused only as a repeat within minutes, unless the time given was refused or the
+            # timeline is full.
             at = parse_time(action["at"]) if "at" in action else self.now
             repeat = any(abs(parse_time(e.at) - at) < REPEAT_ESCALATION for e in before.escalations)
             if not again and repeat:
                 with pytest.raises(InvalidInput) as err:
                     apply(before, action, utc_iso(self.now), ORG)
-                assert err.value.field in ("again", "at", "to", "doing"), err.value
+                assert err.value.field in ("again", "at", "to", "doing", "timeline"), err.value
         if after is not None:
             assert again or not any(
                 abs(parse_time(e.at) - parse_time(after.escalations[-1].at)) < REPEAT_ESCALATION
