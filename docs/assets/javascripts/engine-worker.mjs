@@ -1,11 +1,13 @@
 // The runbook engine: self-hosted Pyodide and the runbook_core wheel, in one module worker.
 //
-// Messages in:  {type: "init", pyodideURL, wheelURL, orgURL, lockInfo}  (absolute URLs, once)
+// Messages in:  {type: "init", pyodideURL, wheelURL, orgURL, lockInfo}  (absolute URLs, once;
+//               or the same in the worker's URL query, see the end of this file)
 //               {type: "call", id, method, args}            (args: strings or null)
 //               {type: "ping"}                              (answered with {type: "pong"})
 // Messages out: {type: "ready", info} | {type: "fatal", message}
 //               {type: "csp", blocked, directive}  (the site's CSP blocked something here)
-//               {type: "result", id, ok: true, value} | {type: "result", id, ok: false, message}
+//               {type: "result", id, ok: true, value, ms} | {type: "result", id, ok: false, message}
+//               (ms: the engine's own time for the call)
 //
 // Every method is a function of runbook_core.widget taking and returning JSON strings; calls
 // that arrive while Python is starting wait for it.
@@ -349,19 +351,26 @@ async function start(init) {
   return { ...info, timings };
 }
 
+// Starts Python once, from the page's "init" or from this script's URL; says "ready" (or
+// "fatal") once.
+async function begin(init) {
+  if (starting) return;
+  starting = start(init);
+  try {
+    self.postMessage({ type: "ready", info: await starting });
+    snapshotPlan?.();
+    snapshotPlan = null;
+  } catch (error) {
+    // A Content-Security-Policy violation is reported a moment after the failure it caused:
+    // let it reach the page first, so that the page names what the policy lacks.
+    await sleep(100);
+    self.postMessage({ type: "fatal", message: describe(error) });
+  }
+}
+
 self.onmessage = async ({ data }) => {
   if (data.type === "init") {
-    starting ??= start(data);
-    try {
-      self.postMessage({ type: "ready", info: await starting });
-      snapshotPlan?.();
-      snapshotPlan = null;
-    } catch (error) {
-      // A Content-Security-Policy violation is reported a moment after the failure it caused:
-      // let it reach the page first, so that the page names what the policy lacks.
-      await sleep(100);
-      self.postMessage({ type: "fatal", message: describe(error) });
-    }
+    begin(data);
     return;
   }
   if (data.type === "ping") {
@@ -376,9 +385,25 @@ self.onmessage = async ({ data }) => {
       // A failed start is reported once, as "fatal", and the page then fails every call it
       // waits for: answering the queued calls first would show the same failure twice.
       if (!(await starting.then(() => true, () => false))) return;
-      self.postMessage({ type: "result", id, ok: true, value: widget[method](...args) });
+      const t0 = performance.now();
+      const value = widget[method](...args);
+      // The engine's own time for the call (the load benchmark reads it).
+      self.postMessage({ type: "result", id, ok: true, value, ms: performance.now() - t0 });
     } catch (error) {
       self.postMessage({ type: "result", id, ok: false, message: describe(error) });
     }
   }
 };
+
+// Created by the page's <head> before anything else runs (overrides/main.html), this worker finds
+// the engine's addresses in its own URL (?pyodide=&wheel=&org=&lockInfo=) and starts at once; the
+// page's "init", later, finds it started.
+const early = new URLSearchParams(self.location.search);
+if (early.has("pyodide") && early.has("wheel")) {
+  try {
+    begin({ pyodideURL: early.get("pyodide"), wheelURL: early.get("wheel"),
+      orgURL: early.get("org") || null, lockInfo: JSON.parse(early.get("lockInfo") || "{}") });
+  } catch {
+    // unreadable: the page's "init" starts it
+  }
+}
