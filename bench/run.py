@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import gzip
 import json
 import math
 import os
@@ -112,8 +113,32 @@ KEYS = [
     "fast4g_peer_ready_ms",
     "storage_one_visit_bytes",
     "storage_three_deploys_bytes",
+    "interaction_p95_1000_ms",
+    "interaction_p95_3000_ms",
+    "longest_task_3000_ms",
+    "engine_action_ms_50",
+    "engine_action_ms_1000",
+    "engine_action_ms_3000",
+    "slow4g_bytes_until_offline",
+    "slow4g_uncompressed_bytes_until_offline",
+    "bytes_cold_uncompressed",
+    "slow4g_uncompressed_engine_ready_ms",
 ]
-BYTE_KEYS = ("bytes_cold", "storage_one_visit_bytes", "storage_three_deploys_bytes")
+BYTE_KEYS = (
+    "bytes_cold",
+    "storage_one_visit_bytes",
+    "storage_three_deploys_bytes",
+    "slow4g_bytes_until_offline",
+    "slow4g_uncompressed_bytes_until_offline",
+    "bytes_cold_uncompressed",
+)
+# The bytes of the files a visit needs, each counted once (the largest response for each path):
+# the reference of the *_bytes_until_offline keys, kept beside them (not in results.json).
+NEEDED = "needed:"
+# Long incidents: a record of this many timeline entries is imported through the page's Import,
+# then LONG_ACTIONS answers and as many timeline notes are given.
+LONG_SIZES = (50, 1000, 3000)
+LONG_ACTIONS = 10
 
 # Runs in every page before its own scripts: long tasks, the first keystroke accepted by the
 # summary field, and the moment that field can take typing (attached, enabled, editable, shown).
@@ -272,6 +297,14 @@ def add_bench_pages(site: Path) -> None:
     bench = site / "__bench"
     bench.mkdir(exist_ok=True)
     values = {"pyodide": pyodide, "wheel": wheel, "lock": lock_contents(site)}
+    # The site publishes its largest files gzip-compressed (NAME.gz, which its engine unpacks);
+    # the floor and the peer load Pyodide as it comes, so they get NAME itself beside it, served
+    # (and compressed by the server) as the site's own files are.
+    folder = site / pyodide.lstrip("/")
+    for packed in folder.glob("*.gz"):
+        plain = packed.with_suffix("")
+        if not plain.exists():
+            plain.write_bytes(gzip.decompress(packed.read_bytes()))
     (bench / "floor.html").write_text(FLOOR_HTML, "utf-8")
     (bench / "floor-worker.mjs").write_text(FLOOR_WORKER % values, "utf-8")
     (bench / "peer.html").write_text(PEER_HTML % values, "utf-8")
@@ -322,12 +355,12 @@ def fresh_page(browser: Browser, profile: str | None = None) -> tuple[BrowserCon
     return context, page
 
 
-def wait_engine(page: Page) -> float:
+def wait_engine(page: Page, timeout: float = TIMEOUT) -> float:
     """Waits for the widget to say ready (or error); returns its data-engine-ready-ms."""
     page.wait_for_function(
         """() => { const r = document.querySelector("[data-runbook-widget]");
                    return r && (r.dataset.state === "error" || r.dataset.engineReadyMs); }""",
-        timeout=TIMEOUT,
+        timeout=timeout,
     )
     state = page.evaluate("""() => { const r = document.querySelector("[data-runbook-widget]");
         return { state: r.dataset.state, ms: r.dataset.engineReadyMs, error: r.dataset.lastError,
@@ -566,6 +599,145 @@ class Bench:
         self.samples["interaction_p95_ms"].append(percentile(samples, 95))
         self.note("interactions", samples)
 
+    def cold_uncompressed(self) -> None:
+        """A cold visit from a host that sends files as they are (no Content-Encoding): bytes
+        until ready + 1 s, as bytes_cold counts them."""
+        self.server.wait_idle()
+        self.server.compress = False
+        context, page = fresh_page(self.browser)
+        try:
+            self.server.stats.reset()
+            page.goto(self.origin + WALKTHROUGH, wait_until="commit")
+            ready = wait_engine(page)
+            total_blocking(page, ready + SETTLE_MS)
+            self.server.wait_idle()
+            self.samples["bytes_cold_uncompressed"].append(self.server.stats.bytes)
+            self.note("cold_uncompressed", {"ready": ready, "log": list(self.server.stats.log)})
+        finally:
+            context.close()
+            self.server.wait_idle()
+            self.server.compress = True
+
+    def until_offline(self, compress: bool = True) -> None:
+        """A cold slow-4G visit until the offline copy is ready: every byte the server sent (a
+        file downloaded twice shows here), against the bytes of the files the visit needs, each
+        counted once (the largest response for each path). With compress=False the server sends
+        files as they are, and the engine's ready time is kept too."""
+        key = f"slow4g{'' if compress else '_uncompressed'}_bytes_until_offline"
+        self.server.wait_idle()
+        self.server.compress = compress
+        context, page = fresh_page(self.browser, "slow4g")
+        try:
+            self.server.stats.reset()
+            page.goto(self.origin + WALKTHROUGH, wait_until="commit")
+            ready = wait_engine(page, TIMEOUT * 3)
+            page.wait_for_function(
+                """() => { const o = window.__runbookOffline;
+                           return o && (o.state === "ready" || o.state === "failed"); }""",
+                timeout=TIMEOUT * 3,
+            )
+            offline = page.evaluate("window.__runbookOffline")
+            if offline["state"] != "ready":
+                raise RuntimeError(f"the offline copy failed: {offline['reason']}")
+            self.server.wait_idle()
+            stats = self.server.stats
+            with stats.lock:
+                log, total = list(stats.log), stats.bytes
+            largest: dict[str, int] = {}
+            full: dict[str, int] = {}
+            for _, _, _, path, status, sent in log:
+                largest[path] = max(largest.get(path, 0), sent)
+                full[path] = full.get(path, 0) + (status == 200)
+            self.samples[key].append(total)
+            self.samples.setdefault(NEEDED + key, []).append(sum(largest.values()))
+            if not compress:
+                self.samples["slow4g_uncompressed_engine_ready_ms"].append(ready)
+            self.note(
+                key,
+                {
+                    "ready": ready,
+                    "bytes": total,
+                    "needed": sum(largest.values()),
+                    "twice": {path: n for path, n in full.items() if n > 1},
+                    "log": log,
+                },
+            )
+        finally:
+            context.close()
+            self.server.wait_idle()
+            self.server.compress = True
+
+    def long_incidents(self) -> None:
+        """For each size in LONG_SIZES, in a fresh page: a generated record of that many timeline
+        entries imported through the page's Import, then LONG_ACTIONS answers and as many
+        timeline notes; click -> the ticket's text changed, the engine's own time for each
+        action (the worker's `ms` in its reply), and the longest main-thread task meanwhile."""
+        for size in LONG_SIZES:
+            context, page = fresh_page(self.browser)
+            try:
+                page.goto(self.origin + WALKTHROUGH, wait_until="commit")
+                wait_engine(page)
+                self.long_incident(page, size)
+            finally:
+                context.close()
+                self.server.wait_idle()
+
+    def long_incident(self, page: Page, size: int) -> None:
+        summary = f"Bench: a long incident of {size} timeline entries"
+        with tempfile.TemporaryDirectory(prefix="runbook-bench-record-") as folder:
+            path = Path(folder) / f"long-{size}.json"
+            path.write_text(long_record(size, summary), "utf-8")
+            page.set_input_files(f"{WIDGET} [data-import-file]", str(path))
+            page.wait_for_function(
+                """(summary) => { const r = document.querySelector("[data-runbook-widget]");
+                    const t = r.querySelector('[data-output="ticket"]');
+                    return r.dataset.declared === "true" && t && t.textContent.includes(summary)
+                      && !r.querySelector('[aria-busy="true"]'); }""",
+                arg=summary,
+                timeout=TIMEOUT,
+            )
+        error = page.evaluate("document.querySelector('[data-runbook-widget]').dataset.lastError")
+        if error:
+            raise RuntimeError(f"the {size}-entry record was not imported: {error}")
+        page.evaluate(WATCH_ACTIONS)
+        started = page.evaluate("performance.now()")
+        names = list(QUESTIONS)
+        for i in range(2 * LONG_ACTIONS):
+            if i % 2 == 0:
+                name = names[(i // 2) % len(names)]
+                value = QUESTIONS[name][((i // 2) // len(names) + 1) % len(QUESTIONS[name])]
+                page.click(f'{WIDGET} fieldset[data-question="{name}"] input[value="{value}"]')
+            else:
+                note = page.locator(f'{WIDGET} form[data-form="add_timeline"]')
+                note.locator('[name="event"]').fill(f"Bench note {i}")
+                note.locator('button[type="submit"]').first.click()
+            page.wait_for_function(
+                f"""() => window.__ix.samples.length >= {i + 1} &&
+                    !document.querySelector('[data-runbook-widget] [aria-busy="true"]')""",
+                timeout=60_000,
+            )
+        ended = page.evaluate("performance.now()")
+        error = page.evaluate("document.querySelector('[data-runbook-widget]').dataset.lastError")
+        if error:
+            raise RuntimeError(f"an action on the {size}-entry record was refused: {error}")
+        got = page.evaluate("""() => ({ samples: window.__ix.samples,
+            engine: window.__ix.engine, tasks: window.__bench.longTasks })""")
+        longest = max((d for start, d in got["tasks"] if started <= start <= ended), default=0.0)
+        if len(got["engine"]) < 2 * LONG_ACTIONS:
+            raise RuntimeError(
+                f"the worker reported its time for {len(got['engine'])} of "
+                f"{2 * LONG_ACTIONS} actions (no `ms` in its replies?)"
+            )
+        self.samples[f"engine_action_ms_{size}"].append(statistics.median(got["engine"]))
+        if size != LONG_SIZES[0]:
+            self.samples[f"interaction_p95_{size}_ms"].append(percentile(got["samples"], 95))
+        if size == LONG_SIZES[-1]:
+            self.samples[f"longest_task_{size}_ms"].append(longest)
+        self.note(
+            f"long_{size}",
+            {"samples": got["samples"], "engine": got["engine"], "longest": longest},
+        )
+
     def floor(self) -> None:
         context, page = fresh_page(self.browser)
         try:
@@ -727,6 +899,69 @@ def next_deploy(site: Path, number: int) -> Path:
     return deploy
 
 
+def long_record(size: int, summary: str) -> str:
+    """A declared, unresolved incident with `size` timeline entries (the declaration and notes
+    20 s apart, the last a minute ago), as an export of it would read."""
+    from datetime import UTC, datetime, timedelta
+
+    from runbook_core import widget
+
+    def iso(t: datetime) -> str:
+        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=20 * size + 60)
+    action = {"type": "declare", "summary": summary, "by": "Bench"}
+    reply = json.loads(widget.dispatch(None, json.dumps(action), iso(start)))
+    if not reply["ok"]:
+        sys.exit(f"could not declare the bench's long incident: {reply['error']}")
+    record = reply["record"]
+    record["timeline"] += [
+        {
+            "at": iso(start + timedelta(seconds=20 * i)),
+            "event": f"Bench note {i}: checked the error dashboards again",
+            "who": "Bench",
+            "kind": "note",
+            "ref": "",
+        }
+        for i in range(1, size)
+    ]
+    return json.dumps(record, indent=2)
+
+
+# Installed once a long record is open: click -> the ticket's text changed, for answers and for
+# timeline notes; and the engine's own time for each `dispatch` (the worker's reply says it).
+WATCH_ACTIONS = """() => {
+  const root = document.querySelector("[data-runbook-widget]");
+  const ticket = () => root.querySelector('[data-output="ticket"]').textContent;
+  const ix = window.__ix = { samples: [], engine: [], pending: null };
+  root.addEventListener("click", (event) => {
+    const target = event.target;
+    if (target.matches('fieldset[data-question] input[type="radio"]') ||
+        target.closest('form[data-form="add_timeline"] button[type="submit"]')) {
+      ix.pending = { t0: performance.now(), before: ticket() };
+    }
+  }, true);
+  new MutationObserver(() => {
+    const p = ix.pending;
+    if (p && ticket() !== p.before) {
+      ix.samples.push(performance.now() - p.t0);
+      ix.pending = null;
+    }
+  }).observe(root, { childList: true, characterData: true, subtree: true });
+  const worker = window.__runbookEngine.worker;
+  const methods = new Map();
+  const post = worker.postMessage.bind(worker);
+  worker.postMessage = (message, ...rest) => {
+    if (message && message.type === "call") methods.set(message.id, message.method);
+    return post(message, ...rest);
+  };
+  worker.addEventListener("message", ({ data }) => {
+    if (data && data.type === "result" && methods.get(data.id) === "dispatch" &&
+        typeof data.ms === "number") ix.engine.push(data.ms);
+  });
+}"""
+
+
 def percentile(values: list[float], p: float) -> float:
     """Nearest-rank percentile."""
     ordered = sorted(values)
@@ -739,76 +974,129 @@ def percentile(values: list[float], p: float) -> float:
 MIB = 1024 * 1024
 
 
-def targets(r: dict) -> list[tuple[str, str, bool]]:
-    """(what, measured, holds) for each target (issues 4 and 10)."""
+# A target: (what, the keys it reads, its value in one round from those keys, the limit the
+# median of those values must not exceed, how a value prints). Every target is computed within
+# each round (ratios of numbers measured minutes apart on a machine whose load drifts), then the
+# median of the rounds is compared with the limit and the spread (min-max) printed beside it.
+Target = tuple[str, tuple[str, ...], Callable[..., float], float, str]
 
-    def ratio(a: str, b: str) -> float:
-        return r[a] / r[b] if r[b] else math.inf
 
-    return [
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else math.inf
+
+
+TARGETS: list[Target] = [
+    ("slow4g_recommendation <= 3,000 ms", ("slow4g_recommendation_ms",), float, 3000, "{:,.0f}"),
+    *(
         (
-            "slow4g_recommendation <= 3,000 ms",
-            f"{r['slow4g_recommendation_ms']:,.0f}",
-            r["slow4g_recommendation_ms"] <= 3000,
-        ),
-        *(
-            (
-                f"{p}_engine_ready / {p}_peer_ready <= 0.95",
-                f"{ratio(f'{p}_engine_ready_ms', f'{p}_peer_ready_ms'):.2f}",
-                ratio(f"{p}_engine_ready_ms", f"{p}_peer_ready_ms") <= 0.95,
-            )
-            for p in PROFILES
-        ),
-        *(
-            (
-                f"{p}_first_input / {p}_plain_page <= 1.2",
-                f"{ratio(f'{p}_first_input_ms', f'{p}_plain_page_ms'):.2f}",
-                ratio(f"{p}_first_input_ms", f"{p}_plain_page_ms") <= 1.2,
-            )
-            for p in PROFILES
-        ),
+            f"{p}_engine_ready / {p}_peer_ready <= 1.03",
+            (f"{p}_engine_ready_ms", f"{p}_peer_ready_ms"),
+            _ratio,
+            1.03,
+            "{:.2f}",
+        )
+        for p in PROFILES
+    ),
+    *(
         (
-            "blocking <= plain_blocking + 20 ms",
-            f"{r['blocking_ms']:.0f} vs {r['plain_blocking_ms']:.0f}",
-            r["blocking_ms"] <= r["plain_blocking_ms"] + 20,
-        ),
+            f"{p}first_input / {p}plain_page <= 1.2",
+            (f"{p}first_input_ms", f"{p}plain_page_ms"),
+            _ratio,
+            1.2,
+            "{:.2f}",
+        )
+        for p in ("", *(f"{p}_" for p in PROFILES))
+    ),
+    (
+        "blocking - plain_blocking <= 20 ms",
+        ("blocking_ms", "plain_blocking_ms"),
+        lambda a, b: a - b,
+        20,
+        "{:,.0f}",
+    ),
+    (
+        "engine_ready_repeat / plain_page <= 2.0",
+        ("engine_ready_repeat_ms", "plain_page_ms"),
+        _ratio,
+        2.0,
+        "{:.2f}",
+    ),
+    (
+        "storage_one_visit <= 20 MiB",
+        ("storage_one_visit_bytes",),
+        lambda a: a / MIB,
+        20,
+        "{:.1f} MiB",
+    ),
+    (
+        "storage_three_deploys / one_visit <= 1.1",
+        ("storage_three_deploys_bytes", "storage_one_visit_bytes"),
+        _ratio,
+        1.1,
+        "{:.2f}",
+    ),
+    (
+        "engine_ready_cold / floor_ready <= 1.15",
+        ("engine_ready_cold_ms", "floor_ready_ms"),
+        _ratio,
+        1.15,
+        "{:.2f}",
+    ),
+    # "< peer": the cold/peer ratio stays below 1 (0.999 allows no tie).
+    (
+        "engine_ready_cold / peer_ready < 1",
+        ("engine_ready_cold_ms", "peer_ready_ms"),
+        _ratio,
+        0.999,
+        "{:.2f}",
+    ),
+    ("interaction_p95 <= 50 ms", ("interaction_p95_ms",), float, 50, "{:,.0f}"),
+    ("interaction_p95_1000 <= 100 ms", ("interaction_p95_1000_ms",), float, 100, "{:,.0f}"),
+    ("interaction_p95_3000 <= 200 ms", ("interaction_p95_3000_ms",), float, 200, "{:,.0f}"),
+    ("longest_task_3000 <= 200 ms", ("longest_task_3000_ms",), float, 200, "{:,.0f}"),
+    (
+        "engine_action_ms_3000 / engine_action_ms_50 <= 3",
+        ("engine_action_ms_3000", "engine_action_ms_50"),
+        _ratio,
+        3,
+        "{:.2f}",
+    ),
+    *(
         (
-            "engine_ready_repeat / plain_page <= 2.5",
-            f"{ratio('engine_ready_repeat_ms', 'plain_page_ms'):.2f}",
-            ratio("engine_ready_repeat_ms", "plain_page_ms") <= 2.5,
-        ),
-        (
-            "storage_one_visit <= 20 MiB",
-            f"{r['storage_one_visit_bytes'] / MIB:.1f} MiB",
-            r["storage_one_visit_bytes"] <= 20 * MIB,
-        ),
-        (
-            "storage_three_deploys / one_visit <= 1.1",
-            f"{ratio('storage_three_deploys_bytes', 'storage_one_visit_bytes'):.2f}",
-            ratio("storage_three_deploys_bytes", "storage_one_visit_bytes") <= 1.1,
-        ),
-        (
-            "first_input / plain_page <= 1.2",
-            f"{ratio('first_input_ms', 'plain_page_ms'):.2f}",
-            ratio("first_input_ms", "plain_page_ms") <= 1.2,
-        ),
-        (
-            "engine_ready_cold / floor_ready <= 1.1",
-            f"{ratio('engine_ready_cold_ms', 'floor_ready_ms'):.2f}",
-            ratio("engine_ready_cold_ms", "floor_ready_ms") <= 1.1,
-        ),
-        (
-            "engine_ready_cold < peer_ready",
-            f"{r['engine_ready_cold_ms']:.0f} vs {r['peer_ready_ms']:.0f}",
-            r["engine_ready_cold_ms"] < r["peer_ready_ms"],
-        ),
-        (
-            "interaction_p95 <= 50 ms",
-            f"{r['interaction_p95_ms']:.0f}",
-            r["interaction_p95_ms"] <= 50,
-        ),
-        ("bytes_cold <= 4,500,000", f"{r['bytes_cold']:,.0f}", r["bytes_cold"] <= 4_500_000),
-    ]
+            f"{key} / the files it needs <= 1.05",
+            (key, NEEDED + key),
+            _ratio,
+            1.05,
+            "{:.2f}",
+        )
+        for key in ("slow4g_bytes_until_offline", "slow4g_uncompressed_bytes_until_offline")
+    ),
+    (
+        "bytes_cold_uncompressed / bytes_cold <= 1.15",
+        ("bytes_cold_uncompressed", "bytes_cold"),
+        _ratio,
+        1.15,
+        "{:.2f}",
+    ),
+    ("bytes_cold <= 4,500,000", ("bytes_cold",), float, 4_500_000, "{:,.0f}"),
+]
+
+
+def targets(samples: dict[str, list[float]]) -> list[tuple[str, str, str, bool]]:
+    """(what, median of the per-round values, their spread, holds) for each target whose keys
+    were measured (all of them, unless --only)."""
+    rows = []
+    for what, keys, value, limit, fmt in TARGETS:
+        series = [samples.get(key) or [] for key in keys]
+        if not all(series):
+            continue
+        # Round by round; a key measured once (storage, the last round's answers) pairs with
+        # the first round of the others.
+        values = [value(*round_values) for round_values in zip(*series, strict=False)]
+        median = statistics.median(values)
+        spread = f"{fmt.format(min(values))}-{fmt.format(max(values))}"
+        rows.append((what, fmt.format(median), spread, median <= limit))
+    return rows
 
 
 def print_report(bench: Bench, results: dict, runs: int, elapsed: float) -> None:
@@ -816,22 +1104,28 @@ def print_report(bench: Bench, results: dict, runs: int, elapsed: float) -> None
         f"\nMedians of {runs} run(s); {results['cores']} cores; "
         f"load average {os.getloadavg()[0]:.1f}; {elapsed:.0f} s in all.\n"
     )
-    print(f"| {'metric':<28} | {'median':>11} | {'min':>11} | {'max':>11} |")
-    print(f"| {'-' * 28} | {'-' * 11}:| {'-' * 11}:| {'-' * 11}:|")
+    print(f"| {'metric':<40} | {'median':>11} | {'min':>11} | {'max':>11} |")
+    print(f"| {'-' * 40} | {'-' * 11}:| {'-' * 11}:| {'-' * 11}:|")
     for key in KEYS:
-        values = bench.samples[key]
+        values = bench.samples.get(key)
+        if not values:
+            continue
         print(
-            f"| {key:<28} | {results[key]:>11,.0f} | {min(values):>11,.0f} | "
+            f"| {key:<40} | {results[key]:>11,.0f} | {min(values):>11,.0f} | "
             f"{max(values):>11,.0f} |"
         )
-    print(f"\n| {'target':<40} | {'measured':>13} | result |")
-    print(f"| {'-' * 40} | {'-' * 13}:| ------ |")
-    for what, measured, holds in targets(results):
-        print(f"| {what:<40} | {measured:>13} | {'PASS' if holds else 'FAIL':<6} |")
+    print(
+        "\nTargets: each computed within every round, the median of the rounds against the "
+        "limit; spread = min-max over the rounds."
+    )
+    print(f"| {'target':<52} | {'measured':>11} | {'spread':>21} | result |")
+    print(f"| {'-' * 52} | {'-' * 11}:| {'-' * 21}:| ------ |")
+    for what, measured, spread, holds in targets(bench.samples):
+        print(f"| {what:<52} | {measured:>11} | {spread:>21} | {'PASS' if holds else 'FAIL':<6} |")
     s = bench.samples
 
     def paired(a: str, b: str) -> str:
-        ratios = [x / y for x, y in zip(s[a], s[b], strict=False) if y]
+        ratios = [x / y for x, y in zip(s.get(a, []), s.get(b, []), strict=False) if y]
         return (
             f"{statistics.median(ratios):.2f} [{min(ratios):.2f}-{max(ratios):.2f}]"
             if ratios
@@ -839,11 +1133,11 @@ def print_report(bench: Bench, results: dict, runs: int, elapsed: float) -> None
         )
 
     print(
-        "\nThe same ratios taken within each round (median [min-max]; less sensitive to the "
-        f"machine's load drifting): first_input/plain {paired('first_input_ms', 'plain_page_ms')}"
-        f", cold/floor {paired('engine_ready_cold_ms', 'floor_ready_ms')}, cold/peer "
+        "\nOther ratios within each round (median [min-max]): cold/peer "
         f"{paired('engine_ready_cold_ms', 'peer_ready_ms')}, repeat/cold "
-        f"{paired('engine_ready_repeat_ms', 'engine_ready_cold_ms')}"
+        f"{paired('engine_ready_repeat_ms', 'engine_ready_cold_ms')}, slow4g ready, "
+        "uncompressed/compressed host "
+        f"{paired('slow4g_uncompressed_engine_ready_ms', 'slow4g_engine_ready_ms')}"
     )
 
 
@@ -941,6 +1235,23 @@ def print_diagnostics(bench: Bench) -> None:
             if start < last["ready"] + SETTLE_MS
         )
         print(f"  long tasks on the main thread (ms): {tasks or 'none'}")
+    for key in ("slow4g_bytes_until_offline", "slow4g_uncompressed_bytes_until_offline"):
+        for visit in bench.notes.get(key, []):
+            twice = ", ".join(f"{path} x{n}" for path, n in visit["twice"].items()) or "none"
+            print(
+                f"  {key}: {visit['bytes']:,} B sent, the files it needs {visit['needed']:,} B; "
+                f"ready {visit['ready']:,.0f} ms; downloaded in full more than once: {twice}"
+            )
+    for size in LONG_SIZES:
+        for visit in bench.notes.get(f"long_{size}", []):
+            samples = sorted(visit["samples"])
+            print(
+                f"  {size} timeline entries: click -> ticket median "
+                f"{statistics.median(samples):,.0f}, p95 {percentile(samples, 95):,.0f}, max "
+                f"{samples[-1]:,.0f} ms; engine per action median "
+                f"{statistics.median(visit['engine']):,.1f} ms; longest task "
+                f"{visit['longest']:,.0f} ms"
+            )
     if bench.notes.get("interactions"):
         samples = sorted(bench.notes["interactions"][-1])
         print(
@@ -964,9 +1275,18 @@ def main() -> int:
         type=Path,
         help="also write every sample and diagnostic (phases, requests) here",
     )
+    parser.add_argument(
+        "--only",
+        type=lambda text: [key.strip() for key in text.split(",") if key.strip()],
+        help="measure only what gives these keys (comma-separated; results.json then holds "
+        "those keys only)",
+    )
     args = parser.parse_args()
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    unknown = [key for key in args.only or [] if key not in KEYS]
+    if unknown:
+        parser.error(f"unknown key(s) {', '.join(unknown)}; the keys: {', '.join(KEYS)}")
     started = time.monotonic()
     load, cores = os.getloadavg()[0], os.cpu_count() or 1
     if load > cores:
@@ -1004,17 +1324,24 @@ def main() -> int:
                 browser = playwright.chromium.launch(**launch_options(playwright))
                 try:
                     bench = Bench(playwright, browser, server, origin)
-                    run_all(bench, args.runs, deploys)
+                    run_all(bench, args.runs, deploys, args.only)
                 finally:
                     browser.close()
         finally:
             server.shutdown()
             server.server_close()
             thread.join(timeout=5)
-    results = {key: float(round(statistics.median(bench.samples[key]), 1)) for key in KEYS}
+    results = {
+        key: float(round(statistics.median(bench.samples[key]), 1))
+        for key in KEYS
+        if bench.samples.get(key)
+    }
     for key in BYTE_KEYS:
-        results[key] = int(results[key])
+        if key in results:
+            results[key] = int(results[key])
     results["cores"] = os.cpu_count()
+    if args.only and args.out.is_file():  # the other keys stay as the last full run left them
+        results = {**json.loads(args.out.read_text("utf-8")), **results}
     args.out.write_text(json.dumps(results, indent=2) + "\n", "utf-8")
     print_report(bench, results, args.runs, time.monotonic() - started)
     print_diagnostics(bench)
@@ -1023,39 +1350,75 @@ def main() -> int:
             json.dumps({"samples": bench.samples, "notes": bench.notes}, indent=1) + "\n", "utf-8"
         )
     print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
-    failed = [what for what, _, holds in targets(results) if not holds]
+    failed = [what for what, _, _, holds in targets(bench.samples) if not holds]
     return 1 if args.check and failed else 0
 
 
-def run_all(bench: Bench, runs: int, deploys: list[tuple[dict, str]]) -> None:
+# What each step measures: --only runs the steps that give the keys asked for.
+def steps_of(bench: Bench, last: bool) -> list[tuple[Callable[[], None], tuple[str, ...]]]:
+    return [
+        (bench.plain, ("plain_page_ms", "plain_blocking_ms")),
+        (bench.first_input, ("first_input_ms",)),
+        # the last cold visit then times the answers (after its own numbers are taken)
+        (
+            functools.partial(bench.cold, interactions=last),
+            ("engine_ready_cold_ms", "blocking_ms", "bytes_cold", "interaction_p95_ms"),
+        ),
+        (bench.cold_uncompressed, ("bytes_cold_uncompressed",)),
+        (bench.floor, ("floor_ready_ms",)),
+        (bench.peer, ("peer_ready_ms", "peer_blocking_ms")),
+        (bench.repeat, ("engine_ready_repeat_ms",)),
+        *(
+            step
+            for profile in PROFILES
+            for step in (
+                (functools.partial(bench.plain, profile), (f"{profile}_plain_page_ms",)),
+                (
+                    functools.partial(bench.throttled, profile),
+                    (
+                        f"{profile}_first_input_ms",
+                        f"{profile}_engine_ready_ms",
+                        *(("slow4g_recommendation_ms",) if profile == "slow4g" else ()),
+                    ),
+                ),
+                (functools.partial(bench.throttled_peer, profile), (f"{profile}_peer_ready_ms",)),
+            )
+        ),
+        (bench.until_offline, ("slow4g_bytes_until_offline",)),
+        (
+            functools.partial(bench.until_offline, compress=False),
+            ("slow4g_uncompressed_bytes_until_offline", "slow4g_uncompressed_engine_ready_ms"),
+        ),
+        (
+            bench.long_incidents,
+            (
+                "interaction_p95_1000_ms",
+                "interaction_p95_3000_ms",
+                "longest_task_3000_ms",
+                *(f"engine_action_ms_{size}" for size in LONG_SIZES),
+            ),
+        ),
+    ]
+
+
+def run_all(
+    bench: Bench, runs: int, deploys: list[tuple[dict, str]], only: list[str] | None = None
+) -> None:
+    def wanted(keys: tuple[str, ...]) -> bool:
+        return not only or any(key in only for key in keys)
+
     # A discarded cold visit first: the browser's processes and the OS caches warm up.
     bench.cold()
     bench.samples = {key: [] for key in KEYS}
     bench.notes = {}
     for run in range(runs):
         t0 = time.monotonic()
-        last = run == runs - 1
-        steps: list[Callable[[], None]] = [
-            bench.plain,
-            bench.first_input,
-            # the last cold visit then times the answers (after its own numbers are taken)
-            functools.partial(bench.cold, interactions=last),
-            bench.floor,
-            bench.peer,
-            bench.repeat,
-            *(
-                step
-                for profile in PROFILES
-                for step in (
-                    functools.partial(bench.plain, profile),
-                    functools.partial(bench.throttled, profile),
-                    functools.partial(bench.throttled_peer, profile),
-                )
-            ),
-        ]
+        steps = [step for step, keys in steps_of(bench, run == runs - 1) if wanted(keys)]
         if run == 0:  # these do not vary much from run to run: measured once
-            steps.append(functools.partial(bench.storage, deploys))
-            steps.append(functools.partial(bench.throttled_peer, "slow4g", stock=True))
+            if wanted(("storage_one_visit_bytes", "storage_three_deploys_bytes")):
+                steps.append(functools.partial(bench.storage, deploys))
+            if not only:
+                steps.append(functools.partial(bench.throttled_peer, "slow4g", stock=True))
         for step in steps:
             step()
         print(f"  run {run + 1}/{runs}: {time.monotonic() - t0:.0f} s", flush=True)

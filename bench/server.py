@@ -175,6 +175,8 @@ class Handler(BaseHTTPRequestHandler):
         encoding = next(
             (name for name in ("br", "gzip") if name in entry.encoded and name in accepted), None
         )
+        if not self.server.compress:
+            encoding = None
         body = entry.encoded[encoding] if encoding else entry.body
         etag = f'"{entry.etag}{"-" + encoding if encoding else ""}"'
         if status == 200 and self.not_modified(entry):
@@ -185,7 +187,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", cache)
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", formatdate(entry.mtime, usegmt=True))
-        if entry.encoded:
+        if entry.encoded and self.server.compress:
             self.send_header("Vary", "Accept-Encoding")
         if status != 304:
             if encoding:
@@ -246,6 +248,8 @@ class StaticServer(ThreadingHTTPServer):
         super().__init__(address, Handler)
         self.files = files
         self.stats = Stats()
+        # False: every file as it is, as a host that does not compress (`python -m http.server`)
+        self.compress = True
 
     def handle_error(self, request, client_address) -> None:
         # A browser that drops a download (a context closed mid-load) is not a server error.

@@ -24,8 +24,8 @@ SERVICE_WORKER = "sw.js"
 TEMPLATE = Path(__file__).with_name(SERVICE_WORKER)
 PLACEHOLDER = "/* precache manifest, written by sitebuild/offline.py */ null"
 # Only developer tools (source maps) and crawlers (the gzipped sitemap) fetch these; the host
-# reads `_headers` and does not serve it.
-NOT_CACHED = ("*.map", "*.gz", headers.HEADERS_FILE)
+# reads `_headers` and does not serve it. (The engine's packed .gz files are cached: it uses them.)
+NOT_CACHED = ("*.map", "sitemap.xml.gz", headers.HEADERS_FILE)
 # Material's search worker loads its lunr language support only for languages other than English.
 LUNR_LANGUAGES = "assets/javascripts/lunr/*"
 

@@ -8,7 +8,8 @@
 // (GitHub Pages' /runbook/ and /runbook2/) never read or delete each other's caches.
 //
 // install  - every file of the build into the cache "<root path>runbook-offline-<version>",
-//            revalidated past the HTTP cache and checked against its hash (fetch's `integrity`):
+//            revalidated past the HTTP cache (immutable paths taken from it: the page has just
+//            downloaded the engine) and checked against its hash (fetch's `integrity`):
 //            the cache holds exactly one build, so a cached page and the wheel it names always
 //            come together. Resumable (a file already cached is kept). Progress and failure are
 //            posted to the pages as {type: "runbook-offline", state, ...}; nothing is logged.
@@ -67,7 +68,10 @@ async function precache() {
       const key = keyFor(path);
       if (!(await cache.match(key))) {
         const response = await fetch(key, {
-          cache: "no-cache", // revalidated: the HTTP cache may hold another build's file
+          // An immutable path (content-hashed) is taken from the HTTP cache, where the page has
+          // just put the engine's files: never downloaded twice. The rest is revalidated: the
+          // HTTP cache may hold another build's file under the same name.
+          cache: IMMUTABLE.some((pattern) => pattern.test(path)) ? "force-cache" : "no-cache",
           credentials: "same-origin",
           integrity: FILES.get(path),
         }).catch((error) => ({ ok: false, why: error.message }));

@@ -104,8 +104,8 @@ def test_whole_incident_under_a_path_with_the_recipe_headers(
     meta = page.locator('meta[http-equiv="Content-Security-Policy"]')
     assert meta.get_attribute("content") == policy.replace("; frame-ancestors 'none'", "")
     engine = page.evaluate("window.__runbookEngine.urls")
-    wasm = responses[engine["pyodide"] + "pyodide.asm.wasm"]
-    assert wasm.header_value("content-type") == "application/wasm"
+    wasm = responses[engine["pyodide"] + "pyodide.asm.wasm.gz"]  # packed: the worker unpacks it
+    assert wasm.header_value("content-encoding") is None  # sent as it is, never compressed again
     assert wasm.header_value("cache-control") == "public, max-age=31536000, immutable"
     worker = responses[engine["worker"]]
     assert worker.header_value("content-type") == "text/javascript"
@@ -191,7 +191,9 @@ def test_two_deployments_on_one_origin_keep_their_own_data(
     ("response", "policy_change", "named"),
     [
         (
-            "**/engine-worker.mjs",  # the worker's own policy, from its response's headers
+            # the worker's own policy, from its response's headers (created from the page's
+            # <head> with the engine's addresses in its query)
+            "**/engine-worker.mjs*",
             (" 'wasm-unsafe-eval'", ""),
             "script-src must allow 'wasm-unsafe-eval'",
         ),

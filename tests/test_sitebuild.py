@@ -442,3 +442,33 @@ def test_stdlib_keep_list_is_sorted_module_names() -> None:
     assert lines == sorted(set(lines))
     assert all(re.fullmatch(r"[A-Za-z_][\w.]*", name) for name in lines)
     assert {"asyncio", "json", "pyodide", "tomllib", "zipfile"} <= set(lines)
+
+
+def test_packed_files_replace_their_originals_and_unpack_to_them() -> None:
+    """The engine's largest files are published as NAME.gz only (a host that does not compress
+    sends the compressed bytes), reproducibly, unpacking to the npm package's file; the worker
+    unpacks exactly those names, and the offline copy caches them."""
+    import fnmatch
+    import gzip
+
+    from sitebuild import offline, publish
+
+    plan = publish.plan(ROOT)
+    worker = (ROOT / "docs/assets/javascripts/engine-worker.mjs").read_text("utf-8")
+    listed = re.search(r"const PACKED = new Set\(\[([^\]]*)\]\)", worker)
+    assert listed, "engine-worker.mjs declares no PACKED set"
+    assert sorted(re.findall(r'"([^"]+)"', listed.group(1))) == sorted(publish.PACKED)
+    for name in publish.PACKED:
+        assert plan.pyodide + name not in plan.files
+        data = plan.files[plan.pyodide + name + publish.PACKED_SUFFIX]
+        assert isinstance(data, bytes)
+        source = (
+            stdlib.published_stdlib(ROOT)
+            if name == "python_stdlib.zip"
+            else ROOT / "node_modules" / "pyodide" / name
+        )
+        assert gzip.decompress(data) == source.read_bytes()
+        assert len(data) < source.stat().st_size / 2
+        assert data == publish.packed(source)  # reproducible: same bytes, same integrity
+        path = plan.pyodide + name + publish.PACKED_SUFFIX
+        assert not any(fnmatch.fnmatch(path, p) for p in offline.NOT_CACHED)

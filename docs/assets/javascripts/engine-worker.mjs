@@ -1,11 +1,13 @@
 // The runbook engine: self-hosted Pyodide and the runbook_core wheel, in one module worker.
 //
-// Messages in:  {type: "init", pyodideURL, wheelURL, orgURL, lockInfo}  (absolute URLs, once)
+// Messages in:  {type: "init", pyodideURL, wheelURL, orgURL, lockInfo}  (absolute URLs, once;
+//               or the same in the worker's URL query, see the end of this file)
 //               {type: "call", id, method, args}            (args: strings or null)
 //               {type: "ping"}                              (answered with {type: "pong"})
 // Messages out: {type: "ready", info} | {type: "fatal", message}
 //               {type: "csp", blocked, directive}  (the site's CSP blocked something here)
-//               {type: "result", id, ok: true, value} | {type: "result", id, ok: false, message}
+//               {type: "result", id, ok: true, value, ms} | {type: "result", id, ok: false, message}
+//               (ms: the engine's own time for the call)
 //               {type: "alive"}  every ALIVE_MS while idle, from this worker's own timer
 //               {type: "started", id, allowance?}  a call (or other long work) begins now
 // A call runs synchronously: nothing else is said until it ends. The page judges liveness by
@@ -49,7 +51,7 @@ const mark = (name) => {
 // the wrong type leaves Pyodide hanging or failing obscurely. Asked only once the start has
 // failed (a HEAD request per file), so a working start never waits for it.
 async function diagnose(pyodideURL, wheelURL) {
-  const files = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"]
+  const files = ["pyodide.mjs", "pyodide.asm.mjs", ...[...PACKED].map((name) => name + PACKED_SUFFIX)]
     .map((name) => new URL(name, pyodideURL).href)
     .concat([wheelURL]);
   const problems = await Promise.all(files.map(async (url) => {
@@ -99,6 +101,13 @@ for (const name of ["instantiate", "instantiateStreaming", "compile", "compileSt
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
+// [packed] The files the site publishes gzip-compressed as NAME.gz (sitebuild/publish.py
+// PACKED): Pyodide asks for NAME, and gets the .gz decompressed as it arrives, with NAME's type,
+// so the wasm still compiles while it downloads (compileStreaming on this Response).
+const PACKED = new Set(["pyodide.asm.wasm", "python_stdlib.zip"]);
+const PACKED_SUFFIX = ".gz";
+const PACKED_TYPES = { wasm: "application/wasm", zip: "application/zip" };
+
 // The same for the files Pyodide fetches itself (its wasm, the standard library): their
 // responses are looked at as they arrive, so a 404 or a wrong type is reported at once, with
 // no request of our own.
@@ -109,15 +118,68 @@ const hostFailed = new Promise((_, reject) => {
 hostFailed.catch(() => {});
 const originalFetch = self.fetch.bind(self);
 self.fetch = async (input, init) => {
-  const response = await originalFetch(input, init);
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
   const method = (init?.method || input?.method || "GET").toUpperCase();
   const path = new URL(url, self.location.href).pathname;
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  if (method === "GET" && PACKED.has(name)) {
+    const response = await originalFetch(url + PACKED_SUFFIX, { credentials: init?.credentials });
+    const problem = hostProblem(url + PACKED_SUFFIX, response);
+    if (problem) hostBroken(new KnownProblem(problem));
+    return problem ? response : unpacked(response, name);
+  }
+  const response = await originalFetch(input, init);
   const watched = method === "GET" && /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/.test(path);
   const problem = watched ? hostProblem(url, response) : null;
   if (problem) hostBroken(new KnownProblem(problem));
   return response;
 };
+
+async function unpacked(response, name) {
+  const reader = response.body.getReader();
+  const first = await reader.read();
+  const head = first.value || new Uint8Array();
+  // A host that labels .gz files `Content-Encoding: gzip` has had the browser decompress it
+  // already: only a body that starts as gzip does (1f 8b) is decompressed here.
+  const gzipped = head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;
+  const body = new ReadableStream({
+    start(controller) {
+      if (!first.done) controller.enqueue(head);
+      else controller.close();
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) controller.close();
+      else controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  const type = PACKED_TYPES[name.slice(name.lastIndexOf(".") + 1)] || "application/octet-stream";
+  return new Response(gzipped ? decompressed(body, name) : body,
+    { status: 200, headers: { "Content-Type": type } });
+}
+
+// A damaged .gz fails while it streams: said at once, as a damaged wasm is (Pyodide would wait).
+function decompressed(body, name) {
+  const reader = body.pipeThrough(new DecompressionStream("gzip")).getReader();
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        hostBroken(new KnownProblem(`its file ${name}${PACKED_SUFFIX} is damaged (${describe(error)})`));
+        controller.error(error);
+      }
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+}
 
 // Repeat visits skip Python's start-up: after the first start, Python's memory (runbook_core
 // imported and warmed up) is saved in Cache Storage, keyed by the immutable Pyodide folder and
@@ -296,20 +358,27 @@ async function start(init) {
   return { ...info, timings };
 }
 
+// Starts Python once, from the page's "init" or from this script's URL; says "ready" (or
+// "fatal") once.
+async function begin(init) {
+  if (starting) return;
+  starting = start(init);
+  try {
+    self.postMessage({ type: "ready", info: await starting });
+    setInterval(() => self.postMessage({ type: "alive" }), ALIVE_MS);
+    snapshotPlan?.();
+    snapshotPlan = null;
+  } catch (error) {
+    // A Content-Security-Policy violation is reported a moment after the failure it caused:
+    // let it reach the page first, so that the page names what the policy lacks.
+    await sleep(100);
+    self.postMessage({ type: "fatal", message: describe(error) });
+  }
+}
+
 self.onmessage = async ({ data }) => {
   if (data.type === "init") {
-    starting ??= start(data);
-    try {
-      self.postMessage({ type: "ready", info: await starting });
-      setInterval(() => self.postMessage({ type: "alive" }), ALIVE_MS);
-      snapshotPlan?.();
-      snapshotPlan = null;
-    } catch (error) {
-      // A Content-Security-Policy violation is reported a moment after the failure it caused:
-      // let it reach the page first, so that the page names what the policy lacks.
-      await sleep(100);
-      self.postMessage({ type: "fatal", message: describe(error) });
-    }
+    begin(data);
     return;
   }
   if (data.type === "ping") {
@@ -325,9 +394,25 @@ self.onmessage = async ({ data }) => {
       // waits for: answering the queued calls first would show the same failure twice.
       if (!(await starting.then(() => true, () => false))) return;
       self.postMessage({ type: "started", id });
-      self.postMessage({ type: "result", id, ok: true, value: widget[method](...args) });
+      const t0 = performance.now();
+      const value = widget[method](...args);
+      // The engine's own time for the call (the load benchmark reads it).
+      self.postMessage({ type: "result", id, ok: true, value, ms: performance.now() - t0 });
     } catch (error) {
       self.postMessage({ type: "result", id, ok: false, message: describe(error) });
     }
   }
 };
+
+// Created by the page's <head> before anything else runs (overrides/main.html), this worker finds
+// the engine's addresses in its own URL (?pyodide=&wheel=&org=&lockInfo=) and starts at once; the
+// page's "init", later, finds it started.
+const early = new URLSearchParams(self.location.search);
+if (early.has("pyodide") && early.has("wheel")) {
+  try {
+    begin({ pyodideURL: early.get("pyodide"), wheelURL: early.get("wheel"),
+      orgURL: early.get("org") || null, lockInfo: JSON.parse(early.get("lockInfo") || "{}") });
+  } catch {
+    // unreadable: the page's "init" starts it
+  }
+}

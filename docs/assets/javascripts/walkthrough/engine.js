@@ -59,7 +59,7 @@ export class Engine {
     this.running = null; // {id, allowance}: the call the worker said it started
     this.startedAt = Date.now(); // this engine's start (a restart keeps it; see restartedAt)
     this.restartedAt = null;
-    this.spawn();
+    this.spawn(takeEarlyWorker(urls));
   }
 
   subscribe(listener) {
@@ -76,17 +76,19 @@ export class Engine {
     this.emit("state", state);
   }
 
-  spawn() {
+  spawn(early = null) {
     clearTimeout(this.startTimer);
     this.startTimer = setTimeout(() => {
       if (this.state === "loading") this.setState("slow");
     }, START_TIMEOUT_MS);
     try {
-      this.worker = new Worker(this.urls.worker, { type: "module", name: "runbook-engine" });
+      this.worker = early?.worker ??
+        new Worker(this.urls.worker, { type: "module", name: "runbook-engine" });
     } catch (error) {
       this.fail(`this browser cannot run it (${error.message})`);
       return;
     }
+    if (early) this.startedAt = early.at;
     const worker = this.worker;
     worker.addEventListener("message", (event) => {
       if (worker === this.worker) this.onMessage(event.data);
@@ -98,6 +100,14 @@ export class Engine {
       if (this.state === "ready") this.restart(why);
       else this.fail(why);
     });
+    if (early) {
+      // What it said before this listened (kept by the <head>), then nothing kept any more.
+      early.worker.onmessage = early.worker.onerror = null;
+      document.removeEventListener("securitypolicyviolation", early.onViolation);
+      for (const violation of early.violations) this.blocked(violation);
+      for (const why of early.errors) this.fail(why ? `it crashed: ${why}` : "its script did not load");
+      for (const message of early.messages) if (worker === this.worker) this.onMessage(message);
+    }
     worker.postMessage({ type: "init", pyodideURL: this.urls.pyodide, wheelURL: this.urls.wheel,
       orgURL: this.urls.org || null, lockInfo: this.urls.lockInfo });
   }
@@ -227,6 +237,24 @@ export function engineURLs(data) {
     org: data.org ? abs(data.org) : "",
     lockInfo: JSON.parse(data.lockInfo || "{}"),
   };
+}
+
+// The worker the page's <head> created before anything else ran (overrides/main.html keeps it,
+// and what it said meanwhile, on window.__runbookEarlyWorker), taken once, if it was started
+// for these addresses; else it is dropped and the engine creates its own.
+function takeEarlyWorker(urls) {
+  const early = window.__runbookEarlyWorker;
+  if (!early) return null;
+  window.__runbookEarlyWorker = null;
+  const url = new URL(early.url);
+  const query = url.searchParams;
+  const same = url.href.startsWith(`${urls.worker}?`) && query.get("pyodide") === urls.pyodide &&
+    query.get("wheel") === urls.wheel && (query.get("org") || "") === (urls.org || "") &&
+    JSON.stringify(JSON.parse(query.get("lockInfo") || "{}")) === JSON.stringify(urls.lockInfo);
+  if (same) return early;
+  early.worker.terminate();
+  document.removeEventListener("securitypolicyviolation", early.onViolation);
+  return null;
 }
 
 // One engine per page lifetime; a new one only when the published files changed (a new

@@ -1,11 +1,11 @@
 // The offline service worker (sw.js at the site root, written by sitebuild/offline.py) caches the whole
 // site, so that after one visit it works with the network cut. Registered once per page
-// lifetime, after the page has loaded and (on the walkthrough) the engine has started, so caching
-// never competes with it. Quiet: without service workers, outside http(s), under `mkdocs serve`'s
+// lifetime, after the page has loaded and (on the walkthrough) the engine is ready or has failed,
+// so caching never competes with it (and finds the engine's files in the HTTP cache). Quiet: without service workers, outside http(s), under `mkdocs serve`'s
 // live reload, or if anything fails, the site just stays online-only. What the worker reports is
 // kept on window.__runbookOffline.
 
-const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_stdlib.zip"];
+const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm.gz", "python_stdlib.zip.gz"];
 export const offline = { state: "off", version: null, done: 0, total: 0, reason: "" };
 window.__runbookOffline = offline;
 const listeners = new Set();
@@ -27,11 +27,15 @@ export async function engineCached(engine) {
   }
 }
 
+// Ready or failed: "slow" (a start past 15 s, still downloading) does not count, or the offline
+// copy would download the engine's files a second time while the engine still fetches them.
+const SETTLED = new Set(["ready", "error"]);
+
 function settled(engine) {
-  if (!engine || engine.state !== "loading") return Promise.resolve();
+  if (!engine || SETTLED.has(engine.state)) return Promise.resolve();
   return new Promise((resolve) => {
     const stop = engine.subscribe((event, state) => {
-      if (event === "state" && state !== "loading") {
+      if (event === "state" && SETTLED.has(state)) {
         stop();
         resolve();
       }
