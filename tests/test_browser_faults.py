@@ -233,8 +233,8 @@ def test_import_asks_before_replacing_newer_work_and_never_touches_another_incid
 def test_import_into_full_storage_says_why_and_changes_nothing(
     page: Page, guard: Guard, tmp_path: Path
 ) -> None:
-    """An import that storage cannot take is refused with the page's own words for the save
-    problem (it once named a deleted constant: a ReferenceError, no message at all), and the
+    """An import that storage cannot take is refused with the page's own words for a full
+    storage (it once named a deleted constant: a ReferenceError, no message at all), and the
     open incident is kept."""
     page.add_init_script(STORAGE_FULL)
     open_walkthrough(page)
@@ -247,8 +247,9 @@ def test_import_into_full_storage_says_why_and_changes_nothing(
     error = error_for(step(page, "ticket"), "record")
     expect(error).to_be_visible()
     expect(error).to_contain_text("fix-forward.json was not imported")
-    full = widget(page).locator('[data-save-problems] [data-kind="full"]')
-    expect(error).to_contain_text(full.get_attribute("data-short") or "(no words)")
+    words = widget(page).locator('[data-import-problems] [data-kind="full"]').text_content()
+    assert words, "the markup has no words for an import into full storage"
+    expect(error).to_have_text(words.replace("{file}", "fix-forward.json").strip())
     assert stored_record(page, other["incident_id"]) is None
     assert stored_record(page, inc) == kept and incident_id(page) == inc
 

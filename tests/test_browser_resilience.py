@@ -18,6 +18,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import BrowserContext, Dialog, Error, Page, Route, expect  # noqa: E402
 
 from runbook_core import Record, render_ticket  # noqa: E402
+from runbook_core.limits import load_limits  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     SCREENSHOTS,
     WALKTHROUGH,
@@ -140,7 +141,12 @@ def test_hostile_text_is_inert_and_survives_reload(page: Page, guard: Guard, tmp
     expect(output(page, "status_update-message")).to_contain_text("second line")
     post_status(page, HOSTILE_LINES)
     resolve(page, paste, "unknown")
-    expect(output(page, "resolution-message")).to_contain_text(paste_end)
+    # A message quotes at most `quote` characters of the details (then "…"); the ticket keeps
+    # them whole (checked below).
+    clipped = len(paste.strip()) > load_limits().text["quote"]
+    resolution = output(page, "resolution-message")
+    expect(resolution).to_contain_text("…" if clipped else paste_end)
+    expect(resolution).to_contain_text(paste.splitlines()[0][:60])
     expect(widget(page)).to_have_attribute("data-state", "ready")
     assert_inert(page, guard)
 

@@ -244,7 +244,7 @@ export function drawMessage(w, kind, text, at) {
   const name = `${kind}-message`;
   const box = q(w.root, `[data-output-box="${name}"]`);
   if (!box || box.hidden) return;
-  setText(q(box, "[data-output]"), text);
+  setText(q(box, `[data-output="${name}"]`), text); // not its alias
   w.messageAt[name] = at;
 }
 
