@@ -1,6 +1,6 @@
 """runbook_core: the release incident-response runbook as one tested source of truth."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 from importlib import import_module  # noqa: E402
 
