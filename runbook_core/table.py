@@ -232,3 +232,163 @@ def parse_table(text: str, source: str = TABLE_FILE) -> Table:
 def load_table() -> Table:
     """The packaged incident table (parsed once per process)."""
     return parse_table(files("runbook_core").joinpath(TABLE_FILE).read_text("utf-8"))
+
+
+# ------------------------------------------------------------------ the page's forms
+FORMS_FILE = "data/forms.toml"
+# How the page carries a field: a control drawn from the declaration, or none ("none": the page
+# script fills it, with a reason; "submit": the form's submit buttons carry it).
+CONTROLS = ("input", "textarea", "radios", "checkbox", "hidden", "submit", "none")
+# The control a field of the table gets when forms.toml does not name it.
+DEFAULT_CONTROL = {"text": "textarea", "choice": "radios", "bool": "checkbox"}
+FORM_FIELD_KEYS = set(
+    "name control label hint placeholder autocomplete rows row within mirror keep draft "
+    "invert required reason".split()
+)
+# The view's values an announcement may name (the page script fills them in).
+ANNOUNCE_PLACEHOLDERS = {"incident_id", "recommendation", "decision", "next_update_due", "status"}
+
+
+@dataclass(frozen=True)
+class FormField:
+    name: str
+    control: str
+    label: str
+    hint: str = ""
+    placeholder: str = ""
+    autocomplete: str = "off"
+    rows: int = 3
+    row: str = ""  # fields with the same row, next to each other, sit side by side
+    within: str = ""  # "hook" or "hook=value": the hidden block that holds it
+    mirror: str = ""
+    keep: bool = False  # not cleared after the action
+    draft: bool = True
+    invert: bool = False
+    required: bool = False  # marked "(required)" on the page
+    reason: str = ""  # why the page has no control for it
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    action: str
+    page: bool
+    reason: str
+    label: str
+    announce: dict[str, str]
+    fields: tuple[FormField, ...]
+
+    def shown(self) -> tuple[FormField, ...]:
+        """The fields the form draws, in order (not the ones submit buttons or the script send)."""
+        return tuple(f for f in self.fields if f.control not in ("none", "submit"))
+
+
+@dataclass(frozen=True)
+class Forms:
+    default_announce: str
+    actions: dict[str, FormSpec]
+
+
+def _default_field(spec: FieldSpec) -> FormField:
+    """A field the table declares and forms.toml does not: the page still asks for it."""
+    return FormField(
+        spec.name,
+        DEFAULT_CONTROL.get(spec.type, "input"),
+        spec.doc,
+        rows=2,
+        required=spec.required,
+    )
+
+
+def parse_forms(text: str, table: Table, source: str = FORMS_FILE) -> Forms:
+    r = _Reader(source)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise r.fail("(file)", f"valid TOML ({exc})") from None
+    r.only(raw, {"default_announce", "forms"}, "")
+    default = r.placeholders(
+        r.text(raw, "default_announce", ""), ANNOUNCE_PLACEHOLDERS, "default_announce"
+    )
+    declared = r.table(r.get(raw, "forms", ""), "forms")
+    for kind in declared:
+        if kind not in table.actions:
+            raise r.fail(
+                f"forms.{kind}", f"an action of {TABLE_FILE}, one of {sorted(table.actions)}"
+            )
+    actions = {}
+    for kind, action in table.actions.items():
+        path = f"forms.{kind}"
+        item = r.table(declared.get(kind, {}), path)
+        r.only(item, {"page", "reason", "label", "announce", "fields"}, path)
+        page = item.get("page", True)
+        if not isinstance(page, bool):
+            raise r.fail(f"{path}.page", "true or false")
+        reason = r.text(item, "reason", path) if not page else ""
+        announce = r.table(item.get("announce", {}), f"{path}.announce")
+        for case in announce:
+            r.placeholders(
+                r.text(announce, case, f"{path}.announce"),
+                ANNOUNCE_PLACEHOLDERS,
+                f"{path}.announce.{case}",
+            )
+        fields: dict[str, FormField] = {}
+        for j, f in enumerate(item.get("fields", [])):
+            fpath = f"{path}.fields[{j}]"
+            f = r.table(f, fpath)
+            r.only(f, FORM_FIELD_KEYS, fpath)
+            name = r.text(f, "name", fpath)
+            if name not in {s.name for s in action.fields} or name in fields:
+                raise r.fail(
+                    f"{fpath}.name",
+                    f"a field of {kind} named once, one of {[s.name for s in action.fields]}",
+                )
+            control = r.text(f, "control", fpath)
+            if control not in CONTROLS:
+                raise r.fail(f"{fpath}.control", f"one of {list(CONTROLS)}")
+            if control == "none":
+                r.text(f, "reason", fpath)
+            drawn = control not in ("none", "submit", "hidden")
+            for key in ("label",) if drawn else ():
+                r.text(f, key, fpath)
+            for key in ("hint", "placeholder", "autocomplete", "row", "within", "mirror", "reason"):
+                if not isinstance(f.get(key, ""), str):
+                    raise r.fail(f"{fpath}.{key}", "a string")
+            for key in ("keep", "draft", "invert", "required"):
+                if key in f and not isinstance(f[key], bool):
+                    raise r.fail(f"{fpath}.{key}", "true or false")
+            rows = f.get("rows", 3)
+            if not isinstance(rows, int) or not 1 <= rows <= 12:
+                raise r.fail(f"{fpath}.rows", "a number of lines from 1 to 12")
+            fields[name] = FormField(
+                name,
+                control,
+                f.get("label", ""),
+                hint=f.get("hint", ""),
+                placeholder=f.get("placeholder", ""),
+                autocomplete=f.get("autocomplete", "off"),
+                rows=rows,
+                row=f.get("row", ""),
+                within=f.get("within", ""),
+                mirror=f.get("mirror", ""),
+                keep=f.get("keep", False),
+                draft=f.get("draft", True),
+                invert=f.get("invert", False),
+                required=f.get("required", action.field(name).required),
+                reason=f.get("reason", ""),
+            )
+        # The table is the source of the fields: one it has and this file does not name is
+        # still asked for, after the others.
+        for spec in action.fields:
+            if spec.name not in fields:
+                fields[spec.name] = _default_field(spec)
+        actions[kind] = FormSpec(
+            kind, page, reason, item.get("label", ""), dict(announce), tuple(fields.values())
+        )
+    return Forms(default, actions)
+
+
+@cache
+def load_forms() -> Forms:
+    """The packaged page forms (data/forms.toml), checked against the table."""
+    text = files("runbook_core").joinpath(FORMS_FILE).read_text("utf-8")
+    return parse_forms(text, load_table())

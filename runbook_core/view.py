@@ -30,7 +30,7 @@ from .formats import FORMAT_NAMES, FORMATS
 from .messages import previews
 from .record import Impact, Record
 from .rules import Runbook, load_runbook
-from .table import load_table
+from .table import FormSpec, load_forms, load_table
 from .ticket import render_ticket
 from .transitions import allowed_now, mitigation_follows_decision
 
@@ -303,6 +303,34 @@ def _refuse_all(reason: str) -> dict[str, dict[str, Any]]:
     return {kind: {"allowed": False, "why_not": reason} for kind in load_table().actions}
 
 
+def _form(spec: FormSpec, words: dict[str, Any], choices: dict[str, Any]) -> dict[str, Any]:
+    """One action's form for the partial's form_fields macro: its fields in order, grouped into
+    blocks (the hidden block a field sits in, `within`) of rows (fields side by side, `row`)."""
+    action = load_table().actions[spec.action]
+    blocks: list[dict[str, Any]] = []
+    for f in spec.shown():
+        hook, _, value = f.within.partition("=")
+        field = {
+            **f.__dict__,
+            "hint": f.hint.format(**words),
+            "options": choices.get(action.field(f.name).of, []),
+        }
+        if not blocks or blocks[-1]["within"] != f.within:
+            blocks.append({"within": f.within, "hook": hook, "value": value, "rows": []})
+        rows = blocks[-1]["rows"]
+        if rows and f.row and rows[-1][0]["row"] == f.row:
+            rows[-1].append(field)
+        else:
+            rows.append([field])
+    return {
+        "page": spec.page,
+        "reason": spec.reason,
+        "label": spec.label,
+        "blocks": blocks,
+        "fields": [f.name for f in spec.fields],
+    }
+
+
 def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> dict[str, Any]:
     """What the walkthrough's markup is drawn from at site build time (the Jinja partial
     overrides/partials/walkthrough.html): the steps, questions, choices, limits and words, and
@@ -325,6 +353,20 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "answers": [{"value": a.value, "label": a.label} for a in q.answers],
         }
 
+    forms = load_forms()
+    # Words a form's hint may name: the runbook's and the organisation's.
+    words = {
+        "ic_default": runbook.ic_default_reason.text,
+        "ic_unavailable": runbook.ic_unavailable_reason.text,
+        **org.as_dict(),
+    }
+    choices = {
+        "actions": [{"value": a, "label": label} for a, label in runbook.action_labels.items()],
+        **{
+            name: [{"value": v, "label": label} for v, label in vocabulary.items()]
+            for name, vocabulary in table.vocabulary.items()
+        },
+    }
     empty = Record()
     return {
         "steps": [
@@ -359,6 +401,11 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "rollback_fails": runbook.outcomes["roll_back_failed"].text.format(**org.as_dict()),
         },
         "formats": [{"value": name, "label": label} for name, label in FORMAT_NAMES.items()],
+        "forms": {kind: _form(spec, words, choices) for kind, spec in forms.actions.items()},
+        "announce": {
+            "default": forms.default_announce,
+            **{kind: spec.announce for kind, spec in forms.actions.items() if spec.announce},
+        },
         "initial": {
             "recommendation": recommendation_view({}, runbook, org),
             "actions": allowed_now(empty, "2000-01-01T00:00:00Z"),

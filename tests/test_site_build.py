@@ -276,6 +276,15 @@ def test_automation_contract_lists_every_hook(site: Path) -> None:
     assert dict(table) == aliases
 
 
+def test_the_built_walkthrough_s_forms_are_the_table_s(site: Path) -> None:
+    """Every action, field and choice of data/transitions.toml is in the built page (or declared
+    not in it, in data/forms.toml), with its declared label and limit, and nothing else is."""
+    from tests.test_forms import form_mismatches
+
+    html = (site / "walkthrough" / "index.html").read_text("utf-8")
+    assert form_mismatches(html) == []
+
+
 def test_the_template_page_and_the_engine_s_template_are_the_active_org_s(site: Path) -> None:
     """The "Incident template" page (the walkthrough's fallback link) shows the active org's
     template; a team's template is published for the engine as a static file, not as a page."""
