@@ -42,7 +42,7 @@ from .errors import InvalidInput, RecordError, RunbookError
 from .formats import FORMAT_NAMES
 from .messages import all_messages
 from .record import Record, choices, load_json, load_record_json, normalise_time, utc_iso
-from .rules import load_runbook
+from .rules import NOT_IN_RUNBOOK, load_runbook
 from .table import FieldSpec, load_table
 from .ticket import render_ticket
 from .transitions import allowed_now
@@ -275,7 +275,7 @@ def actions_help() -> str:
     ]
     for spec in table.actions.values():
         lines += [""] + textwrap.wrap(
-            f"{spec.type}: {spec.title} (runbook {spec.section}; phases: {', '.join(spec.phases)})",
+            f"{spec.type}: {spec.title} ({_cited(spec.section)}; phases: {', '.join(spec.phases)})",
             HELP_WIDTH,
             initial_indent="  ",
             subsequent_indent="      ",
@@ -1027,6 +1027,11 @@ def interrupted_within(exc: BaseException) -> bool:
             return True
         seen = seen.__cause__ or seen.__context__
     return False
+
+
+def _cited(section: str | None) -> str:
+    """An action's runbook section as the help cites it, or that the runbook is silent."""
+    return f"runbook {section}" if section else NOT_IN_RUNBOOK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

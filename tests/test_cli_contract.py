@@ -290,3 +290,16 @@ def test_the_pages_limits_come_from_the_code(page: str) -> None:
 def test_the_org_words_on_the_page_are_the_active_orgs(page: str) -> None:
     """The page renders with the active organisation's words."""
     assert load_org().channel in page
+
+
+def test_apply_help_says_where_the_runbook_is_silent(capsys) -> None:
+    """An action the runbook does not cover reads "not in the runbook" in `apply --help`, never
+    "runbook None"."""
+    from runbook_core.rules import NOT_IN_RUNBOOK
+
+    with pytest.raises(SystemExit):
+        main(["apply", "--help"])
+    out = capsys.readouterr().out
+    assert "runbook None" not in out
+    silent = [a for a in load_table().actions.values() if not a.section]
+    assert silent and all(f"{a.title} ({NOT_IN_RUNBOOK};" in " ".join(out.split()) for a in silent)
