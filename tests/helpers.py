@@ -169,3 +169,15 @@ def severity_label(runbook_label: str) -> str:
 
     (severity_id,) = {r.id for r in load_runbook().severity if r.label == runbook_label}
     return load_org().severity_labels.get(severity_id, runbook_label)
+
+
+def run_cli(capsys, *argv: str) -> tuple[int, str, str]:
+    """`runbook ARGV...` in this process: (exit code, standard output, standard error)."""
+    from runbook_core.cli import main
+
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = exc.code
+    out, err = capsys.readouterr()
+    return code, out, err

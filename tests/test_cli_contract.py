@@ -22,19 +22,11 @@ from runbook_core.record import Record
 from runbook_core.table import load_table
 from runbook_core.transitions import allowed_now
 from tests.helpers import ROOT
+from tests.helpers import run_cli as run
 
 TABLE = load_table()
 DECLARE = {"type": "declare", "summary": "API down", "by": "Dana"}
 PAGE = ROOT / "docs" / "reference" / "cli.md"
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def apply_json(capsys, state: Path, *actions: dict) -> tuple[int, dict, str]:

@@ -31,21 +31,13 @@ from runbook_core.limits import load_limits
 from runbook_core.record import Record, utc_iso
 from runbook_core.table import load_table
 from tests.helpers import EXAMPLES
+from tests.helpers import run_cli as run
 
 cpython_only = pytest.mark.cpython_only
 EXAMPLE = EXAMPLES / "rollback-succeeded.json"
 CLI = [sys.executable, "-m", "runbook_core"]
 TABLE = load_table()
 DECLARE = {"type": "declare", "summary": "API down", "by": "Dana"}
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = exc.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def one_line(err: str) -> bool:
