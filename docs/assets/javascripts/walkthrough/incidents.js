@@ -92,12 +92,14 @@ export class Incidents {
     const rec = table.views[table.index[index]];
     draw.drawRecommendation(this, rec, { provisional: true });
     for (const node of this.qa('[data-field="severity"]')) node.textContent = rec.severity;
-    const ask = new Set(rec.ask_fix_forward);
+    const ask = new Set(rec.asked);
     for (const fieldset of this.qa('fieldset[data-group="fix_forward"]')) {
-      fieldset.hidden = !ask.has(fieldset.dataset.question) && answers[fieldset.dataset.question] === null;
+      fieldset.hidden = !ask.has(fieldset.dataset.question);
     }
     this.q("[data-ask-fix-forward]").hidden =
       !this.qa('fieldset[data-group="fix_forward"]').some((f) => !f.hidden);
+    this.provisional = rec; // whether a deviation needs a reason, until the engine answers
+    draw.drawDeviation(this);
   }
 
   // The saved record's answers on the radios, while the engine starts.
