@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from .config import OrgConfig
 from .decide import Recommendation, recommend, relevant_fix_forward_questions
+from .limits import load_limits
 from .record import Basis, Mitigation, Record, parse_time, utc_iso
 from .rules import Runbook, load_runbook
 from .table import load_table
@@ -169,18 +170,12 @@ def next_update_due(record: Record, org: OrgConfig) -> str | None:
     return utc_iso(parse_time(last) + timedelta(minutes=org.status_update_interval_minutes))
 
 
-# The page marks the next status update "due soon" this long before it is due.
-UPDATE_DUE_SOON_MINUTES = 5
-
-
 def next_update_soon(record: Record, org: OrgConfig) -> str | None:
-    """From when the next status update is due soon (the page marks it), or None if none is due."""
+    """From when the next status update is due soon (the page marks it, data/limits.toml
+    minutes.due_soon before it is due), or None if none is due."""
     due = next_update_due(record, org)
-    return (
-        None
-        if due is None
-        else utc_iso(parse_time(due) - timedelta(minutes=UPDATE_DUE_SOON_MINUTES))
-    )
+    soon = timedelta(minutes=load_limits().minutes["due_soon"])
+    return None if due is None else utc_iso(parse_time(due) - soon)
 
 
 def message_due(record: Record, kind: str) -> bool:

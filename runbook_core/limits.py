@@ -31,6 +31,7 @@ class Limits:
     first_year: int
     last_year: int
     patterns: dict[str, str]
+    minutes: dict[str, int]  # the page's times: copy_valid, due_soon
 
     def chars(self, name: str) -> int:
         return self.text[name]
@@ -50,15 +51,17 @@ def parse_limits(text: str, source: str = LIMITS_FILE) -> Limits:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise DataFileError(source, "(file)", f"valid TOML ({exc})") from None
-    if set(raw) != {"text", "count", "time", "pattern"}:
+    if set(raw) != {"text", "count", "time", "minutes", "pattern"}:
         raise DataFileError(
-            source, "(file)", "exactly the tables [text], [count], [time], [pattern]"
+            source, "(file)", "exactly the tables [text], [count], [time], [minutes], [pattern]"
         )
     texts = {k: _positive(v, f"text.{k}", source) for k, v in raw["text"].items()}
     counts = {k: _positive(v, f"count.{k}", source) for k, v in raw["count"].items()}
+    minutes = {k: _positive(v, f"minutes.{k}", source) for k, v in raw["minutes"].items()}
     for table, needed in (
         (texts, {"summary", "name", "quote", "derived", "ref", "incident_id"}),
         (counts, {"names", "timeline", "list"}),
+        (minutes, {"copy_valid", "due_soon"}),
     ):
         if not needed <= set(table):
             raise DataFileError(source, "(file)", f"the limits {sorted(needed - set(table))}")
@@ -86,7 +89,7 @@ def parse_limits(text: str, source: str = LIMITS_FILE) -> Limits:
         patterns[key] = pattern
     if "incident_id" not in patterns:
         raise DataFileError(source, "pattern.incident_id", "the incident ID's pattern")
-    return Limits(texts, counts, first, last, patterns)
+    return Limits(texts, counts, first, last, patterns, minutes)
 
 
 @cache

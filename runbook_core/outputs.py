@@ -1,5 +1,6 @@
-"""The words of the handover link, the post-mortem draft and the timeline picture
-(data/outputs.toml), checked when read: every key present, only the placeholders the code fills."""
+"""The words of the handover link, the post-mortem draft, the walkthrough's view and the
+timeline picture (data/outputs.toml), checked when read: every key present, only the
+placeholders the code fills."""
 
 from __future__ import annotations
 
@@ -62,6 +63,13 @@ FIELDS: dict[str, dict[str, set[str]]] = {
         "logged_decision": {"time", "event"},
         "reason": {"text", "section"},
         "no_mitigation": {"reason"},
+    },
+    "walkthrough": {
+        "fix_forward_permitted": {"fix_forward"},
+        "fix_forward_not_permitted": {"fix_forward"},
+        "major_required": set(),
+        "major_escalated": set(),
+        "escalations": set(),
     },
     "timeline": {
         "title": {"incident_id", "summary"},

@@ -247,6 +247,9 @@ FORM_FIELD_KEYS = set(
 )
 # The view's values an announcement may name (the page script fills them in).
 ANNOUNCE_PLACEHOLDERS = {"incident_id", "recommendation", "decision", "next_update_due", "status"}
+# The cases an announcement may have: `done`, or a case the view says holds (view.announce.cases),
+# which the page prefers to `done`.
+ANNOUNCE_CASES = {"done", "permitted", "not_permitted", "escalation_required"}
 
 
 @dataclass(frozen=True)
@@ -326,6 +329,8 @@ def parse_forms(text: str, table: Table, source: str = FORMS_FILE) -> Forms:
         reason = r.text(item, "reason", path) if not page else ""
         announce = r.table(item.get("announce", {}), f"{path}.announce")
         for case in announce:
+            if case not in ANNOUNCE_CASES:
+                raise r.fail(f"{path}.announce.{case}", f"one of {sorted(ANNOUNCE_CASES)}")
             r.placeholders(
                 r.text(announce, case, f"{path}.announce"),
                 ANNOUNCE_PLACEHOLDERS,

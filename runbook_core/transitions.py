@@ -261,6 +261,10 @@ def _see(guard: str) -> str:
     section = load_table().guards[guard].section
     if section is None:
         raise KeyError(f"transitions.toml: guards.{guard} cites no section")
+    return _cite(section)
+
+
+def _cite(section: str) -> str:
     return f"runbook {section}" if "." in section else f"runbook section {section}"
 
 
@@ -477,7 +481,17 @@ def check_guard_table() -> None:
 
 # ---------------------------------------------------------------------------------- checks
 
-NOT_DECLARED = "declare the incident first (runbook 3.1)"
+
+def not_declared() -> str:
+    """Why an action waits for the declaration, citing the section the declare action cites."""
+    section = load_table().actions["declare"].section
+    return (
+        f"declare the incident first ({_cite(section)})"
+        if section
+        else "declare the incident first"
+    )
+
+
 RESOLVED = "the incident is resolved: reopen it to change this"
 
 
@@ -486,7 +500,7 @@ def phase_refusal(spec: ActionSpec, record: Record) -> Refusal | None:
     if current in spec.phases:
         return None
     if current == "not_declared":
-        return Refusal("type", NOT_DECLARED)
+        return Refusal("type", not_declared())
     if current == "resolved":
         return Refusal("type", RESOLVED)
     return Refusal(

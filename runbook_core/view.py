@@ -29,7 +29,9 @@ from .derive import (
     status,
 )
 from .formats import FORMAT_NAMES, FORMATS
+from .limits import load_limits
 from .messages import previews
+from .outputs import words as output_words
 from .record import Impact, Record
 from .rules import Runbook, load_runbook
 from .table import FormSpec, load_forms, load_table
@@ -60,10 +62,18 @@ def recommendation_view(
                 "href": section.href(WIDGET_PAGE) if section else None,
             }
         )
+    said = output_words("walkthrough")
+    permitted = (
+        "fix_forward_permitted" if rec.fix_forward_permitted else "fix_forward_not_permitted"
+    )
     return {
         "action": rec.action,
         "label": runbook.action_labels[rec.action],
         "fix_forward_permitted": rec.fix_forward_permitted,
+        # The sentence under the recommendation (data/outputs.toml [walkthrough]).
+        "fix_forward_text": said[permitted].format(
+            fix_forward=runbook.action_labels["fix_forward"]
+        ),
         "reasons": reasons,
         "severity": severity(Record(impact=_impact(answers, runbook)), runbook, org),
         "ask_fix_forward": list(relevant_fix_forward_questions(answers, runbook)),
@@ -112,9 +122,17 @@ def decision_table(runbook: Runbook | None = None, org: OrgConfig | None = None)
             seen[key] = len(views)
             views.append(view_)
         index.append(seen[key])
+    # Each answer's offset into `index` (an unanswered question adds 0): the page adds up the
+    # offsets of the answers chosen and reads views[index[sum]], with no ordering of its own.
+    offsets: dict[str, dict[str, int]] = {}
+    stride = 1
+    for q in reversed(runbook.questions):
+        offsets[q.id] = {v: (n + 1) * stride for n, v in enumerate(q.values)}
+        stride *= len(q.values) + 1
     return {
         "questions": [q.id for q in runbook.questions],
         "values": [[None, *q.values] for q in runbook.questions],
+        "offsets": offsets,
         "views": views,
         "index": index,
     }
@@ -266,6 +284,14 @@ def view(
         "major_incident": major_incident(record),
         "escalation": {
             "required": escalation_required(record),
+            # The major-incident box's title (data/outputs.toml [walkthrough]).
+            "title": output_words("walkthrough")[
+                "major_required"
+                if escalation_required(record)
+                else "major_escalated"
+                if major_incident(record)
+                else "escalations"
+            ],
             "records": [
                 {
                     "at": e.at,
@@ -311,6 +337,21 @@ def view(
         "ticket": render_ticket(record, org, runbook, format=fmt.name),
         "ticket_format": fmt.name,
         "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",
+        # What an announcement (data/forms.toml announce) says: its {name}s, and its case.
+        "announce": {
+            "values": {
+                "incident_id": record.incident_id or "",
+                "recommendation": rec["label"],
+                "decision": runbook.action_labels[decision.action] if decision else "",
+                "next_update_due": due[11:16] if due else "",
+                "status": status(record),
+            },
+            "cases": {
+                "permitted": rec["fix_forward_permitted"],
+                "not_permitted": not rec["fix_forward_permitted"],
+                "escalation_required": escalation_required(record),
+            },
+        },
     }
 
 
@@ -425,6 +466,10 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "recommendation": recommendation_view({}, runbook, org),
             "actions": allowed_now(empty, "2000-01-01T00:00:00Z"),
             "ticket": render_ticket(empty, org, runbook),
+            "status": status(empty),
+            "major_title": output_words("walkthrough")["major_required"],
         },
+        # The page's times (data/limits.toml [minutes]), as data-* attributes.
+        "minutes": dict(load_limits().minutes),
         "decisions": decision_table(runbook, org),
     }

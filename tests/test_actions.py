@@ -17,7 +17,7 @@ from runbook_core.derive import (
     status,
 )
 from runbook_core.table import load_table
-from runbook_core.transitions import NOT_DECLARED, RESOLVED, allowed_now, check_guard_table
+from runbook_core.transitions import RESOLVED, allowed_now, check_guard_table, not_declared
 from tests.helpers import replay
 from tests.strategies import incidents
 
@@ -64,10 +64,11 @@ def test_declaring_records_time_a_unique_id_and_the_first_entry() -> None:
 
 
 def test_nothing_but_declare_is_possible_before_the_declaration() -> None:
-    """Every other action says to declare first (runbook 3.1)."""
+    """Every other action says to declare first (runbook 3.1: the declare action's cite)."""
     verdicts = allowed_now(Record(), T0)
     assert verdicts.pop("declare") == {"allowed": True, "why_not": ""}
-    assert all(v == {"allowed": False, "why_not": NOT_DECLARED} for v in verdicts.values())
+    assert all(v == {"allowed": False, "why_not": not_declared()} for v in verdicts.values())
+    assert not_declared() == "declare the incident first (runbook 3.1)"
 
 
 def test_on_call_is_the_default_ic() -> None:

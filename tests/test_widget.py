@@ -246,16 +246,17 @@ def test_a_preview_of_no_message_action_is_refused_in_one_message(kind) -> None:
 
 def test_the_next_update_is_due_soon_a_declared_time_before_it_is_due() -> None:
     """view.next_update_soon: the page marks the update "due soon" from then (the threshold
-    is derive.UPDATE_DUE_SOON_MINUTES, not a constant in draw.js)."""
+    is data/limits.toml's minutes.due_soon, not a constant in draw.js)."""
     from datetime import timedelta
 
-    from runbook_core.derive import UPDATE_DUE_SOON_MINUTES
+    from runbook_core.limits import load_limits
     from runbook_core.record import parse_time
 
+    soon_minutes = load_limits().minutes["due_soon"]
     record = send(None, {"type": "declare", "summary": "x"})["record"]
     view = send(record, {"type": "status_update", "text": "Investigating"})["view"]
     due, soon = parse_time(view["next_update_due"]), parse_time(view["next_update_soon"])
-    assert due - soon == timedelta(minutes=UPDATE_DUE_SOON_MINUTES) and UPDATE_DUE_SOON_MINUTES > 0
+    assert due - soon == timedelta(minutes=soon_minutes) and soon_minutes > 0
 
 
 def test_a_message_is_loggable_only_when_logging_is_allowed_and_it_is_due() -> None:
@@ -312,3 +313,51 @@ def test_the_table_before_the_engine_says_which_questions_show_and_when_a_reason
         == view["recommendation"]["reason_needed"]
         == {"roll_back": False, "fix_forward": True}
     )
+
+
+def test_the_page_finds_each_combination_in_the_decision_table_by_adding_offsets() -> None:
+    """view.decision_table's contract with the page (incidents.js drawProvisional): for every
+    combination of answers, unanswered included, adding up offsets[question][answer] of the
+    answers given indexes the view the engine computes for those answers."""
+    import itertools
+
+    from runbook_core.rules import load_runbook
+    from runbook_core.view import decision_table, recommendation_view
+
+    runbook = load_runbook()
+    table = decision_table(runbook)
+    ids = [q.id for q in runbook.questions]
+    combos = list(itertools.product(*((None, *q.values) for q in runbook.questions)))
+    sums = set()
+    for combo in combos:
+        answers = dict(zip(ids, combo, strict=True))
+        n = sum(table["offsets"][q][v] for q, v in answers.items() if v is not None)
+        sums.add(n)
+        assert table["views"][table["index"][n]] == recommendation_view(answers, runbook), answers
+    assert sums == set(range(len(combos))) == set(range(len(table["index"])))
+
+
+def test_every_announcement_names_a_case_and_values_the_view_gives() -> None:
+    """data/forms.toml's announcements are filled from view.announce: each case other than
+    `done` is one the view says holds or not, each {name} is one of its values; the cases
+    that hold are the view's own facts."""
+    import re
+
+    from runbook_core.table import ANNOUNCE_CASES, load_forms
+
+    record = send(None, {"type": "declare", "summary": "x"})["record"]
+    view = _answer(record, "scope", "all")["view"]
+    announce = view["announce"]
+    assert set(announce["cases"]) == ANNOUNCE_CASES - {"done"}
+    forms = load_forms()
+    texts = [forms.default_announce]
+    for spec in forms.actions.values():
+        assert set(spec.announce) <= ANNOUNCE_CASES, spec.action
+        texts += spec.announce.values()
+    for text in texts:
+        assert set(re.findall(r"\{(\w+)\}", text)) <= set(announce["values"]), text
+    assert announce["cases"]["permitted"] is view["recommendation"]["fix_forward_permitted"]
+    assert announce["cases"]["not_permitted"] is not announce["cases"]["permitted"]
+    assert announce["cases"]["escalation_required"] is view["escalation"]["required"]
+    assert announce["values"]["incident_id"] == view["incident_id"]
+    assert announce["values"]["recommendation"] == view["recommendation"]["label"]

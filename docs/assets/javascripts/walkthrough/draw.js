@@ -3,9 +3,12 @@
 // view (runbook_core.view.view). Each function takes the widget (its root, drafts, links).
 
 import { button, el, hhmm, localTime, nowISO, pick } from "./dom.js";
+import { wordOf } from "./shared.js";
 
 const q = (root, selector) => root.querySelector(selector);
 const qa = (root, selector) => [...root.querySelectorAll(selector)];
+// The markup's words (shared.js wordOf): every text drawn here that the view does not give.
+const say = (w, key, values) => wordOf(w.root, key, values);
 
 function setText(node, text) {
   if (node && node.textContent !== text) node.textContent = text;
@@ -57,9 +60,10 @@ export function drawAll(w, view) {
 }
 
 export function drawBar(w, view) {
-  for (const node of qa(w.root, '[data-field="incident_id"]')) setText(node, view.incident_id || "new");
+  // An empty value shows the markup's word for it (data-empty).
+  for (const node of qa(w.root, '[data-field="incident_id"]')) setText(node, view.incident_id || node.dataset.empty);
   for (const node of qa(w.root, '[data-field="status"]')) setText(node, view.status);
-  for (const node of qa(w.root, '[data-field="ic"]')) setText(node, view.ic || "—");
+  for (const node of qa(w.root, '[data-field="ic"]')) setText(node, view.ic || node.dataset.empty);
   for (const node of qa(w.root, '[data-field="severity"]')) setText(node, view.severity);
 }
 
@@ -107,7 +111,7 @@ export function drawForms(w, view) {
       if (why) {
         why.hidden = allowed;
         // A read-only record's reason is a sentence of its own, not a step to come.
-        setText(why, allowed ? "" : view.read_only ? state.why_not : `Not yet: ${state.why_not}.`);
+        setText(why, allowed ? "" : view.read_only ? state.why_not : say(w, "not-yet", { why: state.why_not }));
       }
     } else {
       form.hidden = !allowed;
@@ -147,9 +151,7 @@ export function drawQuestions(w, view) {
 
 export function drawRecommendation(w, rec, { provisional = false } = {}) {
   setText(q(w.root, '[data-field="recommendation"]'), rec.label);
-  const fixForward = w.labels.fix_forward;
-  setText(q(w.root, '[data-field="fix-forward-permitted"]'),
-    `${fixForward}: ${rec.fix_forward_permitted ? "permitted: all three conditions hold" : "not permitted"}.`);
+  setText(q(w.root, '[data-field="fix-forward-permitted"]'), rec.fix_forward_text);
   q(w.root, "[data-recommendation]").classList.toggle("rb-permitted-yes", rec.fix_forward_permitted);
   q(w.root, "[data-recommendation-source]").hidden = !provisional;
   const reasons = q(w.root, "[data-reasons]");
@@ -166,9 +168,9 @@ export function drawDecision(w, view) {
   const info = q(w.root, "[data-decision-info]");
   info.hidden = !decision;
   if (decision) {
-    const why = decision.deviation_reason ? ` A deviation from the runbook, because: ${decision.deviation_reason}` : "";
-    setText(info, `Decided at ${hhmm(decision.at)} UTC: ${decision.label}.${why}` +
-      (decision.stale ? " The answers changed since: decide again." : ""));
+    setText(info, [say(w, "decided", { time: hhmm(decision.at), label: decision.label }),
+      decision.deviation_reason ? say(w, "deviation", { reason: decision.deviation_reason }) : null,
+      decision.stale ? say(w, "decide-again") : null].filter(Boolean).join(" "));
   }
   drawDeviation(w);
 }
@@ -196,26 +198,25 @@ export function drawMitigation(w, view) {
   q(form, "[data-hotfix-reason]").hidden = !m.next_needs_reason;
   const current = q(w.root, "[data-mitigation-current]");
   current.hidden = !m.current;
-  if (m.current) setText(current, `${m.current.label} in progress since ${hhmm(m.current.started_at)} UTC.`);
+  if (m.current) setText(current, say(w, "in-progress", { label: m.current.label, time: hhmm(m.current.started_at) }));
   const history = q(w.root, "[data-mitigations]");
   history.hidden = m.history.length === 0;
   history.replaceChildren(...m.history.map((h) => el("li", {
     className: `rb-outcome-${h.outcome}`,
-    text: `${h.label}: ${h.outcome}, ${hhmm(h.started_at)}–${hhmm(h.ended_at)} UTC${h.notes ? `. ${h.notes}` : ""}`,
+    text: say(w, "attempt", { label: h.label, outcome: h.outcome, start: hhmm(h.started_at), end: hhmm(h.ended_at) }) +
+      (h.notes ? `. ${h.notes}` : ""),
   })));
   const esc = view.escalation;
   const major = q(w.root, "[data-major]");
   major.hidden = !view.major_incident && esc.records.length === 0;
   major.classList.toggle("rb-major-active", esc.required);
-  setText(q(w.root, "[data-major-title]"), esc.required
-    ? "Major incident: escalation required now"
-    : view.major_incident ? "Major incident: escalated" : "Escalations");
+  setText(q(w.root, "[data-major-title]"), esc.title);
   const records = q(w.root, "[data-escalations]");
   records.hidden = esc.records.length === 0;
   records.replaceChildren(...esc.records.map((e) => el("li", {
-    text: `Escalated to ${e.to} at ${hhmm(e.at)} UTC; ` + (e.acknowledged_at
-      ? `acknowledged by ${e.acknowledged_by} at ${hhmm(e.acknowledged_at)} UTC.`
-      : "not acknowledged yet."),
+    text: `${say(w, "escalated", { to: e.to, time: hhmm(e.at) })} ${e.acknowledged_at
+      ? say(w, "acknowledged", { by: e.acknowledged_by, time: hhmm(e.acknowledged_at) })
+      : say(w, "not-acknowledged")}`,
   })));
 }
 
@@ -233,7 +234,7 @@ export function drawMessages(w, view, only = null) {
     const posted = q(box, "[data-posted]");
     if (posted && message) {
       posted.hidden = !message.last_logged_at;
-      setText(posted, message.last_logged_at ? `Logged as posted at ${hhmm(message.last_logged_at)} UTC.` : "");
+      setText(posted, message.last_logged_at ? say(w, "logged-at", { time: hhmm(message.last_logged_at) }) : "");
     }
   }
 }
@@ -253,8 +254,8 @@ export function drawCommunicate(w, view) {
   const info = q(w.root, "[data-updates-info]");
   info.hidden = updates.length === 0;
   if (updates.length) {
-    setText(info, `${updates.length} update${updates.length > 1 ? "s" : ""} logged; the last at ` +
-      `${hhmm(updates[updates.length - 1].at)} UTC.`);
+    setText(info, say(w, updates.length > 1 ? "updates-logged" : "update-logged",
+      { count: updates.length, time: hhmm(updates[updates.length - 1].at) }));
   }
 }
 
@@ -263,11 +264,11 @@ export function drawResolve(w, view) {
   const info = q(w.root, "[data-declared-info]");
   info.hidden = !view.declared;
   if (view.declared) {
-    setText(info, `${view.incident_id}: declared. The declaration message is below; post it in the channel.`);
+    setText(info, say(w, "declared-info", { id: view.incident_id }));
   }
   const ic = q(w.root, "[data-ic-info]");
   ic.hidden = !view.ic;
-  if (view.ic) setText(ic, `Incident Commander: ${view.ic}.`);
+  if (view.ic) setText(ic, say(w, "ic-info", { ic: view.ic }));
 }
 
 export function drawTicket(w, view) {
@@ -275,7 +276,7 @@ export function drawTicket(w, view) {
   const select = q(w.root, "[data-ticket-format]");
   if (select.value !== view.ticket_format) select.value = view.ticket_format;
   const title = q(w.root, "#rb-out-ticket-title");
-  setText(title, `The incident ticket (${select.selectedOptions[0]?.textContent || view.ticket_format})`);
+  setText(title, say(w, "ticket-title", { format: select.selectedOptions[0]?.textContent || view.ticket_format }));
 }
 
 export function drawFollowUps(w, view) {
@@ -285,7 +286,7 @@ export function drawFollowUps(w, view) {
   const add = () => q(w.root, 'form[data-form="add_follow_up"] [name="text"]');
   redraw(list, JSON.stringify([view.follow_ups, allowed]), () => view.follow_ups.map((f) => el("li", {},
     el("span", { text: f.text }), f.owner ? el("span", { className: "rb-who", text: ` — ${f.owner}` }) : null,
-    allowed ? button("Remove", `follow-up: ${f.text}`, { className: "rb-link-button",
+    allowed ? button(say(w, "remove"), say(w, "follow-up", { text: f.text }), { className: "rb-link-button",
       dataAction: "remove_follow_up", dataIndex: f.index }) : null)), add);
 }
 
@@ -304,7 +305,7 @@ export function drawTimeline(w, view) {
   // Counted once (linear): comparing every name with every other took 1.8 s at 10,000 entries.
   const count = new Map();
   for (const name of names) count.set(name, (count.get(name) || 0) + 1);
-  const named = names.map((name, i) => (count.get(name) > 1 ? `${name} (entry ${i + 1})` : name));
+  const named = names.map((name, i) => (count.get(name) > 1 ? say(w, "numbered-entry", { entry: name, number: i + 1 }) : name));
   const changed = redraw(list, signature, () => entries.map((entry, position) => {
     const day = entry.at.slice(0, 10) === today ? "" : `${entry.at.slice(0, 10)} `;
     const editing = w.editing === entry.index;
@@ -313,31 +314,30 @@ export function drawTimeline(w, view) {
     return el("li", { className: "rb-entry", dataIndex: entry.index, dataKind: entry.kind },
       el("div", { className: "rb-entry-main" },
         el("time", { dateTime: entry.at, className: "rb-utc", title: entry.at,
-          text: `${day}${entry.at.slice(11, 16)} UTC` }),
-        el("span", { className: "rb-local", text: ` (${localTime(entry.at)} local) ` }),
+          text: say(w, "entry-time", { day, time: entry.at.slice(11, 16) }) }),
+        el("span", { className: "rb-local", text: ` ${say(w, "local-time", { time: localTime(entry.at) })} ` }),
         el("span", { className: "rb-event", text: entry.event }),
         entry.who ? el("span", { className: "rb-who", text: ` — ${entry.who}` }) : null,
         entry.before_declaration
-          ? el("span", { className: "rb-flag", text: " (before the declaration)" }) : null),
+          ? el("span", { className: "rb-flag", text: ` ${say(w, "before-declaration")}` }) : null),
       editable ? el("div", { className: "rb-entry-tools" },
-        button("Correct time", `of ${named[position]}`, { className: "rb-link-button",
+        button(say(w, "correct-time"), say(w, "of-entry", { entry: named[position] }), { className: "rb-link-button",
           dataCommand: "edit-time", dataIndex: entry.index, ariaExpanded: String(editing) }),
-        entry.derived ? null : button("Remove", `note ${named[position]}`, {
+        entry.derived ? null : button(say(w, "remove"), say(w, "note-entry", { entry: named[position] }), {
           className: "rb-link-button", dataAction: "remove_timeline", dataIndex: entry.index }))
         : null,
       editing ? el("form", { className: "rb-form rb-edit", dataForm: "edit_timeline",
         dataIndex: entry.index, noValidate: true },
       el("div", { className: "rb-field" },
-        el("label", { for: fieldId, text: `Correct time of: ${entry.event}` }),
-        el("span", { className: "rb-hint", id: `${fieldId}-hint`,
-          text: "HH:MM in UTC, or a full ISO time like 2026-11-28T21:40:00Z." }),
+        el("label", { for: fieldId, text: say(w, "correct-time-of", { event: entry.event }) }),
+        el("span", { className: "rb-hint", id: `${fieldId}-hint`, text: say(w, "time-hint") }),
         el("input", { type: "text", id: fieldId, name: "at", value: entry.at, autocomplete: "off",
           ariaDescribedby: `${fieldId}-hint ${errorId}` }),
         el("p", { className: "rb-error", id: errorId, dataErrorFor: "at", hidden: true })),
       el("p", { className: "rb-error", dataErrorGeneral: "", hidden: true }),
       el("div", { className: "rb-buttons" },
-        el("button", { type: "submit", className: "md-button md-button--primary", text: "Save the time" }),
-        button("Cancel", "the correction", { className: "md-button", dataCommand: "cancel-edit" })))
+        el("button", { type: "submit", className: "md-button md-button--primary", text: say(w, "save-time") }),
+        button(say(w, "cancel"), say(w, "the-correction"), { className: "md-button", dataCommand: "cancel-edit" })))
         : null);
   }), add);
   const input = q(list, 'form[data-form="edit_timeline"] input');
@@ -354,9 +354,7 @@ export function drawDue(w, view) {
     const minutes = left > 0 ? Math.ceil(left / 60000) : Math.floor(-left / 60000);
     node.classList.toggle("rb-urgent", left <= 0);
     node.classList.toggle("rb-soon", left > 0 && Date.now() >= Date.parse(soon));
-    setText(node, left > 0
-      ? `Next update due ${hhmm(due)} UTC (in ${minutes} min)`
-      : `Update overdue: due ${hhmm(due)} UTC (${minutes} min ago)`);
+    setText(node, say(w, left > 0 ? "due-in" : "overdue", { time: hhmm(due), minutes }));
   }
 }
 
@@ -368,19 +366,19 @@ export function drawIncidents(w, list, showArchived) {
   const newButton = () => q(panel, '[data-command="new-incident"]');
   redraw(q(panel, "[data-incident-list]"), JSON.stringify([items, w.id]), () => items.map((i) => {
     const open = i.id === w.id;
-    const changed = i.meta.updated_at ? `${i.meta.updated_at.slice(0, 10)} ${hhmm(i.meta.updated_at)} UTC` : "";
+    const changed = i.meta.updated_at
+      ? say(w, "last-change", { date: i.meta.updated_at.slice(0, 10), time: hhmm(i.meta.updated_at) }) : "";
     return el("li", { className: `rb-incident${open ? " rb-incident-open" : ""}`, dataIncident: i.id },
       el("div", { className: "rb-incident-main" },
         el("strong", { text: i.id }), " ",
         el("span", { text: i.meta.summary || "" }),
         el("span", { className: "rb-incident-status" },
-          `${i.meta.status || ""}${i.meta.archived ? " (archived)" : ""}`,
-          changed ? `; last change ${changed}` : "")),
+          (i.meta.status || "") + (i.meta.archived ? " " + say(w, "archived-mark") : ""), changed)),
       el("div", { className: "rb-entry-tools" },
-        open ? el("span", { className: "rb-open-mark", text: "Open here" })
-          : button("Open", i.id, { className: "rb-link-button", dataCommand: "open-incident", dataId: i.id }),
-        button(i.meta.archived ? "Unarchive" : "Archive", i.id, { className: "rb-link-button",
+        open ? el("span", { className: "rb-open-mark", text: say(w, "open-here") })
+          : button(say(w, "open"), i.id, { className: "rb-link-button", dataCommand: "open-incident", dataId: i.id }),
+        button(say(w, i.meta.archived ? "unarchive" : "archive"), i.id, { className: "rb-link-button",
           dataCommand: i.meta.archived ? "unarchive-incident" : "archive-incident", dataId: i.id }),
-        button("Delete", i.id, { className: "rb-link-button rb-danger-link", dataCommand: "delete-incident", dataId: i.id })));
+        button(say(w, "delete"), i.id, { className: "rb-link-button rb-danger-link", dataCommand: "delete-incident", dataId: i.id })));
   }), newButton);
 }

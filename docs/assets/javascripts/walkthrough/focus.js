@@ -1,8 +1,7 @@
 // The Widget's focus and announcements: where focus goes after an action, what is announced,
 // notices and errors by their form. Methods of Widget (see widget.js).
 
-import { hhmm } from "./dom.js";
-import { isShown } from "./shared.js";
+import { fill, isShown, wordOf } from "./shared.js";
 
 export class Focus {
   // After a step: focus the next thing to do. The escalation when one is required; a message to
@@ -76,30 +75,20 @@ export class Focus {
       this.q(`#step-${step}-title`);
   }
 
+  // What is announced once an action succeeded: the markup's words for it ([data-announcements],
+  // from data/forms.toml), the case the view says holds, else "done"; {name}s from the view.
   doneMessage(action, view) {
-    switch (action.type) {
-      case "declare":
-        return `Declared ${view.incident_id}. Copy the declaration message and post it in the channel.`;
-      case "answer":
-        return `Answer recorded. The runbook recommends: ${view.recommendation.label}; fix forward ` +
-          `${view.recommendation.fix_forward_permitted ? "is permitted" : "is not permitted"}.`;
-      case "decide":
-        return `Decision recorded: ${view.decision?.label}.`;
-      case "mitigation_outcome":
-        return view.escalation.required
-          ? "The rollback failed: a major incident. Escalate now with the message shown, then record it."
-          : "Outcome recorded.";
-      case "status_update":
-        return `Status update logged. Next one due ${hhmm(view.next_update_due)} UTC.`;
-      case "resolve":
-        return "Incident resolved. Post the resolution message; the ticket is complete.";
-      case "edit_timeline":
-        return "Time corrected.";
-      case "add_timeline":
-        return "Added to the timeline.";
-      default:
-        return `Recorded. Status: ${view.status}.`;
-    }
+    const words = this.qa("[data-announcements] [data-kind]");
+    const mine = words.filter((p) => p.dataset.kind === action.type);
+    const cases = view.announce.cases;
+    const said = mine.find((p) => cases[p.dataset.case]) ?? mine.find((p) => p.dataset.case === "done") ??
+      words.find((p) => p.dataset.kind === "default");
+    return fill(said?.textContent ?? "", view.announce.values);
+  }
+
+  // The markup's words for `key` (shared.js wordOf).
+  say(key, values = {}) {
+    return wordOf(this.root, key, values);
   }
 
   // Announced to screen readers and shown in the status bar (never over the controls).
@@ -148,7 +137,7 @@ export class Focus {
 
   showError(scope, error) {
     const field = error.field || "";
-    const full = error.message || "unknown error";
+    const full = error.message || this.say("unknown-error");
     const short = field && full.startsWith(`${field}: `) ? full.slice(field.length + 2) : full;
     this.root.dataset.lastError = full;
     scope = scope || this.root;
@@ -166,6 +155,8 @@ export class Focus {
       control.setAttribute("aria-invalid", "true");
       control.focus({ preventScroll: false });
     }
-    this.announce(short.startsWith("Not ") ? short : `Not recorded: ${short}`);
+    // A refusal that already says what was not done ("Not recorded: …") is said as it is.
+    const said = this.say("not-recorded", { why: "" });
+    this.announce(short.startsWith(said.split(" ")[0] + " ") ? short : this.say("not-recorded", { why: short }));
   }
 }

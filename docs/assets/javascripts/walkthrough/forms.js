@@ -6,7 +6,6 @@ import { download, nowISO } from "./dom.js";
 import { ID_HASH, enqueue, json } from "./shared.js";
 
 const PREVIEW_DELAY_MS = 150;
-const COPY_VALID_MS = 30 * 60000; // a message copied this recently is logged at its copy time
 
 export class Forms {
   // The element id a link points to on this page (Material makes every href absolute), or null;
@@ -46,7 +45,7 @@ export class Forms {
     if (fieldset.dataset.arrowed) {
       delete fieldset.dataset.arrowed;
       fieldset.dataset.pending = radio.value;
-      this.note(fieldset, "Press Enter to record this answer.");
+      this.note(fieldset, this.say("press-enter"));
       return;
     }
     delete fieldset.dataset.pending;
@@ -95,8 +94,10 @@ export class Forms {
     const { action, sent } = this.formValues(form, submitter);
     // A message copied is logged as posted at the time it was computed for (the time it
     // says), with its text: the engine records it only if it is still exactly that text.
+    // How recent a copy counts: data/limits.toml minutes.copy_valid, from the markup.
+    const valid = Number(this.root.dataset.copyValidMinutes) * 60000;
     const copied = this.copied[form.dataset.copiedFrom];
-    if (copied && Date.now() - copied.when < COPY_VALID_MS) {
+    if (copied && Date.now() - copied.when < valid) {
       if (!action.at) action.at = copied.at;
       action.copied = copied.text;
     }
@@ -110,24 +111,26 @@ export class Forms {
     else if (name === "download-ticket") {
       download(this.view?.ticket_filename || "incident.md", this.q('[data-output="ticket"]').textContent,
         "text/plain;charset=utf-8");
-      this.announce("Ticket downloaded.");
+      this.announce(this.say("ticket-downloaded"));
     } else if (name === "export") this.exportRecord();
     else if (name === "import") this.q("[data-import-file]").click();
     else if (name === "new-incident") {
       this.open(null, { focus: true }).then((opened) => {
-        if (opened) this.announce("New incident: the form is empty. The others stay in the list.");
+        if (opened) this.announce(this.say("new-incident"));
       });
     } else if (name === "open-incident") {
       this.open(id).then((opened) => {
         if (!opened) return;
         this.focusStep();
-        this.announce(`Opened ${id}.`);
+        this.announce(this.say("opened", { id }));
       });
     } else if (name === "archive-incident" || name === "unarchive-incident") {
       enqueue(async () => {
-        const result = await this.store.setMeta(id, { archived: name === "archive-incident" });
+        const archived = name === "archive-incident";
+        const result = await this.store.setMeta(id, { archived });
         this.drawIncidents();
-        this.announce(result.ok ? `${id} ${name === "archive-incident" ? "archived" : "restored"}.` : `Not changed: ${result.error.message}.`);
+        this.announce(result.ok ? this.say(archived ? "archived" : "unarchived", { id })
+          : this.say("not-changed", { why: result.error.message }));
       });
     } else if (name === "delete-incident") this.deleteIncident(id);
     else if (name === "edit-time") {

@@ -16,8 +16,7 @@ export class Incidents {
   open(id, { focus = false, reload = false } = {}) {
     if (id && id === this.id && this.record && !reload) return Promise.resolve(true);
     if ((this.pending.length || this.lost) && this.id && id !== this.id) {
-      if (!window.confirm(`${this.id} has changes this browser could not save. Leave it and lose ` +
-        "them? (Cancel, then Export JSON, to keep them.)")) {
+      if (!window.confirm(this.say("leave-unsaved", { id: this.id }))) {
         this.setHash(this.id);
         return Promise.resolve(false);
       }
@@ -31,10 +30,9 @@ export class Incidents {
     if (id && !kept) {
       try {
         entry = this.store.read(id);
-        if (!entry) this.notice(`${id} is not in this browser. Import its exported JSON to continue it here.`);
+        if (!entry) this.notice(this.say("not-here", { id }));
       } catch (error) {
-        this.notice(`${id} is saved in this browser but cannot be read (${error.message}); it is ` +
-          "kept as it is. Import an exported copy, or start a new incident.");
+        this.notice(this.say("cannot-read", { id, why: error.message }));
       }
     }
     this.id = entry || kept ? id : null;
@@ -80,15 +78,12 @@ export class Incidents {
     if (!template) return;
     this.decisions ??= JSON.parse(template.content.textContent);
     const table = this.decisions;
-    const answers = {};
-    for (const fieldset of this.qa("fieldset[data-question]")) {
-      answers[fieldset.dataset.question] = this.q("input:checked", fieldset)?.value ?? null;
-    }
+    // The table gives each answer its offset (an unanswered question adds none).
     let index = 0;
-    table.questions.forEach((question, n) => {
-      const values = table.values[n];
-      index = index * values.length + Math.max(0, values.indexOf(answers[question]));
-    });
+    for (const fieldset of this.qa("fieldset[data-question]")) {
+      const value = this.q("input:checked", fieldset)?.value;
+      index += table.offsets[fieldset.dataset.question]?.[value] ?? 0;
+    }
     const rec = table.views[table.index[index]];
     draw.drawRecommendation(this, rec, { provisional: true });
     for (const node of this.qa('[data-field="severity"]')) node.textContent = rec.severity;
@@ -116,8 +111,8 @@ export class Incidents {
 
   drawProvisionalBar(meta) {
     if (this.view) return;
-    for (const node of this.qa('[data-summary-bar] [data-field="incident_id"]')) node.textContent = this.id || "new";
-    for (const node of this.qa('[data-summary-bar] [data-field="status"]')) node.textContent = meta?.status || "Not declared";
+    for (const node of this.qa('[data-summary-bar] [data-field="incident_id"]')) node.textContent = this.id || node.dataset.empty;
+    for (const node of this.qa('[data-summary-bar] [data-field="status"]')) node.textContent = meta?.status || node.dataset.empty;
   }
 
   drawIncidents() {
@@ -137,7 +132,7 @@ export class Incidents {
     this.clearErrors(scope);
     scope?.setAttribute("aria-busy", "true");
     if (this.engine.state !== "ready" && this.engine.state !== "error") {
-      this.note(scope, "Waiting for the engine: this is applied as soon as it is ready.");
+      this.note(scope, this.say("waiting"));
     }
     // Busy until the action is applied, saved (or known unsaved) and drawn.
     return enqueue(() => this.apply(action, scope, sent, now, stepBefore))
@@ -149,7 +144,7 @@ export class Incidents {
     try {
       reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
     } catch (error) {
-      reply = { ok: false, error: { field: "", message: `Not recorded: ${error.message}. What you typed is kept.` } };
+      reply = { ok: false, error: { field: "", message: this.say("not-sent", { why: error.message }) } };
     }
     if (!this.root.isConnected) return false;
     this.clearErrors(scope);
@@ -209,12 +204,11 @@ export class Incidents {
           this.pending = [];
           if (!newer) {
             this.open(null);
-            this.notice(`${id} was deleted in another tab while you changed it; your change was not kept.`);
+            this.notice(this.say("deleted-while-changed", { id }));
             return false;
           }
           await this.refreshNow();
-          this.notice(`Another tab changed ${id} at the same time, and your change could not be ` +
-            `applied to its newer version: ${rebased.error.message} The newer version is shown.`);
+          this.notice(this.say("rebase-refused", { id, why: rebased.error.message }));
           return false;
         }
         this.revision = newer?.revision ?? null;
@@ -284,7 +278,7 @@ export class Incidents {
     }
     enqueue(async () => {
       const saved = await this.persist({ ok: true, record: this.record, view: this.view }, []);
-      if (saved && !this.saveProblem) this.announce(`Saved: ${this.id} is stored in this browser again.`);
+      if (saved && !this.saveProblem) this.announce(this.say("saved-again", { id: this.id }));
     });
   }
 
@@ -322,22 +316,21 @@ export class Incidents {
       if (!entry) {
         const gone = this.id;
         this.open(null); // (it clears notices: the notice comes after)
-        this.notice(`${gone} was deleted in another tab. Import its exported JSON to bring it back.`);
+        this.notice(this.say("deleted-elsewhere", { id: gone }));
         return;
       }
       if (entry.revision === this.revision) return;
       this.record = entry.record;
       this.revision = entry.revision;
       await this.refreshNow();
-      this.announce(`${this.id} was updated in another tab.`);
+      this.announce(this.say("updated-elsewhere", { id: this.id }));
     });
   }
 
   // ------------------------------------------------------------------ events
 
   deleteIncident(id) {
-    if (!window.confirm(`Delete ${id} from this browser? Its record is gone for good unless you ` +
-      "exported it. Export it first if you still need it.")) return;
+    if (!window.confirm(this.say("confirm-delete", { id }))) return;
     enqueue(async () => {
       if (id === this.id) {
         this.pending = []; // deleting it is what the IC asked for
@@ -347,7 +340,7 @@ export class Incidents {
       await this.store.remove(id);
       if (id === this.id) this.open(null);
       this.drawIncidents();
-      this.announce(`${id} deleted from this browser.`);
+      this.announce(this.say("deleted", { id }));
     });
   }
 }

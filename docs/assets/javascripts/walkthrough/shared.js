@@ -14,6 +14,21 @@ export function enqueue(task) {
   return run;
 }
 
+// A text of the markup with its {name}s filled from `values` (a name not given stays as it is).
+export const fill = (text, values) => text.replace(/\{(\w+)\}/g, (all, name) => (name in values ? String(values[name]) : all));
+
+// The markup's text by its key ([data-words] [data-word]), read once per page, with its {name}s
+// filled from `values`. A key the markup lacks shows as itself (tests/test_js_words.py checks).
+const wordsOf = new WeakMap();
+export function wordOf(root, key, values = {}) {
+  let words = wordsOf.get(root);
+  if (!words) {
+    words = new Map([...root.querySelectorAll("[data-words] [data-word]")].map((p) => [p.dataset.word, p.textContent]));
+    wordsOf.set(root, words);
+  }
+  return fill(words.get(key) ?? key, values);
+}
+
 export const json = (value) => (value == null ? null : JSON.stringify(value));
 
 // Incidents whose latest actions are on screen but not in storage (it is full or blocked), by

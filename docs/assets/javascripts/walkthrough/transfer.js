@@ -24,9 +24,9 @@ export class Transfer {
     const words = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
     if (!words) return;
     button.dataset.label ??= words.textContent;
-    words.textContent = copied ? "Copied ✓" : "Selected: press Ctrl+C";
+    words.textContent = this.say(copied ? "copied-button" : "selected-button");
     button.classList.toggle("rb-copied", copied);
-    this.announce(copied ? "Copied to the clipboard." : "The text is selected: press Ctrl+C to copy.");
+    this.announce(this.say(copied ? "copied" : "selected"));
     clearTimeout(button.copyTimer);
     button.copyTimer = setTimeout(() => {
       words.textContent = button.dataset.label;
@@ -36,14 +36,14 @@ export class Transfer {
 
   exportRecord() {
     if (!this.record) {
-      this.showError(this.q("[data-step=ticket]"), { field: "record", message: "Nothing to export yet: declare the incident first." });
+      this.showError(this.q("[data-step=ticket]"), { field: "record", message: this.say("nothing-to-export") });
       return;
     }
     enqueue(async () => {
       try {
         const text = await this.engine.call("export_record", json(this.record));
         download(`${this.id || "incident"}.json`, text, "application/json");
-        this.announce(`Exported ${this.id}.json`);
+        this.announce(this.say("exported", { file: `${this.id}.json` }));
       } catch (error) {
         this.showError(this.q("[data-step=ticket]"), { field: "record", message: error.message });
       }
@@ -68,7 +68,7 @@ export class Transfer {
       reply = { ok: false, error: { field: "record", message: error.message } };
     }
     if (!reply.ok || !reply.record?.incident_id) {
-      const why = reply.ok ? "it has no incident ID (it was never declared)" : reply.error.message;
+      const why = reply.ok ? this.say("import-undeclared") : reply.error.message;
       this.importProblem(scope, file, "invalid", why);
       return;
     }
@@ -86,19 +86,18 @@ export class Transfer {
       const lost = newerEntries(shown, reply.record);
       if (JSON.stringify(shown) === JSON.stringify(reply.record)) {
         this.open(id);
-        this.announce(`${id} is already here, identical.`);
+        this.announce(this.say("import-identical", { id }));
         return;
       }
       const gained = newerEntries(reply.record, shown);
-      const entries = (n) => `${n} timeline entr${n === 1 ? "y" : "ies"}`;
+      const entries = (n) => this.say(n === 1 ? "entry" : "entries", { count: n });
+      const newest = lost[lost.length - 1];
       const question = lost.length
-        ? `${id} in this browser is newer than ${file.name}: it has ${entries(lost.length)} the ` +
-          `file does not (the newest: "${lost[lost.length - 1].event}" at ` +
-          `${hhmm(lost[lost.length - 1].at)} UTC). Replace it with the file and lose them?`
-        : `Replace ${id} in this browser with ${file.name}? The file has ${entries(gained.length)} ` +
-          "this browser does not, and nothing in this browser's timeline is missing from it.";
+        ? this.say("import-loses", { id, file: file.name, entries: entries(lost.length), event: newest.event,
+          time: hhmm(newest.at) })
+        : this.say("import-replaces", { id, file: file.name, entries: entries(gained.length) });
       if (!window.confirm(question)) {
-        this.announce("Import cancelled: nothing changed.");
+        this.announce(this.say("import-cancelled"));
         return;
       }
     }
@@ -113,7 +112,7 @@ export class Transfer {
       unsaved.delete(id);
     }
     this.open(id, { reload: true });
-    this.announce(`Imported ${id}.`);
+    this.announce(this.say("imported", { id }));
   }
 
   // A failed import, in the words of the markup ([data-import-problems], by kind): what

@@ -34,10 +34,6 @@ export class Widget {
     this.copied = {}; // output name -> {at, text, when}: what the IC copied, for the time it is for
     this.messageAt = {}; // output name -> the time the message shown is computed for
     this.links = JSON.parse(root.dataset.links || "{}");
-    this.labels = {};
-    for (const radio of root.querySelectorAll('form[data-form="decide"] input[name="action"]')) {
-      this.labels[radio.value] = radio.parentElement.textContent.trim();
-    }
     this.live = root.querySelector("[data-live]");
     this.format = store.ticketFormat;
     this.bind();
@@ -165,9 +161,8 @@ export class Widget {
   onEngine(event, detail) {
     if (!this.root.isConnected) return this.destroy();
     if (event === "restarted") {
-      this.notice(`The walkthrough engine stopped answering (${detail}) and was restarted; ` +
-        "anything you had just sent is sent again.");
-      this.announce("The engine was restarted; your last action is being sent again.");
+      this.notice(this.say("engine-restarted", { why: detail }));
+      this.announce(this.say("engine-restarted-announce"));
     }
     this.showEngineState();
     if (event === "state" && detail === "ready") {
@@ -184,14 +179,12 @@ export class Widget {
     status.classList.toggle("rb-engine-error", state === "error");
     if (state === "error") {
       status.hidden = false;
-      message.textContent = `The walkthrough engine could not start: ${this.engine.error}. ` +
-        "What you typed is kept in this browser. Reload the page to try again.";
+      message.textContent = this.say("engine-failed", { why: this.engine.error });
       this.q("[data-engine-fallback]").hidden = false;
       this.root.dataset.lastError = this.engine.error;
     } else if (state === "slow") {
       status.hidden = false;
-      message.textContent = "The runbook engine is taking longer than usual to start (a slow " +
-        "network?). Keep going: what you submit is applied as soon as it is ready.";
+      message.textContent = this.say("engine-slow");
     } else if (ready) {
       status.hidden = true;
       this.root.dataset.engineReadyMs = String(this.engine.readyMs);
@@ -207,14 +200,13 @@ export class Widget {
       try {
         reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
       } catch (error) {
-        if (this.engine.state !== "error") this.notice(`The walkthrough could not be drawn: ${error.message}.`);
+        if (this.engine.state !== "error") this.notice(this.say("draw-failed", { why: error.message }));
         return;
       }
       if (!this.root.isConnected) return;
       if (!reply.ok) {
         // A saved record this version cannot read: kept in storage as is; start a new one.
-        this.notice(`The incident saved in this browser could not be read (${reply.error.message}). ` +
-          "It is kept in this browser's storage unchanged; import an exported JSON file or start a new incident.");
+        this.notice(this.say("unreadable-saved", { why: reply.error.message }));
         this.root.dataset.lastError = reply.error.message;
         this.record = null;
         this.id = null;
