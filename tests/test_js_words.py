@@ -293,3 +293,9 @@ def test_every_word_the_modules_ask_for_is_in_the_partial_and_used() -> None:
     words = _words_in_partial()
     assert asked and asked <= words, sorted(asked - words)
     assert words <= asked, f"data-words no module reads: {sorted(words - asked)}"
+
+
+def test_every_page_module_is_one_job_of_about_400_lines_at_most() -> None:
+    """Issue 15.5: the page script is split by job, no module over about 400 lines."""
+    long = {name: n for name, source in modules().items() if (n := source.count("\n")) > 400}
+    assert len(modules()) >= 10 and not long, long

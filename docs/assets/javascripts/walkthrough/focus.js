@@ -15,25 +15,33 @@ export class Focus {
     const inScope = Boolean(scope?.isConnected && active && scope.contains(active));
     if (active && active !== document.body && active !== this.root && !inScope && isShown(active)) return;
     const section = scope?.closest?.("section[data-step], section[data-panel]") ?? null;
-    let target = null;
-    if (view.escalation.required) target = this.marked(this.q("[data-major]"));
-    const due = view.messages.find((m) => m.due);
-    if (!target && due && section) target = this.marked(this.q(`[data-output-box="${due.kind}-message"]`, section));
+    let target = this.urgentTarget(view, section);
     const stays = view.current_step === stepBefore; // (an answer that completes a step moves on)
     if (!target && stays && isShown(scope)) {
       if (inScope && isShown(active)) return;
       target = this.controls(scope)[0];
     }
-    // A time corrected: the button that opened the correction, on the same entry.
-    if (!target && action.type === "edit_timeline") {
-      target = this.qa("[data-command='edit-time']").find((b) => Number(b.dataset.index) === action.index);
-    }
-    // A removed list item: the form that adds to the same list.
-    if (!target && stays && section && !scope?.matches?.("form, fieldset")) {
-      target = this.controls(this.q('form[data-form^="add_"]', section) ?? section)[0];
-    }
+    target ||= this.nextInList(action, scope, section, stays);
     target ??= this.stepTarget(view);
     target?.focus();
+  }
+
+  // What must be done now: the escalation when one is required, else a message to post from
+  // the step just done (`section`). Null when neither.
+  urgentTarget(view, section) {
+    const major = view.escalation.required ? this.marked(this.q("[data-major]")) : null;
+    if (major) return major;
+    const due = view.messages.find((m) => m.due);
+    return due && section ? this.marked(this.q(`[data-output-box="${due.kind}-message"]`, section)) : null;
+  }
+
+  // A time corrected: the button that opened the correction, on the same entry. A removed list
+  // item: the form that adds to the same list. Else undefined.
+  nextInList(action, scope, section, stays) {
+    const corrected = action.type === "edit_timeline"
+      ? this.qa("[data-command='edit-time']").find((b) => Number(b.dataset.index) === action.index) : undefined;
+    if (corrected || !stays || !section || scope?.matches?.("form, fieldset")) return corrected;
+    return this.controls(this.q('form[data-form^="add_"]', section) ?? section)[0];
   }
 
   // The skip link, and an incident just opened: the current step's next control.

@@ -15,32 +15,11 @@ export class Incidents {
   // whose latest actions are not stored asks first. Resolves when it is drawn: true if opened.
   open(id, { focus = false, reload = false } = {}) {
     if (id && id === this.id && this.record && !reload) return Promise.resolve(true);
-    if ((this.pending.length || this.lost) && this.id && id !== this.id) {
-      if (!window.confirm(this.say("leave-unsaved", { id: this.id }))) {
-        this.setHash(this.id);
-        return Promise.resolve(false);
-      }
-      unsaved.delete(this.id);
-      this.pending = [];
-      this.lost = false;
-    }
+    if (!this.mayLeave(id)) return Promise.resolve(false);
     this.clearNotice();
-    let entry = null;
     const kept = id ? unsaved.get(id) : null;
-    if (id && !kept) {
-      try {
-        entry = this.store.read(id);
-        if (!entry) this.notice(this.say("not-here", { id }));
-      } catch (error) {
-        this.notice(this.say("cannot-read", { id, why: error.message }));
-      }
-    }
-    this.id = entry || kept ? id : null;
-    this.record = kept ? kept.record : entry?.record ?? null;
-    this.revision = kept ? kept.revision : entry?.revision ?? null;
-    this.pending = kept ? [...kept.pending] : [];
-    this.lost = kept?.problem?.kind === "lost";
-    this.editing = null;
+    const entry = id && !kept ? this.readStored(id) : null;
+    this.take(id, entry, kept);
     this.setHash(this.id);
     this.resetControls();
     this.drafts = this.store.drafts(this.id);
@@ -54,19 +33,58 @@ export class Incidents {
     this.showSavedAnswers();
     // A new incident: its summary field, at once where it is shown, else once drawn (unless the
     // IC has gone on elsewhere meanwhile).
-    const summary = this.q('form[data-form="declare"] [name="summary"]');
-    const focusSummary = () => {
-      const active = document.activeElement;
-      if (!focus || this.record || !isShown(summary)) return;
-      if (!active || active === document.body || active === summary || active.closest?.("[data-panel='incidents']")) {
-        summary.focus({ preventScroll: true });
-      }
-    };
-    focusSummary();
+    if (focus) this.focusSummary();
     return drawn.then(() => {
-      focusSummary();
+      if (focus) this.focusSummary();
       return true;
     }, () => true);
+  }
+
+  // The incident on screen becomes `id`: its record from this page's memory (`kept`, not
+  // stored yet) or from storage (`entry`); with neither, a new one.
+  take(id, entry, kept) {
+    this.id = entry || kept ? id : null;
+    this.record = kept ? kept.record : entry?.record ?? null;
+    this.revision = kept ? kept.revision : entry?.revision ?? null;
+    this.pending = kept ? [...kept.pending] : [];
+    this.lost = kept?.problem?.kind === "lost";
+    this.editing = null;
+  }
+
+  // Leaving the open incident for `id`: when its latest actions are not stored, only once the IC
+  // confirms (they are then dropped). Whether to go on.
+  mayLeave(id) {
+    if (!(this.pending.length || this.lost) || !this.id || id === this.id) return true;
+    if (!window.confirm(this.say("leave-unsaved", { id: this.id }))) {
+      this.setHash(this.id);
+      return false;
+    }
+    unsaved.delete(this.id);
+    this.pending = [];
+    this.lost = false;
+    return true;
+  }
+
+  // The stored entry of `id`, or null (the IC is told why).
+  readStored(id) {
+    try {
+      const entry = this.store.read(id);
+      if (!entry) this.notice(this.say("not-here", { id }));
+      return entry;
+    } catch (error) {
+      this.notice(this.say("cannot-read", { id, why: error.message }));
+      return null;
+    }
+  }
+
+  // A new incident's summary field, unless the IC has gone on elsewhere.
+  focusSummary() {
+    const summary = this.q('form[data-form="declare"] [name="summary"]');
+    const active = document.activeElement;
+    if (this.record || !isShown(summary)) return;
+    if (!active || active === document.body || active === summary || active.closest?.("[data-panel='incidents']")) {
+      summary.focus({ preventScroll: true });
+    }
   }
 
   // Before the engine is ready: the recommendation for the answers on screen, from the table
@@ -192,28 +210,8 @@ export class Incidents {
         return true;
       }
       if ("conflict" in result && attempt < MAX_REBASES) {
-        const newer = result.conflict;
-        let rebased = { ok: true, record: newer?.record ?? null };
-        for (const step of all) {
-          rebased = JSON.parse(await this.engine.call("dispatch", json(rebased.record), JSON.stringify(step.action), step.now, this.options()));
-          if (!rebased.ok) break;
-        }
-        if (!rebased.ok) {
-          this.record = newer?.record ?? null;
-          this.revision = newer?.revision ?? null;
-          this.pending = [];
-          if (!newer) {
-            this.open(null);
-            this.notice(this.say("deleted-while-changed", { id }));
-            return false;
-          }
-          await this.refreshNow();
-          this.notice(this.say("rebase-refused", { id, why: rebased.error.message }));
-          return false;
-        }
-        this.revision = newer?.revision ?? null;
-        this.id = id;
-        reply = rebased;
+        reply = await this.rebase(id, result.conflict, all);
+        if (!reply) return false;
         continue;
       }
       // Not saved: keep it on screen (and in this page's memory), say so, retry.
@@ -229,6 +227,33 @@ export class Incidents {
       if (reply.view !== this.view) this.show(reply); // a retry redraws nothing (focus stays)
       return true;
     }
+  }
+
+  // Another tab saved `newer` first: this tab's unsaved actions (`all`) applied to it. The reply
+  // to save instead, or null when the engine refuses one (the newer version is then shown and
+  // the IC told why).
+  async rebase(id, newer, all) {
+    let rebased = { ok: true, record: newer?.record ?? null };
+    for (const step of all) {
+      rebased = JSON.parse(await this.engine.call("dispatch", json(rebased.record), JSON.stringify(step.action), step.now, this.options()));
+      if (!rebased.ok) break;
+    }
+    if (rebased.ok) {
+      this.revision = newer?.revision ?? null;
+      this.id = id;
+      return rebased;
+    }
+    this.record = newer?.record ?? null;
+    this.revision = newer?.revision ?? null;
+    this.pending = [];
+    if (!newer) {
+      this.open(null);
+      this.notice(this.say("deleted-while-changed", { id }));
+      return null;
+    }
+    await this.refreshNow();
+    this.notice(this.say("rebase-refused", { id, why: rebased.error.message }));
+    return null;
   }
 
   // A new incident got its ID: it becomes the open one (in the URL too), with this tab's drafts.
