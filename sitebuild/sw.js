@@ -11,7 +11,8 @@
 //            revalidated past the HTTP cache (immutable paths taken from it: the page has just
 //            downloaded the engine) and checked against its hash (fetch's `integrity`):
 //            the cache holds exactly one build, so a cached page and the wheel it names always
-//            come together. Resumable (a file already cached is kept). Progress and failure are
+//            come together. Of the engine's files published in two forms (NAME, NAME.gz), only
+//            the one the page's engine fetched. Resumable (a file already cached is kept). Progress and failure are
 //            posted to the pages as {type: "runbook-offline", state, ...}; nothing is logged.
 // activate - this deployment's other builds' caches are deleted; this worker takes over the
 //            open pages.
@@ -57,24 +58,55 @@ async function tell(message) {
   for (const page of pages) page.postMessage({ type: "runbook-offline", ...message });
 }
 
+// [packed] The engine's files published in two forms (NAME and NAME.gz, sitebuild/publish.py):
+// the page's engine fetched one of them (engine-worker.mjs), and only that one is cached.
+const EITHER = new Map(MANIFEST.either.flatMap(([plain, packed]) => [[plain, packed], [packed, plain]]));
+const isImmutable = (path) => IMMUTABLE.some((pattern) => pattern.test(path));
+
+function download(path) {
+  return fetch(keyFor(path), {
+    // An immutable path (content-hashed) is taken from the HTTP cache, where the page has
+    // just put the engine's files: never downloaded twice. The rest is revalidated: the
+    // HTTP cache may hold another build's file under the same name.
+    cache: isImmutable(path) ? "force-cache" : "no-cache",
+    credentials: "same-origin",
+    integrity: FILES.get(path),
+  }).catch((error) => ({ ok: false, why: error.message }));
+}
+
+// Which form of a two-form file to cache: one already cached (a resumed install), else the one
+// in the HTTP cache (the form the page's engine used), else the one the engine would choose on
+// this host: NAME if the host compresses it itself (a Content-Encoding), else NAME.gz.
+async function formOf(plain, cache) {
+  const packed = EITHER.get(plain);
+  for (const path of [plain, packed]) {
+    if (await cache.match(keyFor(path))) return { path };
+  }
+  for (const path of [plain, packed]) {
+    const stored = await fetch(keyFor(path), { cache: "only-if-cached", mode: "same-origin",
+      credentials: "same-origin", integrity: FILES.get(path) }).catch(() => null);
+    if (stored?.ok) return { path, response: stored };
+  }
+  const head = await fetch(keyFor(plain), { method: "HEAD", credentials: "same-origin" })
+    .catch(() => null);
+  return { path: head?.ok && head.headers.get("content-encoding") ? plain : packed };
+}
+
 async function precache() {
   const cache = await caches.open(CACHE);
-  const todo = [...FILES.keys()];
+  // Each two-form file once, as its plain name.
+  const todo = [...FILES.keys()].filter((path) => !(EITHER.has(path) && path.endsWith(".gz") &&
+    FILES.has(EITHER.get(path))));
   const total = todo.length;
   let done = 0;
   let lastTold = 0;
   const worker = async () => {
     for (let path = todo.shift(); path !== undefined; path = todo.shift()) {
+      let response = null;
+      if (EITHER.has(path)) ({ path, response } = await formOf(path, cache));
       const key = keyFor(path);
-      if (!(await cache.match(key))) {
-        const response = await fetch(key, {
-          // An immutable path (content-hashed) is taken from the HTTP cache, where the page has
-          // just put the engine's files: never downloaded twice. The rest is revalidated: the
-          // HTTP cache may hold another build's file under the same name.
-          cache: IMMUTABLE.some((pattern) => pattern.test(path)) ? "force-cache" : "no-cache",
-          credentials: "same-origin",
-          integrity: FILES.get(path),
-        }).catch((error) => ({ ok: false, why: error.message }));
+      if (response || !(await cache.match(key))) {
+        response ??= await download(path);
         if (!response.ok || response.redirected) {
           todo.length = 0; // the other fetches stop too
           throw new Error(`${path}: ${response.why || `HTTP ${response.status}`}`);
@@ -217,7 +249,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (viaBrowser(request, path)) return;
-  if (request.headers.has("range") || IMMUTABLE.some((pattern) => pattern.test(path))) {
+  if (request.headers.has("range") || isImmutable(path)) {
     event.respondWith(cacheFirst(request, path));
   } else {
     event.respondWith(networkFirst(event, path));
