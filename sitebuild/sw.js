@@ -9,7 +9,8 @@
 //
 // install  - every file of the build into the cache "<root path>runbook-offline-<version>",
 //            revalidated past the HTTP cache (immutable paths taken from it: the page has just
-//            downloaded the engine) and checked against its hash (fetch's `integrity`):
+//            downloaded the engine; a file the page loaded under another URL, revalidated
+//            under that one) and checked against its hash (fetch's `integrity`):
 //            the cache holds exactly one build, so a cached page and the wheel it names always
 //            come together. Of the engine's files published in two forms (NAME, NAME.gz), only
 //            the one the page's engine fetched. Resumable (a file already cached is kept). Progress and failure are
@@ -63,8 +64,27 @@ async function tell(message) {
 const EITHER = new Map(MANIFEST.either.flatMap(([plain, packed]) => [[plain, packed], [packed, plain]]));
 const isImmutable = (path) => IMMUTABLE.some((pattern) => pattern.test(path));
 
-function download(path) {
-  return fetch(keyFor(path), {
+// What the open pages loaded, by path (their Resource Timing, asked of them): a file a page
+// loaded under another URL (the engine's worker, created with its addresses in its query) is
+// revalidated under that URL, which the HTTP cache holds, rather than downloaded again.
+async function loadedByPages() {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const answers = await Promise.all(pages.map((page) => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = ({ data }) => resolve(Array.isArray(data) ? data : []);
+    page.postMessage({ type: "runbook-offline-loaded" }, [channel.port2]);
+    setTimeout(resolve, 1000, []); // a page without offline.js does not answer
+  })));
+  const loaded = new Map();
+  for (const url of answers.flat()) {
+    const path = typeof url === "string" ? entryFor(new URL(url, BASE)) : null;
+    if (path !== null && url !== keyFor(path)) loaded.set(path, url);
+  }
+  return loaded;
+}
+
+function download(path, url = keyFor(path)) {
+  return fetch(url, {
     // An immutable path (content-hashed) is taken from the HTTP cache, where the page has
     // just put the engine's files: never downloaded twice. The rest is revalidated: the
     // HTTP cache may hold another build's file under the same name.
@@ -94,6 +114,7 @@ async function formOf(plain, cache) {
 
 async function precache() {
   const cache = await caches.open(CACHE);
+  const loaded = await loadedByPages();
   // Each two-form file once, as its plain name.
   const todo = [...FILES.keys()].filter((path) => !(EITHER.has(path) && path.endsWith(".gz") &&
     FILES.has(EITHER.get(path))));
@@ -106,7 +127,7 @@ async function precache() {
       if (EITHER.has(path)) ({ path, response } = await formOf(path, cache));
       const key = keyFor(path);
       if (response || !(await cache.match(key))) {
-        response ??= await download(path);
+        response ??= await download(path, loaded.get(path));
         if (!response.ok || response.redirected) {
           todo.length = 0; // the other fetches stop too
           throw new Error(`${path}: ${response.why || `HTTP ${response.status}`}`);

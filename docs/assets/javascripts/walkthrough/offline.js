@@ -50,7 +50,11 @@ function settled(engine) {
 
 async function register(siteRoot) {
   const workers = navigator.serviceWorker;
-  workers.addEventListener("message", ({ data }) => {
+  workers.addEventListener("message", ({ data, ports }) => {
+    if (data?.type === "runbook-offline-loaded") { // what this page loaded (sw.js takes it)
+      ports[0]?.postMessage(performance.getEntriesByType("resource").map((entry) => entry.name));
+      return;
+    }
     if (data?.type !== "runbook-offline") return;
     // While a new version caches itself (or fails to), the cached one still works.
     const keep = offline.state === "ready" && data.state !== "ready";
