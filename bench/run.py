@@ -645,9 +645,10 @@ class Bench:
                 log, total = list(stats.log), stats.bytes
             largest: dict[str, int] = {}
             full: dict[str, int] = {}
-            for _, _, _, path, status, sent in log:
+            for _, _, method, path, status, sent in log:
                 largest[path] = max(largest.get(path, 0), sent)
-                full[path] = full.get(path, 0) + (status == 200)
+                # a download: a GET answered in full (the engine's HEADs ask, and send no body)
+                full[path] = full.get(path, 0) + (method == "GET" and status == 200)
             self.samples[key].append(total)
             self.samples.setdefault(NEEDED + key, []).append(sum(largest.values()))
             if not compress:
