@@ -297,9 +297,9 @@ def add_bench_pages(site: Path) -> None:
     bench = site / "__bench"
     bench.mkdir(exist_ok=True)
     values = {"pyodide": pyodide, "wheel": wheel, "lock": lock_contents(site)}
-    # The site publishes its largest files gzip-compressed (NAME.gz, which its engine unpacks);
-    # the floor and the peer load Pyodide as it comes, so they get NAME itself beside it, served
-    # (and compressed by the server) as the site's own files are.
+    # The site publishes its largest files as NAME and NAME.gz (its engine picks one); the floor
+    # and the peer load Pyodide as it comes: NAME, served (and compressed) as the site's files
+    # are. (A build from before both forms were published has only NAME.gz: NAME is made.)
     folder = site / pyodide.lstrip("/")
     for packed in folder.glob("*.gz"):
         plain = packed.with_suffix("")
@@ -645,9 +645,10 @@ class Bench:
                 log, total = list(stats.log), stats.bytes
             largest: dict[str, int] = {}
             full: dict[str, int] = {}
-            for _, _, _, path, status, sent in log:
+            for _, _, method, path, status, sent in log:
                 largest[path] = max(largest.get(path, 0), sent)
-                full[path] = full.get(path, 0) + (status == 200)
+                # a download: a GET answered in full (the engine's HEADs ask, and send no body)
+                full[path] = full.get(path, 0) + (method == "GET" and status == 200)
             self.samples[key].append(total)
             self.samples.setdefault(NEEDED + key, []).append(sum(largest.values()))
             if not compress:

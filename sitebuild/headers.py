@@ -190,6 +190,10 @@ server {{
     gzip on;
     gzip_types text/css text/javascript application/javascript application/json
                application/wasm application/zip image/svg+xml application/xml;
+    # The engine's wasm and standard library are published beside their NAME.gz: sent from it,
+    # compressed once at build time (gzip -9), not per request. The engine fetches NAME when a
+    # HEAD of it says Content-Encoding, else NAME.gz (no Content-Encoding: it unpacks it).
+    gzip_static on;
 
     location {path} {{
         error_page 404 {path}404.html;

@@ -4,8 +4,10 @@ After each build (last: it hashes the final files), `write_service_worker` write
 sitebuild/sw.js to the site root, so its scope is the whole site, with, in place of its manifest
 placeholder, every built file — its URL relative to the site root (a page as its folder,
 `walkthrough/`) and its SHA-256 as a Subresource Integrity string —, a version (the hash of
-them all) and the immutable paths of headers.py. A deploy that changes any file is a new
-`sw.js`, so browsers install it and cache exactly that build.
+them all), the immutable paths of headers.py and the engine's files published in two forms
+(publish.py PACKED: NAME and NAME.gz), of which the worker caches only the one the page used.
+A deploy that changes any file is a new `sw.js`, so browsers install it and cache exactly that
+build.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sitebuild import BuildError, headers
+from sitebuild import BuildError, headers, publish
 
 SERVICE_WORKER = "sw.js"
 TEMPLATE = Path(__file__).with_name(SERVICE_WORKER)
@@ -48,7 +50,7 @@ def _not_cached(site_dir: Path) -> tuple[str, ...]:
 
 def manifest(site_dir: Path) -> dict[str, Any]:
     """{"version": hash of all entries, "files": [[url, integrity], ...] (sorted by path),
-    "immutable": [regex, ...]}."""
+    "immutable": [regex, ...], "either": [[url of NAME, url of NAME.gz], ...]}."""
     skip = _not_cached(site_dir)
     files = []
     for file in sorted(site_dir.rglob("*")):
@@ -61,7 +63,18 @@ def manifest(site_dir: Path) -> dict[str, Any]:
         digest = base64.b64encode(hashlib.sha256(data).digest()).decode("ascii")
         files.append([_url(path), f"sha256-{digest}"])
     version = hashlib.sha256(json.dumps(files).encode("utf-8")).hexdigest()[:16]
-    return {"version": version, "files": files, "immutable": list(headers.IMMUTABLE_PATHS)}
+    urls = {url for url, _ in files}
+    either = [
+        [url, url + publish.PACKED_SUFFIX]
+        for url in sorted(urls)
+        if url.rsplit("/", 1)[-1] in publish.PACKED and url + publish.PACKED_SUFFIX in urls
+    ]
+    return {
+        "version": version,
+        "files": files,
+        "immutable": list(headers.IMMUTABLE_PATHS),
+        "either": either,
+    }
 
 
 def write_service_worker(site_dir: str | Path) -> str:

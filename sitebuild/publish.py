@@ -33,12 +33,15 @@ PYODIDE_FILES = (
     "python_stdlib.zip",
 )
 LOCK_FILE = "pyodide-lock.json"  # read at build time only (its "info")
-# [packed] Published gzip-compressed as NAME.gz in place of NAME, so that a host that does not
-# compress (`python -m http.server`, a bucket) still sends ~4.5 MB for them instead of 12.6 MB
-# (the standard library's zip stores its entries uncompressed, for speed); the engine's worker
-# decompresses them as they arrive (DecompressionStream), the wasm compiling while it streams.
-# Its list of packed names (engine-worker.mjs) must match. Served as an opaque .gz, a
-# compressing host leaves them alone.
+# [packed] Published twice: as they are (NAME) and gzip-compressed (NAME.gz), both under the
+# content-hashed folder. The engine's worker (engine-worker.mjs) asks the host, with a HEAD of
+# NAME, whether it compresses NAME itself (a Content-Encoding): then it fetches NAME (the host's
+# brotli beats our gzip -9 by 0.6 MB, and the wasm compiles while it streams); otherwise it
+# fetches NAME.gz and decompresses it as it arrives (DecompressionStream), so a host that does
+# not compress (`python -m http.server`, a bucket) sends ~4.6 MB for them instead of 12.6 MB
+# (the standard library's zip stores its entries uncompressed, for speed). The offline copy
+# (sw.js) keeps only the form the page used. Its list of packed names (engine-worker.mjs) must
+# match. Served as an opaque .gz (no Content-Encoding), a compressing host leaves NAME.gz alone.
 PACKED = ("pyodide.asm.wasm", "python_stdlib.zip")
 PACKED_SUFFIX = ".gz"
 
@@ -97,7 +100,7 @@ def plan(root: Path) -> Plan:
     stdlib_hash = hashlib.sha256(stdlib.read_bytes()).hexdigest()[:8]
     pyodide_base = f"pyodide/v{version}-{stdlib_hash}/"
     files: dict[str, Path | bytes] = {
-        pyodide_base + name: source for name, source in sources.items() if name not in PACKED
+        pyodide_base + name: source for name, source in sources.items()
     }
     for name in PACKED:
         files[pyodide_base + name + PACKED_SUFFIX] = packed(sources[name])

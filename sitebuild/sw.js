@@ -9,9 +9,11 @@
 //
 // install  - every file of the build into the cache "<root path>runbook-offline-<version>",
 //            revalidated past the HTTP cache (immutable paths taken from it: the page has just
-//            downloaded the engine) and checked against its hash (fetch's `integrity`):
+//            downloaded the engine; a file the page loaded under another URL, revalidated
+//            under that one) and checked against its hash (fetch's `integrity`):
 //            the cache holds exactly one build, so a cached page and the wheel it names always
-//            come together. Resumable (a file already cached is kept). Progress and failure are
+//            come together. Of the engine's files published in two forms (NAME, NAME.gz), only
+//            the one the page's engine fetched. Resumable (a file already cached is kept). Progress and failure are
 //            posted to the pages as {type: "runbook-offline", state, ...}; nothing is logged.
 // activate - this deployment's other builds' caches are deleted; this worker takes over the
 //            open pages.
@@ -57,24 +59,75 @@ async function tell(message) {
   for (const page of pages) page.postMessage({ type: "runbook-offline", ...message });
 }
 
+// [packed] The engine's files published in two forms (NAME and NAME.gz, sitebuild/publish.py):
+// the page's engine fetched one of them (engine-worker.mjs), and only that one is cached.
+const EITHER = new Map(MANIFEST.either.flatMap(([plain, packed]) => [[plain, packed], [packed, plain]]));
+const isImmutable = (path) => IMMUTABLE.some((pattern) => pattern.test(path));
+
+// What the open pages loaded, by path (their Resource Timing, asked of them): a file a page
+// loaded under another URL (the engine's worker, created with its addresses in its query) is
+// revalidated under that URL, which the HTTP cache holds, rather than downloaded again.
+async function loadedByPages() {
+  const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const answers = await Promise.all(pages.map((page) => new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = ({ data }) => resolve(Array.isArray(data) ? data : []);
+    page.postMessage({ type: "runbook-offline-loaded" }, [channel.port2]);
+    setTimeout(resolve, 1000, []); // a page without offline.js does not answer
+  })));
+  const loaded = new Map();
+  for (const url of answers.flat()) {
+    const path = typeof url === "string" ? entryFor(new URL(url, BASE)) : null;
+    if (path !== null && url !== keyFor(path)) loaded.set(path, url);
+  }
+  return loaded;
+}
+
+function download(path, url = keyFor(path)) {
+  return fetch(url, {
+    // An immutable path (content-hashed) is taken from the HTTP cache, where the page has
+    // just put the engine's files: never downloaded twice. The rest is revalidated: the
+    // HTTP cache may hold another build's file under the same name.
+    cache: isImmutable(path) ? "force-cache" : "no-cache",
+    credentials: "same-origin",
+    integrity: FILES.get(path),
+  }).catch((error) => ({ ok: false, why: error.message }));
+}
+
+// Which form of a two-form file to cache: one already cached (a resumed install), else the one
+// in the HTTP cache (the form the page's engine used), else the one the engine would choose on
+// this host: NAME if the host compresses it itself (a Content-Encoding), else NAME.gz.
+async function formOf(plain, cache) {
+  const packed = EITHER.get(plain);
+  for (const path of [plain, packed]) {
+    if (await cache.match(keyFor(path))) return { path };
+  }
+  for (const path of [plain, packed]) {
+    const stored = await fetch(keyFor(path), { cache: "only-if-cached", mode: "same-origin",
+      credentials: "same-origin", integrity: FILES.get(path) }).catch(() => null);
+    if (stored?.ok) return { path, response: stored };
+  }
+  const head = await fetch(keyFor(plain), { method: "HEAD", credentials: "same-origin" })
+    .catch(() => null);
+  return { path: head?.ok && head.headers.get("content-encoding") ? plain : packed };
+}
+
 async function precache() {
   const cache = await caches.open(CACHE);
-  const todo = [...FILES.keys()];
+  const loaded = await loadedByPages();
+  // Each two-form file once, as its plain name.
+  const todo = [...FILES.keys()].filter((path) => !(EITHER.has(path) && path.endsWith(".gz") &&
+    FILES.has(EITHER.get(path))));
   const total = todo.length;
   let done = 0;
   let lastTold = 0;
   const worker = async () => {
     for (let path = todo.shift(); path !== undefined; path = todo.shift()) {
+      let response = null;
+      if (EITHER.has(path)) ({ path, response } = await formOf(path, cache));
       const key = keyFor(path);
-      if (!(await cache.match(key))) {
-        const response = await fetch(key, {
-          // An immutable path (content-hashed) is taken from the HTTP cache, where the page has
-          // just put the engine's files: never downloaded twice. The rest is revalidated: the
-          // HTTP cache may hold another build's file under the same name.
-          cache: IMMUTABLE.some((pattern) => pattern.test(path)) ? "force-cache" : "no-cache",
-          credentials: "same-origin",
-          integrity: FILES.get(path),
-        }).catch((error) => ({ ok: false, why: error.message }));
+      if (response || !(await cache.match(key))) {
+        response ??= await download(path, loaded.get(path));
         if (!response.ok || response.redirected) {
           todo.length = 0; // the other fetches stop too
           throw new Error(`${path}: ${response.why || `HTTP ${response.status}`}`);
@@ -217,7 +270,7 @@ self.addEventListener("fetch", (event) => {
     return;
   }
   if (viaBrowser(request, path)) return;
-  if (request.headers.has("range") || IMMUTABLE.some((pattern) => pattern.test(path))) {
+  if (request.headers.has("range") || isImmutable(path)) {
     event.respondWith(cacheFirst(request, path));
   } else {
     event.respondWith(networkFirst(event, path));

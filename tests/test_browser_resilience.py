@@ -19,6 +19,7 @@ from playwright.sync_api import BrowserContext, Dialog, Error, Page, Route, expe
 
 from runbook_core import Record, render_ticket  # noqa: E402
 from runbook_core.limits import load_limits  # noqa: E402
+from sitebuild.publish import PACKED  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     SCREENSHOTS,
     WALKTHROUGH,
@@ -323,12 +324,14 @@ new MutationObserver((changes, observer) => {
 
 def test_a_working_start_asks_nothing_it_does_not_need(page: Page, guard: Guard) -> None:
     """No lock file (no package is installed from Pyodide's repository) and no HEAD checks
-    (they diagnose a failed start only)."""
+    (they diagnose a failed start only) but the one question per packed file (does the host
+    compress NAME itself? sitebuild/publish.py PACKED)."""
     open_walkthrough(page)
     asked = [
         (method, url) for method, url in guard.requests if "/pyodide/" in url or method == "HEAD"
     ]
-    assert not [u for m, u in asked if m == "HEAD"], asked
+    heads = sorted(u.rsplit("/", 1)[-1] for m, u in asked if m == "HEAD")
+    assert heads == sorted(PACKED), asked
     assert not [u for _, u in asked if u.endswith("pyodide-lock.json")], asked
     assert any(u.endswith("pyodide.asm.wasm.gz") for _, u in asked), asked
 

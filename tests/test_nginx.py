@@ -14,7 +14,7 @@ import pytest
 if sys.platform == "emscripten":
     pytest.skip("nginx runs beside CPython", allow_module_level=True)
 
-from sitebuild import headers  # noqa: E402
+from sitebuild import headers, publish  # noqa: E402
 from tests import nginx_support  # noqa: E402
 from tests.helpers import ROOT  # noqa: E402
 
@@ -22,6 +22,7 @@ pytestmark = [pytest.mark.cpython_only, nginx_support.needs_nginx]
 
 # Two teams' sites on one nginx, each with its own policy.
 SITES = {"example.org": "default-src 'self'", "docs.example.net": "default-src 'none'"}
+WASM = b"\0asm" + bytes(4096)  # compressible, as the real one is
 
 
 def test_committed_recipe_passes_nginx_t(tmp_path: Path) -> None:
@@ -33,8 +34,11 @@ def test_committed_recipe_passes_nginx_t(tmp_path: Path) -> None:
     assert "[warn]" not in result.stderr and "[emerg]" not in result.stderr, result.stderr
 
 
-def get(port: int, host: str, path: str) -> tuple[int, dict[str, str], bytes]:
-    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
+def get(
+    port: int, host: str, path: str, method: str = "GET", accept: str = ""
+) -> tuple[int, dict[str, str], bytes]:
+    sent = {"Host": host, **({"Accept-Encoding": accept} if accept else {})}
+    request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers=sent, method=method)
     try:
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, dict(response.headers), response.read()
@@ -50,7 +54,8 @@ def test_two_sites_in_one_http_block_keep_their_own_headers(tmp_path: Path) -> N
     (site / "pyodide" / "v1-0a1b2c3d").mkdir(parents=True)
     (site / "index.html").write_text("<p>home</p>", "utf-8")
     (site / "404.html").write_text("<p>runbook 404</p>", "utf-8")
-    (site / "pyodide" / "v1-0a1b2c3d" / "pyodide.asm.wasm").write_bytes(b"\0asm")
+    (site / "pyodide" / "v1-0a1b2c3d" / "pyodide.asm.wasm").write_bytes(WASM)
+    (site / "pyodide" / "v1-0a1b2c3d" / "pyodide.asm.wasm.gz").write_bytes(publish.packed(WASM))
     (site / "pyodide" / "v1-0a1b2c3d" / "pyodide.mjs").write_text("export {};", "utf-8")
     (tmp_path / "www").mkdir()
     (tmp_path / "www" / "runbook").symlink_to(site)
@@ -80,6 +85,19 @@ def test_two_sites_in_one_http_block_keep_their_own_headers(tmp_path: Path) -> N
             assert status == 200 and sent["Content-Type"] == "application/wasm"
             assert sent["Cache-Control"] == headers.CACHE_IMMUTABLE
             assert sent["Content-Security-Policy"] == policy
+            # The engine's two forms (sitebuild/publish.py PACKED): NAME compressed from the
+            # published NAME.gz (its HEAD says so: the engine then fetches NAME), and NAME.gz as
+            # opaque bytes, with no Content-Encoding (the engine unpacks it).
+            wasm = "/runbook/pyodide/v1-0a1b2c3d/pyodide.asm.wasm"
+            for method in ("HEAD", "GET"):
+                status, sent, body = get(port, host, wasm, method, "gzip, deflate, br")
+                assert sent.get("Content-Encoding") == "gzip", (method, sent)
+                assert sent["Content-Type"] == "application/wasm"
+                assert body == (publish.packed(WASM) if method == "GET" else b"")
+            status, sent, body = get(port, host, wasm + ".gz", "GET", "gzip, deflate, br")
+            assert status == 200 and "Content-Encoding" not in sent, sent
+            assert body == publish.packed(WASM)
+            assert sent["Cache-Control"] == headers.CACHE_IMMUTABLE
             status, sent, _ = get(port, host, "/runbook/pyodide/v1-0a1b2c3d/pyodide.mjs")
             assert sent["Content-Type"] == "text/javascript"
             status, sent, body = get(port, host, "/runbook/no/such/page/")

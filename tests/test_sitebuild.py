@@ -444,10 +444,11 @@ def test_stdlib_keep_list_is_sorted_module_names() -> None:
     assert {"asyncio", "json", "pyodide", "tomllib", "zipfile"} <= set(lines)
 
 
-def test_packed_files_replace_their_originals_and_unpack_to_them() -> None:
-    """The engine's largest files are published as NAME.gz only (a host that does not compress
-    sends the compressed bytes), reproducibly, unpacking to the npm package's file; the worker
-    unpacks exactly those names, and the offline copy caches them."""
+def test_packed_files_are_published_in_both_forms_that_unpack_to_the_same() -> None:
+    """The engine's largest files are published as NAME (for a host that compresses them itself)
+    and as NAME.gz (for one that does not), reproducibly, NAME.gz unpacking to NAME, the npm
+    package's file; the worker knows exactly those names, and the offline copy's manifest pairs
+    the two forms (it caches the one the page used)."""
     import fnmatch
     import gzip
 
@@ -459,16 +460,38 @@ def test_packed_files_replace_their_originals_and_unpack_to_them() -> None:
     assert listed, "engine-worker.mjs declares no PACKED set"
     assert sorted(re.findall(r'"([^"]+)"', listed.group(1))) == sorted(publish.PACKED)
     for name in publish.PACKED:
-        assert plan.pyodide + name not in plan.files
-        data = plan.files[plan.pyodide + name + publish.PACKED_SUFFIX]
-        assert isinstance(data, bytes)
         source = (
             stdlib.published_stdlib(ROOT)
             if name == "python_stdlib.zip"
             else ROOT / "node_modules" / "pyodide" / name
         )
+        assert plan.files[plan.pyodide + name] == source
+        data = plan.files[plan.pyodide + name + publish.PACKED_SUFFIX]
+        assert isinstance(data, bytes)
         assert gzip.decompress(data) == source.read_bytes()
         assert len(data) < source.stat().st_size / 2
         assert data == publish.packed(source)  # reproducible: same bytes, same integrity
-        path = plan.pyodide + name + publish.PACKED_SUFFIX
-        assert not any(fnmatch.fnmatch(path, p) for p in offline.NOT_CACHED)
+        for path in (plan.pyodide + name, plan.pyodide + name + publish.PACKED_SUFFIX):
+            assert not any(fnmatch.fnmatch(path, p) for p in offline.NOT_CACHED)
+
+
+def test_manifest_pairs_each_packed_file_with_its_gz(tmp_path: Path) -> None:
+    """sw.js caches one form of each packed file: the manifest names the pairs, and only the
+    pairs whose two forms are both in the build (the sitemap's .gz is no engine file)."""
+    from sitebuild import offline, publish
+
+    folder = tmp_path / "pyodide" / "v1-0a1b2c3d"
+    folder.mkdir(parents=True)
+    for name in publish.PACKED:
+        (folder / name).write_bytes(b"plain")
+        (folder / (name + publish.PACKED_SUFFIX)).write_bytes(b"packed")
+    (folder / "pyodide.mjs.gz").write_bytes(b"not a pair: no pyodide.mjs")
+    (tmp_path / "sitemap.xml").write_text("<urlset/>")
+    (tmp_path / "sitemap.xml.gz").write_bytes(b"skipped")
+    built = offline.manifest(tmp_path)
+    urls = {url for url, _ in built["files"]}
+    assert built["either"] == sorted(
+        [f"pyodide/v1-0a1b2c3d/{n}", f"pyodide/v1-0a1b2c3d/{n}{publish.PACKED_SUFFIX}"]
+        for n in publish.PACKED
+    )
+    assert all(plain in urls and packed in urls for plain, packed in built["either"])

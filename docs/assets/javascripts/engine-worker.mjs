@@ -101,12 +101,23 @@ for (const name of ["instantiate", "instantiateStreaming", "compile", "compileSt
 }
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-// [packed] The files the site publishes gzip-compressed as NAME.gz (sitebuild/publish.py
-// PACKED): Pyodide asks for NAME, and gets the .gz decompressed as it arrives, with NAME's type,
-// so the wasm still compiles while it downloads (compileStreaming on this Response).
+// [packed] The files the site publishes both as they are (NAME) and gzip-compressed (NAME.gz,
+// sitebuild/publish.py PACKED). Pyodide asks for NAME: from a host that compresses NAME itself
+// (its HEAD answers with a Content-Encoding: brotli beats our gzip) it gets NAME; from any other
+// it gets NAME.gz decompressed as it arrives, with NAME's type. Either way the wasm compiles while
+// it downloads (compileStreaming on this Response). The HEADs go out as the worker starts,
+// beside Pyodide's import, so the answer is there when Pyodide asks.
 const PACKED = new Set(["pyodide.asm.wasm", "python_stdlib.zip"]);
 const PACKED_SUFFIX = ".gz";
 const PACKED_TYPES = { wasm: "application/wasm", zip: "application/zip" };
+const compressing = new Map(); // absolute URL of NAME -> Promise<the host compresses it>
+function hostCompresses(url) {
+  if (!compressing.has(url)) {
+    compressing.set(url, originalFetch(url, { method: "HEAD" }).then((response) => response.ok &&
+      /\b(br|gzip|zstd|deflate)\b/i.test(response.headers.get("content-encoding") || ""), () => false));
+  }
+  return compressing.get(url);
+}
 
 // The same for the files Pyodide fetches itself (its wasm, the standard library): their
 // responses are looked at as they arrive, so a 404 or a wrong type is reported at once, with
@@ -123,10 +134,18 @@ self.fetch = async (input, init) => {
   const path = new URL(url, self.location.href).pathname;
   const name = path.slice(path.lastIndexOf("/") + 1);
   if (method === "GET" && PACKED.has(name)) {
-    const response = await originalFetch(url + PACKED_SUFFIX, { credentials: init?.credentials });
-    const problem = hostProblem(url + PACKED_SUFFIX, response);
+    const plain = new URL(url, self.location.href).href;
+    const [first, other] = (await hostCompresses(plain)) ? [plain, plain + PACKED_SUFFIX]
+      : [plain + PACKED_SUFFIX, plain];
+    const options = { credentials: init?.credentials };
+    let used = first;
+    // Offline, the service worker holds only the form the first visit used: if the one chosen
+    // cannot be fetched at all, the other is.
+    const response = await originalFetch(first, options)
+      .catch(() => originalFetch((used = other), options));
+    const problem = hostProblem(used, response);
     if (problem) hostBroken(new KnownProblem(problem));
-    return problem ? response : unpacked(response, name);
+    return problem || used === plain ? response : unpacked(response, name);
   }
   const response = await originalFetch(input, init);
   const watched = method === "GET" && /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/.test(path);
@@ -310,6 +329,7 @@ async function boot(loadPyodide, { pyodideURL, lockInfo }, wheelBytes, orgFiles,
 async function start(init) {
   const { pyodideURL, wheelURL, orgURL } = init;
   mark("init");
+  for (const name of PACKED) hostCompresses(new URL(name, pyodideURL).href); // [packed] asked now
   const key = snapshotKey(pyodideURL, wheelURL, orgURL);
   const snapshot = readSnapshot(key);
   const wheelBytes = fetchBytes(wheelURL); // downloaded while Python boots

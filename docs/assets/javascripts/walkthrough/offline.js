@@ -5,7 +5,10 @@
 // live reload, or if anything fails, the site just stays online-only. What the worker reports is
 // kept on window.__runbookOffline.
 
-const ENGINE_FILES = ["pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm.gz", "python_stdlib.zip.gz"];
+// Each a list of the forms it is published in (sitebuild/publish.py PACKED: NAME or NAME.gz,
+// whichever the engine used is cached).
+const ENGINE_FILES = [["pyodide.mjs"], ["pyodide.asm.mjs"], ["pyodide.asm.wasm", "pyodide.asm.wasm.gz"],
+  ["python_stdlib.zip", "python_stdlib.zip.gz"]];
 export const offline = { state: "off", version: null, done: 0, total: 0, reason: "" };
 window.__runbookOffline = offline;
 const listeners = new Set();
@@ -19,9 +22,11 @@ export function onOfflineChange(listener) {
 export async function engineCached(engine) {
   if (offline.state !== "ready" || !window.caches) return false;
   const { urls } = engine;
-  const files = [urls.worker, urls.wheel, ...ENGINE_FILES.map((name) => new URL(name, urls.pyodide).href)];
+  const files = [[urls.worker], [urls.wheel],
+    ...ENGINE_FILES.map((forms) => forms.map((name) => new URL(name, urls.pyodide).href))];
+  const cached = async (forms) => (await Promise.all(forms.map((url) => caches.match(url)))).some(Boolean);
   try {
-    return (await Promise.all(files.map((url) => caches.match(url)))).every(Boolean);
+    return (await Promise.all(files.map(cached))).every(Boolean);
   } catch {
     return false;
   }
@@ -45,7 +50,11 @@ function settled(engine) {
 
 async function register(siteRoot) {
   const workers = navigator.serviceWorker;
-  workers.addEventListener("message", ({ data }) => {
+  workers.addEventListener("message", ({ data, ports }) => {
+    if (data?.type === "runbook-offline-loaded") { // what this page loaded (sw.js takes it)
+      ports[0]?.postMessage(performance.getEntriesByType("resource").map((entry) => entry.name));
+      return;
+    }
     if (data?.type !== "runbook-offline") return;
     // While a new version caches itself (or fails to), the cached one still works.
     const keep = offline.state === "ready" && data.state !== "ready";
