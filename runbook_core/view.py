@@ -29,8 +29,9 @@ from .derive import (
     status,
 )
 from .formats import FORMAT_NAMES, FORMATS
+from .memo import derived
 from .messages import previews
-from .record import Impact, Record
+from .record import Impact, Record, TimelineEntry
 from .rules import Runbook, load_runbook
 from .table import FormSpec, load_forms, load_table
 from .ticket import render_ticket
@@ -133,23 +134,33 @@ def _steps_done(record: Record, runbook: Runbook) -> dict[str, bool]:
     }
 
 
+# Timeline rows by (entry, index, declared time): all a row depends on, so a long timeline's
+# unchanged rows are looked up, not rebuilt (entries are frozen).
+_ROWS: dict[tuple[int, int, str | None], tuple[TimelineEntry, dict[str, Any]]] = {}
+
+
 def _timeline(record: Record) -> list[dict[str, Any]]:
     order = sorted(range(len(record.timeline)), key=lambda i: record.timeline[i].at)
+    if len(_ROWS) > 100_000:
+        _ROWS.clear()
     out = []
     for i in order:
         e = record.timeline[i]
-        derived = e.kind != "note" or bool(e.ref)
-        out.append(
-            {
+        kept = _ROWS.get((id(e), i, record.declared_at))
+        if kept is not None and kept[0] is e:
+            row = kept[1]
+        else:
+            row = {
                 "index": i,
                 "at": e.at,
                 "event": e.event,
                 "who": e.who,
                 "kind": e.kind,
-                "derived": derived,
+                "derived": e.kind != "note" or bool(e.ref),
                 "before_declaration": before_declaration(record, e.at),
             }
-        )
+            _ROWS[id(e), i, record.declared_at] = (e, row)
+        out.append(row)
     return out
 
 
@@ -305,10 +316,17 @@ def view(
             "services": list(record.services),
             "responders": list(record.responders),
         },
-        "timeline": _timeline(record),
+        # Both depend on the record alone (and the org): kept beside it (memo.derived), so a
+        # refresh or a preview at a new minute does not rebuild them.
+        "timeline": derived(record, "timeline", (), lambda: _timeline(record)),
         "read_only": read_only,
         "actions": actions,
-        "ticket": render_ticket(record, org, runbook, format=fmt.name),
+        "ticket": derived(
+            record,
+            ("ticket", fmt.name),
+            (org, runbook),
+            lambda: render_ticket(record, org, runbook, format=fmt.name),
+        ),
         "ticket_format": fmt.name,
         "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",
     }
