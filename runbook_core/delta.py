@@ -50,7 +50,8 @@ def _hunks(old: Sequence[Any], new: Sequence[Any], lines: bool) -> list[list[Any
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
-    """What turns `old` into `new` (patch(old, diff(old, new)) == new, key order included)."""
+    """What turns `old` into `new`: patch(old, diff(old, new)) == new, in new's key order when
+    the keys are old's (a record's and a view's always are; a new key comes last)."""
     put: dict[str, Any] = {}
     spliced: dict[str, Any] = {}
     for key, value in new.items():
