@@ -10,7 +10,6 @@ changed, each replacing old[start:end] with `items`, in order.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from difflib import SequenceMatcher
 from typing import Any
 
 SPLICED_TEXT = 200  # characters: a shorter text is sent whole
@@ -31,22 +30,38 @@ def _common(old: Sequence[Any], new: Sequence[Any]) -> tuple[int, int]:
 
 
 def _hunks(old: Sequence[Any], new: Sequence[Any], lines: bool) -> list[list[Any]]:
-    """[[start, end, items], ...]: old[start:end] becomes `items`, in order. A text's lines
-    may change in several places (a ticket's impact table and its timeline's last row): between
-    what the two share at their ends they are matched (difflib: about linear when they are
-    nearly the same). A list's items change in one run (an entry added, corrected, removed)."""
+    """[[start, end, items], ...]: old[start:end] becomes `items`, in order. A list's items
+    change in one run (an entry added, corrected, removed); a text's lines may change in
+    several places (a ticket's impact table and its timeline's last row): between what the two
+    share at their ends, runs of equal lines are found from lines that occur once in `old`
+    (linear; a line that repeats is sent again rather than searched for)."""
     head, tail = _common(old, new)
     old_end, new_end = len(old) - tail, len(new) - tail
     if head == old_end and head == new_end:
         return []
-    if not lines or min(old_end, new_end) - head < 2:
+    if not lines:
         return [[head, old_end, list(new[head:new_end])]]
-    matcher = SequenceMatcher(None, old[head:old_end], new[head:new_end], autojunk=False)
-    return [
-        [head + i1, head + i2, list(new[head + j1 : head + j2])]
-        for op, i1, i2, j1, j2 in matcher.get_opcodes()
-        if op != "equal"
-    ]
+    where: dict[Any, int] = {}
+    for i in range(head, old_end):
+        where[old[i]] = -1 if old[i] in where else i
+    hunks: list[list[Any]] = []
+    i = start_old = head  # old[start_old:] and new[start_new:] are not matched yet
+    j = start_new = head
+    while j < new_end:
+        k = where.get(new[j], -1)
+        if k < i:  # not a line that occurs once in what is left of old
+            j += 1
+            continue
+        if (start_old, start_new) != (k, j):
+            hunks.append([start_old, k, list(new[start_new:j])])
+        while k < old_end and j < new_end and old[k] == new[j]:
+            k += 1
+            j += 1
+        i = start_old = k
+        start_new = j
+    if (start_old, start_new) != (old_end, new_end):
+        hunks.append([start_old, old_end, list(new[start_new:new_end])])
+    return hunks
 
 
 def diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> dict[str, Any]:
