@@ -140,7 +140,7 @@ _ROWS: dict[tuple[int, int, str | None], tuple[TimelineEntry, dict[str, Any]]] =
 
 
 def _timeline(record: Record) -> list[dict[str, Any]]:
-    order = sorted(range(len(record.timeline)), key=lambda i: record.timeline[i].at)
+    order = sorted(range(len(record.timeline)), key=[e.at for e in record.timeline].__getitem__)
     if len(_ROWS) > 100_000:
         _ROWS.clear()
     out = []
