@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .config import OrgConfig, load_org
@@ -139,8 +139,34 @@ def _steps_done(record: Record, runbook: Runbook) -> dict[str, bool]:
 _ROWS: dict[tuple[int, int, str | None], tuple[TimelineEntry, dict[str, Any]]] = {}
 
 
+# The last timeline drawn: (its entries, the declared time, its rows in order, the latest
+# time). A timeline that only grew, by entries at or after that time, keeps its rows' order.
+_LAST: list[tuple[tuple[TimelineEntry, ...], str | None, list[dict[str, Any]], str]] = []
+
+
 def _timeline(record: Record) -> list[dict[str, Any]]:
-    order = sorted(range(len(record.timeline)), key=[e.at for e in record.timeline].__getitem__)
+    entries = record.timeline
+    if _LAST:
+        before, declared, rows, latest = _LAST[0]
+        more = entries[len(before) :]
+        ats = [e.at for e in more]
+        if (
+            declared == record.declared_at
+            and entries[: len(before)] == before
+            and all(latest <= at for at in ats)
+            and ats == sorted(ats)
+        ):
+            out = rows + _rows(record, range(len(before), len(entries)))
+            _LAST[0] = (entries, declared, out, max([latest, *ats]))
+            return out
+    order = sorted(range(len(entries)), key=[e.at for e in entries].__getitem__)
+    out = _rows(record, order)
+    _LAST[:] = [(entries, record.declared_at, out, max((e.at for e in entries), default=""))]
+    return out
+
+
+def _rows(record: Record, order: Iterable[int]) -> list[dict[str, Any]]:
+    """The rows of these entries (by index), in this order."""
     if len(_ROWS) > 100_000:
         _ROWS.clear()
     out = []

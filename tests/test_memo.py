@@ -42,6 +42,7 @@ def forget_all() -> None:
     """The engine with nothing kept: every record read whole, everything derived anew."""
     memo.forget()
     view_module._ROWS.clear()
+    view_module._LAST.clear()
     ticket._escaped_row.cache_clear()
     widget._VIEWS.clear()
 
