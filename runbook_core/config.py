@@ -11,6 +11,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,7 @@ def parse_org(text: str, source: str, base: OrgConfig | None = None) -> OrgConfi
     return OrgConfig(**{**merged, **raw, "severity_labels": labels})
 
 
+@cache  # package data: read once per process (the engine reads the org at every call)
 def packaged_org() -> OrgConfig:
     return parse_org(files("runbook_core").joinpath(ORG_FILE).read_text("utf-8"), ORG_FILE)
 
@@ -129,7 +131,12 @@ def load_org(path: str | Path | None = None) -> OrgConfig:
         raise DataFileError(str(path), "(file)", "an existing org file (no such file)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise DataFileError(str(path), "(file)", f"a readable UTF-8 file ({exc})") from None
-    org = check_severity_labels(parse_org(text, str(path), base), str(path))
+    return _team_org(text, str(path))
+
+
+@lru_cache(maxsize=8)  # by the file's text: an edited file is read again
+def _team_org(text: str, source: str) -> OrgConfig:
+    org = check_severity_labels(parse_org(text, source, packaged_org()), source)
     if org.template:
         from .ticket import load_template  # the ticket reads the org: imported when used
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 
@@ -380,6 +380,12 @@ def _inline(
     return "".join(out)
 
 
+@lru_cache(maxsize=65_536)
+def _escaped_row(fmt: Format, row: tuple[str, ...]) -> tuple[str, ...]:
+    """A table row's cells, escaped: kept, so a long timeline's unchanged rows cost a lookup."""
+    return tuple(fmt.cell(c) for c in row)
+
+
 def fill_template(
     template: str, values: dict[str, Value], fmt: Format, source: str = TEMPLATE_FILE
 ) -> str:
@@ -398,7 +404,7 @@ def fill_template(
                         raise DataFileError(
                             source, f"{{{{ {row} }}}}", "a placeholder of table rows"
                         )
-                    rows.extend(tuple(fmt.cell(c) for c in r) for r in value.rows)
+                    rows.extend(_escaped_row(fmt, r) for r in value.rows)
                     if not value.rows:
                         rows.append(fmt.no_rows(len(part.header)))
                 else:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .config import OrgConfig, load_org
@@ -30,9 +30,10 @@ from .derive import (
 )
 from .formats import FORMAT_NAMES, FORMATS
 from .limits import load_limits
+from .memo import derived
 from .messages import previews
 from .outputs import words as output_words
-from .record import Impact, Record
+from .record import Impact, Record, TimelineEntry
 from .rules import Runbook, load_runbook
 from .table import FormSpec, load_forms, load_table
 from .ticket import render_ticket
@@ -151,23 +152,59 @@ def _steps_done(record: Record, runbook: Runbook) -> dict[str, bool]:
     }
 
 
+# Timeline rows by (entry, index, declared time): all a row depends on, so a long timeline's
+# unchanged rows are looked up, not rebuilt (entries are frozen).
+_ROWS: dict[tuple[int, int, str | None], tuple[TimelineEntry, dict[str, Any]]] = {}
+
+
+# The last timeline drawn: (its entries, the declared time, its rows in order, the latest
+# time). A timeline that only grew, by entries at or after that time, keeps its rows' order.
+_LAST: list[tuple[tuple[TimelineEntry, ...], str | None, list[dict[str, Any]], str]] = []
+
+
 def _timeline(record: Record) -> list[dict[str, Any]]:
-    order = sorted(range(len(record.timeline)), key=lambda i: record.timeline[i].at)
+    entries = record.timeline
+    if _LAST:
+        before, declared, rows, latest = _LAST[0]
+        more = entries[len(before) :]
+        ats = [e.at for e in more]
+        if (
+            declared == record.declared_at
+            and entries[: len(before)] == before
+            and all(latest <= at for at in ats)
+            and ats == sorted(ats)
+        ):
+            out = rows + _rows(record, range(len(before), len(entries)))
+            _LAST[0] = (entries, declared, out, max([latest, *ats]))
+            return out
+    order = sorted(range(len(entries)), key=[e.at for e in entries].__getitem__)
+    out = _rows(record, order)
+    _LAST[:] = [(entries, record.declared_at, out, max((e.at for e in entries), default=""))]
+    return out
+
+
+def _rows(record: Record, order: Iterable[int]) -> list[dict[str, Any]]:
+    """The rows of these entries (by index), in this order."""
+    if len(_ROWS) > 100_000:
+        _ROWS.clear()
     out = []
     for i in order:
         e = record.timeline[i]
-        derived = e.kind != "note" or bool(e.ref)
-        out.append(
-            {
+        kept = _ROWS.get((id(e), i, record.declared_at))
+        if kept is not None and kept[0] is e:
+            row = kept[1]
+        else:
+            row = {
                 "index": i,
                 "at": e.at,
                 "event": e.event,
                 "who": e.who,
                 "kind": e.kind,
-                "derived": derived,
+                "derived": e.kind != "note" or bool(e.ref),
                 "before_declaration": before_declaration(record, e.at),
             }
-        )
+            _ROWS[id(e), i, record.declared_at] = (e, row)
+        out.append(row)
     return out
 
 
@@ -331,10 +368,17 @@ def view(
             "services": list(record.services),
             "responders": list(record.responders),
         },
-        "timeline": _timeline(record),
+        # Both depend on the record alone (and the org): kept beside it (memo.derived), so a
+        # refresh or a preview at a new minute does not rebuild them.
+        "timeline": derived(record, "timeline", (), lambda: _timeline(record)),
         "read_only": read_only,
         "actions": actions,
-        "ticket": render_ticket(record, org, runbook, format=fmt.name),
+        "ticket": derived(
+            record,
+            ("ticket", fmt.name),
+            (org, runbook),
+            lambda: render_ticket(record, org, runbook, format=fmt.name),
+        ),
         "ticket_format": fmt.name,
         "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",
         # What an announcement (data/forms.toml announce) says: its {name}s, and its case.

@@ -8,15 +8,20 @@ and never lose the record: the record returned is the one passed in.
 
 from __future__ import annotations
 
+import itertools
 import json
+import os
+from collections import OrderedDict
 from typing import Any
 
 from . import __version__
 from .actions import apply
 from .config import load_org
+from .delta import diff
 from .errors import InvalidInput, RunbookError
 from .formats import FORMAT_NAMES
 from .handover import decode, encode, max_link, replacement
+from .memo import Seen, record_dict, remember, seen
 from .messages import ACTION_MESSAGE, compose
 from .postmortem import render_postmortem
 from .record import Loaded, Record, load_json, load_record_json
@@ -32,7 +37,8 @@ def _error(exc: RunbookError) -> dict[str, str]:
 
 def _options(options_json: str | None) -> dict[str, Any]:
     """{"draft_status": text typed but not posted, "ticket_format": markdown|jira|text,
-    "drafts": {action type: {field: value typed}} for the message-logging actions}."""
+    "drafts": {action type: {field: value typed}} for the message-logging actions, "since":
+    the view the page holds, for a reply of changes (engine.js)}."""
     try:
         data = load_json(options_json or "{}", "options")
     except RunbookError:
@@ -53,6 +59,8 @@ def _options(options_json: str | None) -> dict[str, Any]:
         "ticket_format": ticket_format
         if isinstance(ticket_format, str) and ticket_format in FORMAT_NAMES
         else "markdown",
+        # Present (a view id, or ""): the reply carries what changed (see _reply).
+        "since": since if isinstance(since := data.get("since"), str) else None,
     }
 
 
@@ -70,6 +78,13 @@ def _drafts(record: Record, now: str, drafts: dict[str, Any]) -> dict[str, Value
     return out
 
 
+# The views last answered, by id, for replies that carry only what changed (options "since").
+VIEWS_KEPT = 4
+_VIEWS: OrderedDict[str, dict[str, Any]] = OrderedDict()
+_VIEW_IDS = itertools.count(1)
+_SESSION = os.urandom(4).hex()  # a restarted engine's ids never name an older one's views
+
+
 def _reply(
     ok: bool,
     error: Any,
@@ -77,30 +92,53 @@ def _reply(
     now: str,
     options: dict[str, Any],
     read_only: str = "",
+    base: Seen | None = None,
 ) -> str:
-    return json.dumps(
-        {
-            "ok": ok,
-            "error": error,
-            "record": record.to_dict() if record is not None else None,
-            "view": view(
-                record,
-                now,
-                options["draft_status"],
-                ticket_format=options["ticket_format"],
-                read_only=read_only,
-                drafts=_drafts(record, now, options["drafts"]),
-            )
-            if record is not None
-            else None,
-        },
-        ensure_ascii=False,
+    """{"ok", "error", "record", "view"}. With options "since" (the id of a view this engine
+    answered, or ""): {"ok", "error", "view_id", and "record_delta" (from `base`, the record
+    the page sent, when it is that record's own JSON) or "record", and "view_delta" ({"base":
+    since, ...delta.diff}) or "view"}: what the page's engine client merges (engine.js)."""
+    out: dict[str, Any] = {"ok": ok, "error": error, "record": None, "view": None}
+    if record is None:
+        return json.dumps(out, ensure_ascii=False)
+    shown = view(
+        record,
+        now,
+        options["draft_status"],
+        ticket_format=options["ticket_format"],
+        read_only=read_only,
+        drafts=_drafts(record, now, options["drafts"]),
     )
+    since = options["since"]
+    if since is None:
+        out.update(record=record_dict(record), view=shown)
+        return json.dumps(out, ensure_ascii=False)
+    del out["record"], out["view"]
+    if base is not None and base.canonical:
+        out["record_delta"] = diff(record_dict(base.loaded.record), record_dict(record))
+    else:
+        out["record"] = record_dict(record)
+    before = _VIEWS.get(since)
+    if before is not None:
+        out["view_delta"] = {"base": since, **diff(before, shown)}
+    else:
+        out["view"] = shown
+    out["view_id"] = f"{_SESSION}-{next(_VIEW_IDS)}"
+    _VIEWS[out["view_id"]] = shown
+    while len(_VIEWS) > VIEWS_KEPT:
+        _VIEWS.popitem(last=False)
+    return json.dumps(out, ensure_ascii=False)
+
+
+def _seen(record_json: str | None) -> Seen | None:
+    """The record sent, as memo keeps it (read and checked whole the first time it is seen)."""
+    return seen(record_json) if record_json else None
 
 
 def _load(record_json: str | None) -> Loaded:
     """Leniently: a record an earlier version wrote over a limit of this one opens read-only."""
-    return load_record_json(record_json) if record_json else Loaded(Record())
+    got = _seen(record_json)
+    return got.loaded if got is not None else Loaded(Record())
 
 
 def dispatch(
@@ -109,33 +147,36 @@ def dispatch(
     """Apply one action; reply {"ok", "error", "record", "view"}; on a refusal, the record given."""
     options = _options(options_json)
     try:
-        loaded = _load(record_json)
+        base = _seen(record_json)
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
+    loaded = base.loaded if base is not None else Loaded(Record())
     record, read_only = loaded.record, loaded.read_only
     if read_only:
         error = {"field": "record", "message": read_only}
-        return _reply(False, error, record, now, options, read_only)
+        return _reply(False, error, record, now, options, read_only, base)
     try:
         new = apply(record, load_json(action_json, "action"), now)
     except RunbookError as exc:
-        return _reply(False, _error(exc), record, now, options)
-    return _reply(True, None, new, now, options)
+        return _reply(False, _error(exc), record, now, options, base=base)
+    remember(Loaded(new))  # checked by the action: the page sends it back next
+    return _reply(True, None, new, now, options, base=base)
 
 
 def render(record_json: str | None, now: str, options_json: str | None = None) -> str:
     """The view for a saved record (page load, resume, another tab's change, a new minute)."""
     options = _options(options_json)
     try:
-        loaded = _load(record_json)
+        base = _seen(record_json)
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
-    return _reply(True, None, loaded.record, now, options, loaded.read_only)
+    loaded = base.loaded if base is not None else Loaded(Record())
+    return _reply(True, None, loaded.record, now, options, loaded.read_only, base)
 
 
 def import_record(text: str, now: str, options_json: str | None = None) -> str:
     """Validate an exported record before the page offers to store it."""
-    options = _options(options_json)
+    options = {**_options(options_json), "since": None}  # a new record: sent whole
     if not isinstance(text, str) or not text.strip():
         error = {"field": "record", "message": "the file is empty: choose an exported record"}
         return _reply(False, error, None, now, options)
@@ -143,6 +184,7 @@ def import_record(text: str, now: str, options_json: str | None = None) -> str:
         loaded = load_record_json(text)
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
+    remember(loaded)  # read whole just now: the page's next call sends it back
     return _reply(True, None, loaded.record, now, options, loaded.read_only)
 
 
@@ -242,6 +284,6 @@ def open_handover(
         local = _load(local_json).record if local_json else None
     except RunbookError:
         local = None  # an unreadable local copy: nothing of it can be compared
-    reply = json.loads(_reply(True, None, record, now, options))
+    reply = json.loads(_reply(True, None, record, now, {**options, "since": None}))
     reply["replace"] = replacement(local, record).as_dict()
     return json.dumps(reply, ensure_ascii=False)

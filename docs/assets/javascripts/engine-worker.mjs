@@ -14,7 +14,8 @@
 // these messages (engine.js), so a busy page never takes a working engine for a dead one.
 //
 // Every method is a function of runbook_core.widget taking and returning JSON strings; calls
-// that arrive while Python is starting wait for it.
+// that arrive while Python is starting wait for it. (dispatch and render answer with what
+// changed when their options say "since": engine.js callView merges it; nothing here changes.)
 
 import { deploymentName } from "./deployment.mjs";
 

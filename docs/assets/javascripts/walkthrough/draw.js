@@ -17,6 +17,7 @@ function setText(node, text) {
 // Redraw a list only when what it shows changed (`signature`), and keep keyboard focus: on the
 // same control when it is drawn again, else on `fallback` (never on the page's body).
 const signatures = new WeakMap();
+const drawnTimeline = new WeakMap(); // the timeline list -> what it was last drawn from
 const focusKey = (node) => [node.tagName, node.dataset?.command, node.dataset?.action,
   node.dataset?.id, node.dataset?.index, node.name].join("|");
 
@@ -32,6 +33,44 @@ function redraw(container, signature, build, fallback = null) {
     (again ?? (typeof fallback === "function" ? fallback() : fallback))?.focus({ preventScroll: true });
   }
   return true;
+}
+
+// Redraw a list row by row: `rows` are [key, build] in order, the key saying all a row shows;
+// a row whose key was drawn before keeps its element, so adding a note to a long timeline adds
+// one element (work linear in the rows, none of it quadratic). Focus is kept as redraw keeps it.
+const keyed = new WeakMap();
+function redrawRows(container, rows, fallback = null) {
+  const before = keyed.get(container) ?? new Map();
+  const active = document.activeElement;
+  const had = Boolean(active && container.contains(active));
+  const key = had ? focusKey(active) : null;
+  const after = new Map();
+  const nodes = rows.map(([rowKey, build]) => {
+    const node = (!after.has(rowKey) && before.get(rowKey)) || build();
+    after.set(rowKey, node);
+    return node;
+  });
+  keyed.set(container, after);
+  let changed = false;
+  let next = container.firstChild;
+  for (const node of nodes) {
+    if (next === node) next = next.nextSibling;
+    else {
+      container.insertBefore(node, next);
+      changed = true;
+    }
+  }
+  while (next) {
+    const gone = next;
+    next = next.nextSibling;
+    gone.remove();
+    changed = true;
+  }
+  if (had && !container.contains(active)) {
+    const again = [...container.querySelectorAll("button, input, a")].find((n) => focusKey(n) === key);
+    (again ?? (typeof fallback === "function" ? fallback() : fallback))?.focus({ preventScroll: true });
+  }
+  return changed;
 }
 
 export function drawAll(w, view) {
@@ -299,49 +338,57 @@ export function drawTimeline(w, view) {
   const today = nowISO().slice(0, 10);
   const editable = view.actions.edit_timeline.allowed;
   const add = () => q(w.root, 'form[data-form="add_timeline"] [name="event"]');
-  const signature = JSON.stringify([entries, editable, w.editing, today]);
+  // Nothing it shows changed (a refresh: the engine's reply shares the unchanged timeline).
+  const shown = [entries, editable, w.editing, today];
+  if (drawnTimeline.get(list)?.every((value, i) => value === shown[i])) return;
+  drawnTimeline.set(list, shown);
   // Each entry's buttons are named after it (time and words), numbered where two read the same.
   const names = entries.map((e) => `${e.at.slice(11, 16)} UTC: ${e.event.slice(0, 80)}`);
   // Counted once (linear): comparing every name with every other took 1.8 s at 10,000 entries.
   const count = new Map();
   for (const name of names) count.set(name, (count.get(name) || 0) + 1);
   const named = names.map((name, i) => (count.get(name) > 1 ? say(w, "numbered-entry", { entry: name, number: i + 1 }) : name));
-  const changed = redraw(list, signature, () => entries.map((entry, position) => {
-    const day = entry.at.slice(0, 10) === today ? "" : `${entry.at.slice(0, 10)} `;
-    const editing = w.editing === entry.index;
-    const fieldId = `rb-edit-at-${entry.index}`;
-    const errorId = `rb-err-edit-${entry.index}`;
-    return el("li", { className: "rb-entry", dataIndex: entry.index, dataKind: entry.kind },
-      el("div", { className: "rb-entry-main" },
-        el("time", { dateTime: entry.at, className: "rb-utc", title: entry.at,
-          text: say(w, "entry-time", { day, time: entry.at.slice(11, 16) }) }),
-        el("span", { className: "rb-local", text: ` ${say(w, "local-time", { time: localTime(entry.at) })} ` }),
-        el("span", { className: "rb-event", text: entry.event }),
-        entry.who ? el("span", { className: "rb-who", text: ` — ${entry.who}` }) : null,
-        entry.before_declaration
-          ? el("span", { className: "rb-flag", text: ` ${say(w, "before-declaration")}` }) : null),
-      editable ? el("div", { className: "rb-entry-tools" },
-        button(say(w, "correct-time"), say(w, "of-entry", { entry: named[position] }), { className: "rb-link-button",
-          dataCommand: "edit-time", dataIndex: entry.index, ariaExpanded: String(editing) }),
-        entry.derived ? null : button(say(w, "remove"), say(w, "note-entry", { entry: named[position] }), {
-          className: "rb-link-button", dataAction: "remove_timeline", dataIndex: entry.index }))
-        : null,
-      editing ? el("form", { className: "rb-form rb-edit", dataForm: "edit_timeline",
-        dataIndex: entry.index, noValidate: true },
-      el("div", { className: "rb-field" },
-        el("label", { for: fieldId, text: say(w, "correct-time-of", { event: entry.event }) }),
-        el("span", { className: "rb-hint", id: `${fieldId}-hint`, text: say(w, "time-hint") }),
-        el("input", { type: "text", id: fieldId, name: "at", value: entry.at, autocomplete: "off",
-          ariaDescribedby: `${fieldId}-hint ${errorId}` }),
-        el("p", { className: "rb-error", id: errorId, dataErrorFor: "at", hidden: true })),
-      el("p", { className: "rb-error", dataErrorGeneral: "", hidden: true }),
-      el("div", { className: "rb-buttons" },
-        el("button", { type: "submit", className: "md-button md-button--primary", text: say(w, "save-time") }),
-        button(say(w, "cancel"), say(w, "the-correction"), { className: "md-button", dataCommand: "cancel-edit" })))
-        : null);
-  }), add);
+  const changed = redrawRows(list, entries.map((entry, position) => [
+    JSON.stringify([entry, editable, w.editing === entry.index, named[position], today]),
+    () => timelineRow(w, entry, named[position], editable, today)]), add);
   const input = q(list, 'form[data-form="edit_timeline"] input');
   if (changed && input && typed !== undefined) input.value = typed;
+}
+
+// One timeline entry, with its tools (and its correction form when it is being corrected).
+function timelineRow(w, entry, name, editable, today) {
+  const day = entry.at.slice(0, 10) === today ? "" : `${entry.at.slice(0, 10)} `;
+  const editing = w.editing === entry.index;
+  const fieldId = `rb-edit-at-${entry.index}`;
+  const errorId = `rb-err-edit-${entry.index}`;
+  return el("li", { className: "rb-entry", dataIndex: entry.index, dataKind: entry.kind },
+    el("div", { className: "rb-entry-main" },
+      el("time", { dateTime: entry.at, className: "rb-utc", title: entry.at,
+        text: say(w, "entry-time", { day, time: entry.at.slice(11, 16) }) }),
+      el("span", { className: "rb-local", text: ` ${say(w, "local-time", { time: localTime(entry.at) })} ` }),
+      el("span", { className: "rb-event", text: entry.event }),
+      entry.who ? el("span", { className: "rb-who", text: ` — ${entry.who}` }) : null,
+      entry.before_declaration
+        ? el("span", { className: "rb-flag", text: ` ${say(w, "before-declaration")}` }) : null),
+    editable ? el("div", { className: "rb-entry-tools" },
+      button(say(w, "correct-time"), say(w, "of-entry", { entry: name }), { className: "rb-link-button",
+        dataCommand: "edit-time", dataIndex: entry.index, ariaExpanded: String(editing) }),
+      entry.derived ? null : button(say(w, "remove"), say(w, "note-entry", { entry: name }), {
+        className: "rb-link-button", dataAction: "remove_timeline", dataIndex: entry.index }))
+      : null,
+    editing ? el("form", { className: "rb-form rb-edit", dataForm: "edit_timeline",
+      dataIndex: entry.index, noValidate: true },
+    el("div", { className: "rb-field" },
+      el("label", { for: fieldId, text: say(w, "correct-time-of", { event: entry.event }) }),
+      el("span", { className: "rb-hint", id: `${fieldId}-hint`, text: say(w, "time-hint") }),
+      el("input", { type: "text", id: fieldId, name: "at", value: entry.at, autocomplete: "off",
+        ariaDescribedby: `${fieldId}-hint ${errorId}` }),
+      el("p", { className: "rb-error", id: errorId, dataErrorFor: "at", hidden: true })),
+    el("p", { className: "rb-error", dataErrorGeneral: "", hidden: true }),
+    el("div", { className: "rb-buttons" },
+      el("button", { type: "submit", className: "md-button md-button--primary", text: say(w, "save-time") }),
+      button(say(w, "cancel"), say(w, "the-correction"), { className: "md-button", dataCommand: "cancel-edit" })))
+      : null);
 }
 
 export function drawDue(w, view) {

@@ -20,6 +20,7 @@ const IDLE_SILENCE_MS = 8000; // an idle worker says "alive" every second (engin
 const CALL_BASE_MS = 8000; // a small call on a ready engine answers in well under 100 ms...
 const CALL_BYTES_PER_MS = 20; // ...and a large record takes longer: 1 s more per 20 kB
 const MAX_RESTARTS = 1;
+const VIEWS_KEPT = 8; // views a reply's changes may be merged into (the engine keeps 4)
 
 // How long a call may run before its worker is taken for hung: by the size of what it carries.
 export function callAllowance(args) {
@@ -28,6 +29,28 @@ export function callAllowance(args) {
 }
 
 export class EngineTimeout extends Error {}
+
+// A reply's changes merged into what this page has: runbook_core/delta.py's `patch`, mirrored.
+// {set: {key: value}, splice: {key: [[start, end, items], ...]}, drop: [key]}; a spliced text is
+// spliced by lines. Unchanged parts are shared with `base`, which stays as it was.
+export function patch(base, delta) {
+  const out = { ...base };
+  for (const key of delta.drop ?? []) delete out[key];
+  for (const [key, hunks] of Object.entries(delta.splice ?? {})) {
+    const text = typeof base[key] === "string";
+    const items = text ? base[key].split("\n") : base[key];
+    const got = [];
+    let at = 0;
+    for (const [start, end, middle] of hunks) {
+      for (let i = at; i < start; i += 1) got.push(items[i]);
+      for (const item of middle) got.push(item);
+      at = end;
+    }
+    for (let i = at; i < items.length; i += 1) got.push(items[i]);
+    out[key] = text ? got.join("\n") : got;
+  }
+  return Object.assign(out, delta.set ?? {});
+}
 
 // What the site's Content-Security-Policy lacks for the engine to run, from a
 // securitypolicyviolation ({blocked: blockedURI, directive: effectiveDirective}).
@@ -59,6 +82,7 @@ export class Engine {
     this.running = null; // {id, allowance}: the call the worker said it started
     this.startedAt = Date.now(); // this engine's start (a restart keeps it; see restartedAt)
     this.restartedAt = null;
+    this.views = new Map(); // view id -> the view it names (callView)
     this.spawn(takeEarlyWorker(urls));
   }
 
@@ -211,6 +235,27 @@ export class Engine {
   send(id, call) {
     call.worker = this.worker;
     this.worker?.postMessage({ type: "call", id, method: call.method, args: call.args });
+  }
+
+  // "dispatch" or "render" for `record` (an object, or null), the last argument the options:
+  // answered with what changed since the last view this page got (options "since"), merged
+  // here, so the caller gets {ok, error, record, view} as the call's whole reply reads.
+  async callView(method, record, ...args) {
+    const options = JSON.parse(args.pop() || "{}");
+    const since = [...this.views.keys()].pop() ?? "";
+    const text = record == null ? null : JSON.stringify(record);
+    const reply = JSON.parse(await this.call(method, text, ...args, JSON.stringify({ ...options, since })));
+    if (reply.view_delta && !this.views.has(reply.view_delta.base)) {
+      this.views.clear(); // not ours (cannot happen while replies come in order): ask whole
+      return this.callView(method, record, ...args, JSON.stringify(options));
+    }
+    if (reply.record_delta) reply.record = patch(record, reply.record_delta);
+    if (reply.view_delta) reply.view = patch(this.views.get(reply.view_delta.base), reply.view_delta);
+    delete reply.record_delta;
+    delete reply.view_delta;
+    if (reply.view_id) this.views.set(reply.view_id, reply.view); // none for an unreadable record
+    for (const id of this.views.keys()) if (this.views.size > VIEWS_KEPT) this.views.delete(id);
+    return reply;
   }
 
   call(method, ...args) {

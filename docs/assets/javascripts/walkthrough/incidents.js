@@ -4,7 +4,7 @@
 
 import * as draw from "./draw.js";
 import { nowISO } from "./dom.js";
-import { enqueue, isShown, json, unsaved } from "./shared.js";
+import { enqueue, isShown, unsaved } from "./shared.js";
 
 const RETRY_SAVE_MS = 4000;
 const MAX_REBASES = 3;
@@ -160,7 +160,7 @@ export class Incidents {
   async apply(action, scope, sent, now, stepBefore) {
     let reply;
     try {
-      reply = JSON.parse(await this.engine.call("dispatch", json(this.record), JSON.stringify(action), now, this.options()));
+      reply = await this.engine.callView("dispatch", this.record, JSON.stringify(action), now, this.options());
     } catch (error) {
       reply = { ok: false, error: { field: "", message: this.say("not-sent", { why: error.message }) } };
     }
@@ -235,7 +235,7 @@ export class Incidents {
   async rebase(id, newer, all) {
     let rebased = { ok: true, record: newer?.record ?? null };
     for (const step of all) {
-      rebased = JSON.parse(await this.engine.call("dispatch", json(rebased.record), JSON.stringify(step.action), step.now, this.options()));
+      rebased = await this.engine.callView("dispatch", rebased.record, JSON.stringify(step.action), step.now, this.options());
       if (!rebased.ok) break;
     }
     if (rebased.ok) {
@@ -267,7 +267,7 @@ export class Incidents {
   }
 
   async refreshNow() {
-    const reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
+    const reply = await this.engine.callView("render", this.record, nowISO(), this.options());
     if (reply.ok) this.show(reply);
   }
 

@@ -13,7 +13,7 @@ import { Focus } from "./focus.js";
 import { Forms } from "./forms.js";
 import { Incidents } from "./incidents.js";
 import { nowISO } from "./dom.js";
-import { ID_HASH, PREVIEWED, enqueue, json, unsaved } from "./shared.js";
+import { ID_HASH, PREVIEWED, enqueue, unsaved } from "./shared.js";
 import { Transfer } from "./transfer.js";
 
 const REFRESH_MS = 30000; // previews and "due" times follow the clock
@@ -198,7 +198,7 @@ export class Widget {
     return enqueue(async () => {
       let reply;
       try {
-        reply = JSON.parse(await this.engine.call("render", json(this.record), nowISO(), this.options()));
+        reply = await this.engine.callView("render", this.record, nowISO(), this.options());
       } catch (error) {
         if (this.engine.state !== "error") this.notice(this.say("draw-failed", { why: error.message }));
         return;
