@@ -152,7 +152,7 @@ def scan(sources: dict[str, str] | None = None) -> set[tuple[str, str]]:
 NOT_WORDS: dict[tuple[str, str], str] = {
     ("drafts.js", "input:checked"): "a CSS selector (the checked radio)",
     ("incidents.js", "input:checked"): "a CSS selector (the checked radio)",
-    ("draw.js", "button, input, a"): "a CSS selector list (focusable controls)",
+    ("lists.js", "button, input, a"): "a CSS selector list (focusable controls)",
     ("focus.js", "form, fieldset"): "a CSS selector list",
     ("widget.js", "button, a"): "a CSS selector list",
     ("forms.js", "Arrow"): "the prefix of KeyboardEvent.key values (ArrowUp, ...)",
