@@ -7,7 +7,9 @@ runbook_core's (data/outputs.toml), read here, never typed."""
 
 from __future__ import annotations
 
+import base64
 import json
+import random
 import re
 import sys
 import xml.etree.ElementTree as ET
@@ -191,7 +193,8 @@ def test_a_record_too_large_for_a_link_offers_export(page: Page, tmp_path: Path)
     """Past the limit, no link: runbook_core's reason, and Export offered beside it."""
     open_walkthrough(page)
     record = json.loads((Path("docs/examples/rollback-failed-escalated.json")).read_text("utf-8"))
-    noise = "".join(f"{(i * 2654435761) % 4294967296:08x}" for i in range(2500))  # 20,000 chars
+    # 20,000 characters that do not compress: the link would be longer than the limit.
+    noise = base64.b64encode(random.Random(19).randbytes(15000)).decode()
     record["mitigations"][0]["notes"] = noise[:20000]
     import_file(page, tmp_path, "large.json", json.dumps(record))
     expect(widget(page)).to_have_attribute("data-incident-id", record["incident_id"])
@@ -259,8 +262,8 @@ def whole_incident_after_declare(page: Page) -> None:
 
 @pytest.mark.parametrize("actions", [0, 1, 3])
 def test_changes_since_the_ticket_was_copied(page: Page, actions: int) -> None:
-    """Copied: "no change since"; after N actions (timeline entries added, a time corrected),
-    N changes; copied again, none; a reload keeps it."""
+    """Copied: "no change since"; after N actions (timeline entries added, an earlier entry's
+    time corrected), N changes; a reload keeps it; copied again, none."""
     open_walkthrough(page)
     declare(page, "Checkout returns HTTP 500")
     since = widget(page).locator('[data-copied-since="ticket"]')
@@ -274,8 +277,8 @@ def test_changes_since_the_ticket_was_copied(page: Page, actions: int) -> None:
     expect(since).to_have_text(said(COPIES["no_change"]))
     for n in range(actions):
         if n == 2:  # a correction changes an entry, adds none
-            entry = widget(page).locator("[data-timeline] li").filter(has_text="Entry 0")
-            entry.locator('[data-command="edit-time"]').click()
+            # The earliest entry (the declaration's), there before the copy.
+            widget(page).locator('[data-timeline] [data-command="edit-time"]').first.click()
             at = control(page, "edit_timeline", "at")
             moment = datetime.fromisoformat(at.input_value().replace("Z", "+00:00"))
             at.fill((moment - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ"))
