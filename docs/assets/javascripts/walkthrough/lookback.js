@@ -96,7 +96,7 @@ export class LookBack {
       reply = JSON.parse(await this.engine.call("open_handover", link, now, this.options(), json(shown)));
       const replace = reply.replace;
       if (replace.identical) {
-        await this.open(id);
+        this.open(id); // not awaited: it draws through the queue this task holds
         this.announce(this.lookWords("identical", { id }));
         return;
       }
@@ -119,7 +119,7 @@ export class LookBack {
       this.pending = []; // replaced, as the IC confirmed
       unsaved.delete(id);
     }
-    await this.open(id, { reload: true });
+    this.open(id, { reload: true }); // not awaited: it draws through the queue this task holds
     this.announce(this.lookWords("opened", { id }));
   }
 
@@ -162,10 +162,10 @@ export class LookBack {
       return;
     }
     // An <img>: the picture's own styles (light and dark) apply inside it under the site's
-    // policy, and nothing in it can run. Its title and description are its words.
-    const svg = new DOMParser().parseFromString(picture.svg, "image/svg+xml");
-    const title = svg.querySelector("title")?.textContent ?? "";
-    image.alt = svg.querySelector("desc")?.textContent ?? title;
+    // policy (its <style> is not the page's), and nothing in it can run. Its title and
+    // description are its words.
+    const title = svgText(picture.svg, "title");
+    image.alt = svgText(picture.svg, "desc") || title;
     image.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(picture.svg)}`;
     image.hidden = false;
     caption.textContent = title;
@@ -202,4 +202,14 @@ export class LookBack {
   copiesForEngine() {
     return this.id ? this.store.copies(this.id) : {};
   }
+}
+
+// The text of the SVG's first <title> or <desc> (runbook_core writes them first, escaped):
+// that element alone is parsed, since a parsed <style> would meet the site's style policy.
+function svgText(svg, tag) {
+  const found = new RegExp(`<${tag}\\b[^>]*>[^<]*</${tag}>`).exec(svg);
+  if (!found) return "";
+  const doc = new DOMParser().parseFromString(
+    found[0].replace(`<${tag}`, `<${tag} xmlns="http://www.w3.org/2000/svg"`), "image/svg+xml");
+  return doc.documentElement.textContent ?? "";
 }
