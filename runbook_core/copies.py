@@ -1,11 +1,12 @@
 """What has changed since the ticket (or the post-mortem draft) was copied into the tracker.
 
 When the IC copies an output, the page keeps a mark of the record as it was: one short digest
-per timeline entry, in the record's order (every action writes to the timeline, so the
-timeline is the record's log of changes). Later, `changes_since` compares the record with the
-mark: each entry added, removed or changed (its time corrected, its words amended) is one
-change. The page stores the mark beside the incident and shows the view's sentence ("Ticket
-copied at 14:05 UTC: 6 changes since") until the output is copied again.
+per timeline entry and per follow-up, in the record's order (every action but the follow-ups'
+writes to the timeline, so the two are the record's log of changes). Later, `changes_since`
+compares the record with the mark: each entry added, removed or changed (its time corrected,
+its words amended) is one change. The page stores the mark beside the incident and shows the
+view's sentence ("Ticket copied at 14:05 UTC: 6 changes since") until the output is copied
+again.
 """
 
 from __future__ import annotations
@@ -17,28 +18,36 @@ from typing import Any
 
 from .errors import RecordError
 from .outputs import words
-from .record import Record, TimelineEntry, parse_time, utc_iso
+from .record import Record, parse_time, utc_iso
 
 OUTPUTS = ("ticket", "postmortem")  # the outputs whose copies the page tracks
 DIGEST_CHARS = 4  # 3 bytes in base64: one change in 16 million passes for no change
 MAX_CELLS = 40_000  # the distance's table: changed stretches of up to 200 entries, exactly
 
 
-def _digest(entry: TimelineEntry) -> str:
-    text = "\x1f".join((entry.at, entry.event, entry.who, entry.kind, entry.ref))
-    raw = hashlib.blake2b(text.encode("utf-8"), digest_size=3).digest()
+def _digest(*parts: str) -> str:
+    raw = hashlib.blake2b("\x1f".join(parts).encode("utf-8"), digest_size=3).digest()
     return base64.urlsafe_b64encode(raw).decode("ascii")
 
 
+def _items(record: Record) -> list[str]:
+    """A digest per timeline entry, then per follow-up (the one change no timeline entry
+    notes), in the record's order."""
+    return [_digest("t", e.at, e.event, e.who, e.kind, e.ref) for e in record.timeline] + [
+        _digest("f", f.text, f.owner) for f in record.follow_ups
+    ]
+
+
 def copy_mark(record: Record) -> str:
-    """The mark of the record as it is now: a digest per timeline entry, in order."""
-    return "".join(_digest(e) for e in record.timeline)
+    """The mark of the record as it is now: a digest per timeline entry and follow-up."""
+    return "".join(_items(record))
 
 
 def changes_since(record: Record, mark: str) -> int:
-    """How many timeline entries were added, removed or changed since `mark` was taken."""
+    """How many timeline entries and follow-ups were added, removed or changed since `mark`
+    was taken."""
     old = [mark[i : i + DIGEST_CHARS] for i in range(0, len(mark), DIGEST_CHARS)]
-    new = [_digest(e) for e in record.timeline]
+    new = _items(record)
     # What did not move is skipped: the (quadratic) distance sees only the rest.
     start = 0
     while start < min(len(old), len(new)) and old[start] == new[start]:

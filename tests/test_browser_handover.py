@@ -32,6 +32,7 @@ from runbook_core.timeline_svg import render_svg  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     WALKTHROUGH,
     Guard,
+    add_follow_up,
     control,
     copy,
     declare,
@@ -240,7 +241,8 @@ def test_post_mortem_and_picture_after_resolution(page: Page) -> None:
     expect(widget(page).locator("[data-timeline-caption]")).to_have_text(
         svg.findtext(f"{ns}title") or ""
     )
-    assert page.evaluate("img => img.complete && img.naturalWidth > 0", image.element_handle())
+    loaded = "img => img.complete && img.naturalWidth > 0"
+    page.wait_for_function(loaded, arg=image.element_handle())
     with page.expect_download() as download:
         widget(page).locator('[data-command="download-svg"]').click()
     assert download.value.suggested_filename == f"{record.incident_id}-timeline.svg"
@@ -309,7 +311,7 @@ def test_the_new_parts_are_accessible_and_looked_at(
         whole_incident(page, "Checkout returns HTTP 500 after release 2026.11.28-1")
         copy_handover(page)
         copy(page, "postmortem")
-        add_entry(page, "Post-mortem meeting booked")
+        add_follow_up(page, "Book the post-mortem meeting", "Sam Okafor")
         page.add_script_tag(path=str(AXE))
         page.add_style_tag(content=STILL)
         problems = {}

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from runbook_core import widget
 from runbook_core.copies import DIGEST_CHARS, OUTPUTS, changes_since, copy_mark
 from runbook_core.outputs import words
-from runbook_core.record import Record, TimelineEntry, record_from_json
+from runbook_core.record import FollowUp, Record, TimelineEntry, record_from_json
 from runbook_core.view import view
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "docs" / "examples").glob("*.json"))
@@ -35,7 +35,7 @@ def _entry(n: int, at: str = "2026-11-28T22:00:00Z") -> TimelineEntry:
 def test_a_mark_has_one_digest_per_entry_and_no_change_against_itself(path: Path) -> None:
     record = record_from_json(path.read_text("utf-8"))
     mark = copy_mark(record)
-    assert len(mark) == DIGEST_CHARS * len(record.timeline)
+    assert len(mark) == DIGEST_CHARS * (len(record.timeline) + len(record.follow_ups))
     assert changes_since(record, mark) == 0
 
 
@@ -57,6 +57,18 @@ def test_a_correction_a_removal_and_an_addition_each_count_once() -> None:
     assert changes_since(record.evolve(timeline=tuple(timeline)), mark) == 2
     timeline.append(_entry(99))  # and one added at the end
     assert changes_since(record.evolve(timeline=tuple(timeline)), mark) == 3
+
+
+def test_a_follow_up_added_or_removed_is_a_change() -> None:
+    """Follow-ups are in the ticket and no timeline entry notes them: they count too."""
+    record = _example()
+    mark = copy_mark(record)
+    added = record.evolve(follow_ups=(*record.follow_ups, FollowUp("Add a replica check", "Sam")))
+    assert changes_since(added, mark) == 1
+    later = added.evolve(timeline=(*added.timeline, _entry(1)))
+    assert changes_since(later, mark) == 2
+    if record.follow_ups:
+        assert changes_since(record.evolve(follow_ups=record.follow_ups[1:]), mark) == 1
 
 
 def test_an_entry_added_then_removed_is_no_change() -> None:
