@@ -131,10 +131,10 @@ def test_a_link_copied_in_one_profile_opens_the_same_record_in_another(
     other = incident_id(b)
     open_link(b, link)
     expect(widget(b)).to_have_attribute("data-incident-id", ident)
+    expect(widget(b).locator("[data-live]")).to_have_text(fill(PAGE["opened"], id=ident))
     assert "handover=" not in b.url and b.url.endswith(f"#{ident}")
     assert export(b) == exported
     assert sorted(listed(b)) == sorted([ident, other])
-    expect(widget(b).locator("[data-live]")).to_have_text(fill(PAGE["opened"], id=ident))
 
     # Pasted into the address bar of the same tab: a hash change; identical, nothing asked.
     b.evaluate("link => { location.href = link; }", link)
