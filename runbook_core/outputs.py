@@ -115,6 +115,43 @@ FIELDS: dict[str, dict[str, set[str]]] = {
             set(),
         ),
     },
+    "page": {
+        **dict.fromkeys(
+            (
+                "handover_title",
+                "handover_hint",
+                "handover_copy",
+                "handover_label",
+                "handover_export",
+                "cancelled",
+                "postmortem_title",
+                "postmortem_hint",
+                "postmortem_format",
+                "postmortem_copy",
+                "postmortem_download",
+                "postmortem_downloaded",
+                "picture_title",
+                "picture_download",
+                "picture_downloaded",
+            ),
+            set(),
+        ),
+        "handover_copied": {"length", "limit"},
+        "handover_refused": {"why"},
+        "opened": {"id"},
+        "identical": {"id"},
+        "newer_local": {"id", "count", "event", "time"},
+        "replace": {"id", "gained"},
+        "link_refused": {"why"},
+        "not_stored": {"why"},
+    },
+    "copies": {
+        "ticket": {"time", "changes"},
+        "postmortem": {"time", "changes"},
+        "no_change": set(),
+        "one_change": set(),
+        "changes": {"count"},
+    },
 }
 # Whole numbers: name -> (smallest, largest) accepted.
 NUMBERS = {"handover": {"max_link": (2_000, 1_000_000)}}

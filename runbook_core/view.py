@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .config import OrgConfig, load_org
+from .copies import copies_view
 from .decide import recommend, relevant_fix_forward_questions, section_title
 from .derive import (
     asked,
@@ -245,11 +246,13 @@ def view(
     ticket_format: str = "markdown",
     read_only: str = "",
     drafts: Mapping[str, Mapping[str, Any]] | None = None,
+    copied: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Everything the page shows for this record at this moment. `read_only` (why, and what to
     do) when the record breaks a limit of this version (record.Loaded): every action is then
     refused with it, and the ticket, the messages and export still work. `drafts`: by message
-    kind, the field values typed but not recorded yet (see widget.preview)."""
+    kind, the field values typed but not recorded yet (see widget.preview). `copied`: by output
+    (ticket, postmortem), the page's mark of when it was last copied (runbook_core.copies)."""
     org = org or load_org()
     runbook = load_runbook()
     table = load_table()
@@ -396,6 +399,8 @@ def view(
                 "escalation_required": escalation_required(record),
             },
         },
+        # Since the ticket / the post-mortem draft was last copied: {"at", "changes", "text"}.
+        "copies": copies_view(record, now, copied),
     }
 
 
@@ -501,6 +506,7 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
             "rollback_fails": runbook.outcomes["roll_back_failed"].text.format(**org.as_dict()),
         },
         "formats": [{"value": name, "label": label} for name, label in FORMAT_NAMES.items()],
+        "outputs": output_words("page"),  # the handover link's, the post-mortem's, the picture's
         "forms": {kind: _form(spec, words, choices) for kind, spec in forms.actions.items()},
         "announce": {
             "default": forms.default_announce,

@@ -14,12 +14,12 @@ import os
 from collections import OrderedDict
 from typing import Any
 
-from . import __version__
+from . import __version__, copies
 from .actions import apply
 from .config import load_org
 from .delta import diff
 from .errors import InvalidInput, RunbookError
-from .formats import FORMAT_NAMES
+from .formats import FORMAT_NAMES, FORMATS
 from .handover import decode, encode, max_link, replacement
 from .memo import Seen, record_dict, remember, seen
 from .messages import ACTION_MESSAGE, compose
@@ -37,7 +37,8 @@ def _error(exc: RunbookError) -> dict[str, str]:
 
 def _options(options_json: str | None) -> dict[str, Any]:
     """{"draft_status": text typed but not posted, "ticket_format": markdown|jira|text,
-    "drafts": {action type: {field: value typed}} for the message-logging actions, "since":
+    "drafts": {action type: {field: value typed}} for the message-logging actions,
+    "copied": {output: {"at", "mark"}} when the ticket / post-mortem was last copied, "since":
     the view the page holds, for a reply of changes (engine.js)}."""
     try:
         data = load_json(options_json or "{}", "options")
@@ -55,6 +56,8 @@ def _options(options_json: str | None) -> dict[str, Any]:
         if isinstance(drafts, dict)
         else {},
         "draft_status": draft if isinstance(draft, str) else "",
+        # When the ticket / the post-mortem draft was last copied (runbook_core.copies).
+        "copied": data.get("copied") if isinstance(data.get("copied"), dict) else {},
         # A str first: a list or an object is not a format (and `in` would raise on it).
         "ticket_format": ticket_format
         if isinstance(ticket_format, str) and ticket_format in FORMAT_NAMES
@@ -108,6 +111,7 @@ def _reply(
         ticket_format=options["ticket_format"],
         read_only=read_only,
         drafts=_drafts(record, now, options["drafts"]),
+        copied=options["copied"],
     )
     since = options["since"]
     if since is None:
@@ -232,27 +236,35 @@ def _refused(exc: RunbookError, **more: Any) -> str:
 
 
 def postmortem(record_json: str | None, format: str = "markdown") -> str:  # noqa: A002
-    """{"ok", "error", "format", "text"}: the post-mortem draft in markdown, jira or text."""
+    """{"ok", "error", "format", "text", "filename"}: the post-mortem draft in markdown, jira
+    or text."""
     if format not in FORMAT_NAMES:
         error = {"field": "format", "message": f"format: one of {list(FORMAT_NAMES)}", "kind": ""}
         return json.dumps({"ok": False, "error": error, "format": format, "text": None})
     try:
-        text = render_postmortem(_load(record_json).record, format=format)
+        record = _load(record_json).record
+        text = render_postmortem(record, format=format)
     except RunbookError as exc:
         return _refused(exc, format=format, text=None)
+    filename = f"{record.incident_id or 'incident'}-postmortem.{FORMATS[format].extension}"
     return json.dumps(
-        {"ok": True, "error": None, "format": format, "text": text}, ensure_ascii=False
+        {"ok": True, "error": None, "format": format, "text": text, "filename": filename},
+        ensure_ascii=False,
     )
 
 
 def timeline_svg(record_json: str | None, now: str | None = None) -> str:
-    """{"ok", "error", "svg"}: the incident as an SVG document (a running mitigation ends at
-    `now`)."""
+    """{"ok", "error", "svg", "filename"}: the incident as an SVG document (a running
+    mitigation ends at `now`)."""
     try:
-        svg = render_svg(_load(record_json).record, now=now)
+        record = _load(record_json).record
+        svg = render_svg(record, now=now)
     except RunbookError as exc:
         return _refused(exc, svg=None)
-    return json.dumps({"ok": True, "error": None, "svg": svg}, ensure_ascii=False)
+    filename = f"{record.incident_id or 'incident'}-timeline.svg"
+    return json.dumps(
+        {"ok": True, "error": None, "svg": svg, "filename": filename}, ensure_ascii=False
+    )
 
 
 def handover_link(record_json: str | None, base: str = "") -> str:
@@ -265,6 +277,12 @@ def handover_link(record_json: str | None, base: str = "") -> str:
     return json.dumps(
         {"ok": True, "error": None, "link": link, "length": len(link), "limit": max_link()}
     )
+
+
+def copy_mark(record_json: str | None) -> str:
+    """The mark the page keeps when it copies the ticket or the post-mortem draft: the view
+    then says how many changes the record has had since (runbook_core.copies)."""
+    return copies.copy_mark(_load(record_json).record)
 
 
 def open_handover(

@@ -149,6 +149,7 @@ def packed(source: Path | bytes) -> bytes:
 ORG_NAME = "org.toml"
 # Not ".md": the generator would make a page of it and the engine's fetch would answer 404.
 TEMPLATE_NAME = "INCIDENT_TEMPLATE.txt"
+POSTMORTEM_NAME = "POSTMORTEM_TEMPLATE.txt"
 
 
 def _toml_value(value: object) -> str:
@@ -161,7 +162,8 @@ def _toml_value(value: object) -> str:
 
 def org_bundle() -> dict[str, bytes]:
     """The team's org file (RUNBOOK_ORG) as the browser's engine reads it: every word merged over
-    the packaged ones, and its template beside it. Empty when the packaged org is used."""
+    the packaged ones, and its templates (ticket, post-mortem) beside it. Empty when the
+    packaged org is used."""
     import os
 
     from runbook_core.config import ORG_ENV, load_org
@@ -174,6 +176,9 @@ def org_bundle() -> dict[str, bytes]:
     if org.template:
         words["template"] = TEMPLATE_NAME
         bundle[TEMPLATE_NAME] = Path(org.template).read_bytes()
+    if org.postmortem_template:
+        words["postmortem_template"] = POSTMORTEM_NAME
+        bundle[POSTMORTEM_NAME] = Path(org.postmortem_template).read_bytes()
     text = "".join(f"{key} = {_toml_value(value)}\n" for key, value in words.items())
     bundle[ORG_NAME] = ("# Generated from $RUNBOOK_ORG by the site build.\n" + text).encode()
     return bundle

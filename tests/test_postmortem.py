@@ -304,6 +304,9 @@ def test_bridge_postmortem(fmt: str) -> None:
         "error": None,
         "format": fmt,
         "text": _draft("impact-unknown", fmt),
+        # What the page's Download names the file: the ID, and the format's extension.
+        "filename": f"{json.loads(text)['incident_id']}-postmortem."
+        + {"markdown": "md", "jira": "txt", "text": "txt"}[fmt],
     }
     bad = json.loads(widget.postmortem(text, "html"))
     assert not bad["ok"] and bad["error"]["field"] == "format"

@@ -495,3 +495,41 @@ def test_manifest_pairs_each_packed_file_with_its_gz(tmp_path: Path) -> None:
         for n in publish.PACKED
     )
     assert all(plain in urls and packed in urls for plain, packed in built["either"])
+
+
+# ------------------------------------------------------------------------------ a team's org
+
+
+def test_a_team_s_post_mortem_template_is_published_beside_its_org_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Like its ticket template, a team's post-mortem template is published for the browser's
+    engine (a .txt beside the generated org.toml, which names it), and the engine, reading that
+    folder as its $RUNBOOK_ORG, drafts with it."""
+    from runbook_core.config import ORG_ENV, load_org
+    from runbook_core.postmortem import render_postmortem
+    from runbook_core.record import record_from_json
+    from sitebuild import publish
+
+    packaged = (ROOT / "docs" / "runbook" / "POSTMORTEM_TEMPLATE.md").read_text("utf-8")
+    team = packaged.replace("# Post-mortem: ", "# Acme post-mortem: ", 1)
+    assert team != packaged
+    (tmp_path / "PM.md").write_text(team, "utf-8")
+    (tmp_path / "org.toml").write_text('channel = "#inc-acme"\npostmortem_template = "PM.md"\n')
+    monkeypatch.setenv(ORG_ENV, str(tmp_path / "org.toml"))
+    bundle = publish.org_bundle()
+    assert bundle[publish.POSTMORTEM_NAME] == team.encode()
+    assert publish.TEMPLATE_NAME not in bundle  # no ticket template: none published
+    org_text = bundle[publish.ORG_NAME].decode()
+    assert f'postmortem_template = "{publish.POSTMORTEM_NAME}"' in org_text.splitlines()
+
+    # What the browser's engine does with the published folder (engine-worker.mjs fetchOrg).
+    served = tmp_path / "served"
+    served.mkdir()
+    for name, content in bundle.items():
+        (served / name).write_bytes(content)
+    monkeypatch.setenv(ORG_ENV, str(served / publish.ORG_NAME))
+    org = load_org()
+    assert Path(org.postmortem_template).name == publish.POSTMORTEM_NAME
+    example = (ROOT / "docs" / "examples" / "rollback-succeeded.json").read_text("utf-8")
+    assert render_postmortem(record_from_json(example), org).startswith("# Acme post-mortem: ")

@@ -159,6 +159,7 @@ def test_bridge_timeline_svg() -> None:
     reply = json.loads(widget.timeline_svg(text, "2026-11-28T23:00:00Z"))
     assert reply["ok"] and reply["error"] is None
     assert len(_groups(ET.fromstring(reply["svg"]), "attempt")) == 2
+    assert reply["filename"] == f"{json.loads(text)['incident_id']}-timeline.svg"
     assert not json.loads(widget.timeline_svg("[]"))["ok"]
 
 

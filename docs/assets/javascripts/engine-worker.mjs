@@ -26,7 +26,8 @@ self.addEventListener("securitypolicyviolation", (event) => {
   self.postMessage({ type: "csp", blocked: event.blockedURI, directive: event.effectiveDirective });
 });
 
-const METHODS = new Set(["dispatch", "render", "preview", "import_record", "export_record", "info"]);
+const METHODS = new Set(["dispatch", "render", "preview", "import_record", "export_record", "info",
+  "postmortem", "timeline_svg", "handover_link", "open_handover", "copy_mark"]);
 const MAX_MESSAGE = 600;
 const ALIVE_MS = 1000;
 const SNAPSHOT_ALLOWANCE_MS = 120000; // taking Python's memory snapshot, on a slow phone
@@ -296,11 +297,13 @@ const ORG_DIR = "/home/pyodide/org/";
 
 async function fetchOrg(orgURL) {
   const org = new TextDecoder().decode(await fetchBytes(orgURL));
-  const template = /^template = "(.+)"$/m.exec(org);
-  return {
-    "org.toml": org,
-    ...(template ? { [template[1]]: await fetchBytes(new URL(template[1], orgURL).href) } : {}),
-  };
+  const files = { "org.toml": org };
+  // Its ticket template and its post-mortem template (sitebuild/publish.py org_bundle).
+  for (const key of ["template", "postmortem_template"]) {
+    const name = new RegExp(`^${key} = "(.+)"$`, "m").exec(org)?.[1];
+    if (name) files[name] = await fetchBytes(new URL(name, orgURL).href);
+  }
+  return files;
 }
 
 async function installOrg(pyodide, orgFiles) {

@@ -207,7 +207,7 @@ export function drawMessages(w, view, only = null) {
   const byKind = Object.fromEntries(view.messages.map((m) => [m.kind, m]));
   for (const box of qa(w.root, "[data-output-box]")) {
     const name = box.dataset.outputBox;
-    if (name === "ticket") continue;
+    if (!name.endsWith("-message")) continue; // the ticket, the post-mortem: not messages
     const kind = name.replace(/-message$/, "");
     if (only && kind !== only) continue;
     const message = byKind[kind];

@@ -114,6 +114,9 @@ export class Forms {
       this.announce(this.say("ticket-downloaded"));
     } else if (name === "export") this.exportRecord();
     else if (name === "import") this.q("[data-import-file]").click();
+    else if (name === "copy-handover") this.copyHandover(button);
+    else if (name === "export-instead") this.exportRecord();
+    else if (name === "download-postmortem" || name === "download-svg") this.downloadLookBack(name);
     else if (name === "new-incident") {
       this.open(null, { focus: true }).then((opened) => {
         if (opened) this.announce(this.say("new-incident"));

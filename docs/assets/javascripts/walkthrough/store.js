@@ -7,6 +7,7 @@
 //   NS + "incident:" + ID  -> {"revision": n, "record": {...}, "meta": {summary, status,
 //                               updated_at, archived}}   (the record; no copy of the view)
 //   NS + "drafts:" + (ID or "new")  in sessionStorage: unsent form input of this tab
+//   NS + "copies:" + ID  -> {"ticket"|"postmortem": {"at", "mark"}}: when it was last copied
 
 const FORMAT_KEY = "ticket-format";
 const CATCH_UP_MS = 3000; // another tab's write reaches this tab's localStorage well within this
@@ -278,6 +279,7 @@ export class Store {
       try {
         area("localStorage")?.removeItem(this.key(id));
         area("sessionStorage")?.removeItem(`${this.ns}drafts:${id}`);
+        area("localStorage")?.removeItem(`${this.ns}copies:${id}`);
       } catch {
         return false;
       }
@@ -323,6 +325,27 @@ export class Store {
       else this.memory.set(key, text);
     } catch {
       this.memory.set(key, text);
+    }
+  }
+
+  // ------------------------------------------------------------------------ copies
+
+  // When the ticket and the post-mortem draft of an incident were last copied (lookback.js):
+  // beside the incident, not in it (no revision: copying changes nothing in the record).
+  copies(id) {
+    try {
+      const value = JSON.parse(area("localStorage")?.getItem(`${this.ns}copies:${id}`) || "{}");
+      return value && typeof value === "object" && !Array.isArray(value) ? value : {};
+    } catch {
+      return {}; // unreadable: as if never copied
+    }
+  }
+
+  setCopies(id, copies) {
+    try {
+      area("localStorage")?.setItem(`${this.ns}copies:${id}`, JSON.stringify(copies));
+    } catch {
+      /* full or blocked: the page then does not say when it was copied */
     }
   }
 

@@ -19,7 +19,10 @@ export class Transfer {
     const text = target.textContent;
     const at = this.messageAt[name] || nowISO();
     const copied = await copyText(text, target, button);
-    if (copied) this.copied[name] = { at, text, when: Date.now() };
+    if (copied) {
+      this.copied[name] = { at, text, when: Date.now() };
+      this.markCopied(name).catch(() => {}); // "Ticket copied at …: N changes since"
+    }
     // Only the visible words change: the hidden rest keeps the name unique ("… declaration message").
     const words = [...button.childNodes].find((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim());
     if (!words) return;

@@ -12,6 +12,7 @@ import { Drafts } from "./drafts.js";
 import { Focus } from "./focus.js";
 import { Forms } from "./forms.js";
 import { Incidents } from "./incidents.js";
+import { LookBack } from "./lookback.js";
 import { nowISO } from "./dom.js";
 import { ID_HASH, PREVIEWED, enqueue, unsaved } from "./shared.js";
 import { Transfer } from "./transfer.js";
@@ -42,8 +43,10 @@ export class Widget {
     // What the IC typed or chose while the page script was still on its way is kept: the
     // form is usable from the first paint.
     const early = this.earlyInput();
+    const handover = this.takeHandoverLink(); // before open() puts an ID in the address
     this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
     this.keepEarlyInput(early);
+    if (handover) this.openHandoverLink(handover);
     // Storage can vanish under the page ("clear site data", another tab's localStorage.clear()):
     // the incident on screen is then written back, or the IC is told this browser lost it.
     this.storedCheck = setInterval(() => this.checkStored(), STORED_CHECK_MS);
@@ -55,6 +58,8 @@ export class Widget {
     // Only an incident ID in the address opens an incident; any other anchor (a skip link, a
     // heading's permalink) leaves the open one as it is, and its ID is put back in the address.
     this.onHash = () => {
+      const pasted = this.takeHandoverLink(); // a handover link pasted into this tab
+      if (pasted) return this.openHandoverLink(pasted);
       const id = this.idFromHash();
       if (id) this.open(id);
       else if (this.id) this.setHash(this.id);
@@ -123,7 +128,7 @@ export class Widget {
 
   options() {
     return JSON.stringify({ draft_status: this.draftStatus(), ticket_format: this.format,
-      drafts: this.messageDrafts() });
+      drafts: this.messageDrafts(), copied: this.copiesForEngine() });
   }
 
   // What is typed into the forms whose fields go into a message: the engine's previews (and the
@@ -220,6 +225,7 @@ export class Widget {
     this.record = reply.record?.declared_at ? reply.record : null;
     this.view = reply.view;
     draw.drawAll(this, reply.view);
+    this.drawLookBack(reply.view);
     this.showEngineState();
   }
 
@@ -265,6 +271,7 @@ export class Widget {
         this.refresh();
       }
       if (target.matches("[data-show-archived]")) this.drawIncidents();
+      if (target.matches("[data-postmortem-format]")) this.postmortemFormatChanged(target);
       if (target.matches("[data-import-file]") && target.files.length) {
         this.importFile(target.files[0]);
         target.value = "";
@@ -287,8 +294,9 @@ export class Widget {
 }
 
 // The Widget's methods by job, each in its own module (incidents and saving, forms and input,
-// copy/import/export, drafts, focus and announcements): one class on the page, as before.
-for (const part of [Incidents, Forms, Transfer, Drafts, Focus]) {
+// copy/import/export, drafts, focus and announcements, handing over and looking back): one
+// class on the page, as before.
+for (const part of [Incidents, Forms, Transfer, Drafts, Focus, LookBack]) {
   for (const name of Object.getOwnPropertyNames(part.prototype)) {
     if (name !== "constructor") {
       Object.defineProperty(Widget.prototype, name, Object.getOwnPropertyDescriptor(part.prototype, name));
