@@ -166,7 +166,6 @@ NOT_WORDS: dict[tuple[str, str], str] = {
     ("offline.js", "pyodide.asm.wasm.gz"): "a file name the offline copy checks",
     ("offline.js", "python_stdlib.zip.gz"): "a file name the offline copy checks",
     ("offline.js", "sw.js"): "the service worker's file name",
-    ("dom.js", " ${hidden}"): "the space before a text passed in (the words are the caller's)",
     ("lookback.js", "link_refused"): "a kind of the markup's words ([data-handover-words])",
     ("lookback.js", "not_stored"): "a kind of the markup's words ([data-handover-words])",
     ("lookback.js", "picture_downloaded"): "a kind of the markup's words ([data-handover-words])",

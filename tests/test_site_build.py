@@ -349,3 +349,16 @@ def test_an_org_mistake_stops_the_build_in_one_line(
     message = line.split("ERROR", 1)[1].strip(" -")
     assert message.startswith(f"${ORG_ENV}: ")
     assert cli.returncode != 0 and cli.stderr.strip() == f"runbook: error: {message}"
+
+
+def test_every_page_module_is_preloaded() -> None:
+    """The <head> preloads the walkthrough's modules (overrides/main.html), so a module added
+    by a split is fetched in parallel, not discovered one import at a time: the list names
+    every module in the folder, and only those."""
+    import re
+
+    head = (ROOT / "overrides" / "main.html").read_text("utf-8")
+    preloaded = set(re.findall(r'"(walkthrough/[a-z0-9_-]+\.js)"', head)) - {"walkthrough/boot.js"}
+    folder = ROOT / "docs" / "assets" / "javascripts" / "walkthrough"
+    modules = {f"walkthrough/{p.name}" for p in folder.glob("*.js")} - {"walkthrough/boot.js"}
+    assert preloaded == modules, f"preload in overrides/main.html: {sorted(modules ^ preloaded)}"
