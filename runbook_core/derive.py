@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import timedelta
 
 from .config import OrgConfig
@@ -124,8 +125,12 @@ def current_recommendation(record: Record, runbook: Runbook | None = None) -> Re
 def asked(record: Record, runbook: Runbook | None = None) -> set[str]:
     """The questions the IC is (or was) asked: every impact question, and the fix-forward
     questions that can change whether fix forward is permitted (or that were answered)."""
+    return asked_for(record.answers(), runbook)
+
+
+def asked_for(answers: Mapping[str, str | None], runbook: Runbook | None = None) -> set[str]:
+    """`asked` for a combination of answers (the page's table before its engine is ready)."""
     runbook = runbook or load_runbook()
-    answers = record.answers()
     relevant = set(relevant_fix_forward_questions(answers, runbook))
     return {
         q.id
@@ -162,6 +167,20 @@ def next_update_due(record: Record, org: OrgConfig) -> str | None:
         return None
     last = last_status_update(record) or record.declared_at
     return utc_iso(parse_time(last) + timedelta(minutes=org.status_update_interval_minutes))
+
+
+# The page marks the next status update "due soon" this long before it is due.
+UPDATE_DUE_SOON_MINUTES = 5
+
+
+def next_update_soon(record: Record, org: OrgConfig) -> str | None:
+    """From when the next status update is due soon (the page marks it), or None if none is due."""
+    due = next_update_due(record, org)
+    return (
+        None
+        if due is None
+        else utc_iso(parse_time(due) - timedelta(minutes=UPDATE_DUE_SOON_MINUTES))
+    )
 
 
 def message_due(record: Record, kind: str) -> bool:

@@ -15,6 +15,7 @@ from .config import OrgConfig, load_org
 from .decide import recommend, relevant_fix_forward_questions, section_title
 from .derive import (
     asked,
+    asked_for,
     before_declaration,
     decision_stale,
     escalation_required,
@@ -22,6 +23,7 @@ from .derive import (
     message_due,
     next_mitigation,
     next_update_due,
+    next_update_soon,
     phase,
     severity,
     status,
@@ -65,6 +67,10 @@ def recommendation_view(
         "reasons": reasons,
         "severity": severity(Record(impact=_impact(answers, runbook)), runbook, org),
         "ask_fix_forward": list(relevant_fix_forward_questions(answers, runbook)),
+        # The questions shown for these answers (derive.asked), in the runbook's order.
+        "asked": [q.id for q in runbook.questions if q.id in asked_for(answers, runbook)],
+        # Choosing fix forward needs a written reason unless the runbook permits it.
+        "reason_needed": {"roll_back": False, "fix_forward": not rec.fix_forward_permitted},
     }
 
 
@@ -153,18 +159,23 @@ def _messages(
     draft_status: str,
     org: OrgConfig,
     drafts: Mapping[str, Mapping[str, Any]] | None = None,
+    log_allowed: bool = True,
 ) -> list[dict[str, Any]]:
+    """`log_allowed`: whether log_message is allowed now; a message is `loggable` when it is
+    also due (the page offers to log it only then)."""
     table = load_table()
     out = []
     for kind, text in previews(record, now, draft_status, org, drafts=drafts).items():
         logged = [c.at for c in record.communications if c.kind == kind]
+        due = message_due(record, kind) if kind in LOGGED_BY_LOG_MESSAGE else False
         out.append(
             {
                 "kind": kind,
                 "label": table.label("message_kind", kind),
                 "text": text,
                 "at": now,  # the moment it is computed for: logged at this time, it is this text
-                "due": message_due(record, kind) if kind in LOGGED_BY_LOG_MESSAGE else False,
+                "due": due,
+                "loggable": log_allowed and due,
                 "last_logged_at": max(logged) if logged else None,
             }
         )
@@ -197,7 +208,10 @@ def view(
     due = next_update_due(record, org)
     fmt = FORMATS.get(ticket_format, FORMATS["markdown"])
     shown = asked(record, runbook)
-    messages = _messages(record, now, draft_status, org, drafts)
+    actions = _refuse_all(read_only) if read_only else allowed_now(record, now)
+    messages = _messages(
+        record, now, draft_status, org, drafts, log_allowed=actions["log_message"]["allowed"]
+    )
     return {
         "declared": bool(record.declared_at),
         "incident_id": record.incident_id,
@@ -221,8 +235,7 @@ def view(
             "deviation_reason": decision.deviation_reason,
             "stale": decision_stale(record),
         },
-        # Choosing fix forward needs a written reason unless the runbook permits it.
-        "reason_needed": {"roll_back": False, "fix_forward": not rec["fix_forward_permitted"]},
+        "reason_needed": rec["reason_needed"],
         "mitigation": {
             "pending": last is not None and last.outcome == "pending",
             "current": None
@@ -272,6 +285,8 @@ def view(
             "data_lost": record.resolution.data_lost,
         },
         "next_update_due": due,
+        # From this time the next update is due soon (the page marks it before it is overdue).
+        "next_update_soon": next_update_soon(record, org),
         "messages": messages,
         "communications": [
             {"at": c.at, "kind": c.kind, "label": table.label("message_kind", c.kind)}
@@ -292,7 +307,7 @@ def view(
         },
         "timeline": _timeline(record),
         "read_only": read_only,
-        "actions": _refuse_all(read_only) if read_only else allowed_now(record, now),
+        "actions": actions,
         "ticket": render_ticket(record, org, runbook, format=fmt.name),
         "ticket_format": fmt.name,
         "ticket_filename": f"{record.incident_id or 'incident'}.{fmt.extension}",

@@ -239,3 +239,76 @@ def test_a_preview_of_no_message_action_is_refused_in_one_message(kind) -> None:
     a list or an object included (they are unhashable: never a TypeError)."""
     reply = preview(_failed_rollback(), {"type": kind})
     assert reply["ok"] is False and reply["error"]["field"] == "type"
+
+
+# ------------------------------------------- rules the page used to hold (issue 15 part 2)
+
+
+def test_the_next_update_is_due_soon_a_declared_time_before_it_is_due() -> None:
+    """view.next_update_soon: the page marks the update "due soon" from then (the threshold
+    is derive.UPDATE_DUE_SOON_MINUTES, not a constant in draw.js)."""
+    from datetime import timedelta
+
+    from runbook_core.derive import UPDATE_DUE_SOON_MINUTES
+    from runbook_core.record import parse_time
+
+    record = send(None, {"type": "declare", "summary": "x"})["record"]
+    view = send(record, {"type": "status_update", "text": "Investigating"})["view"]
+    due, soon = parse_time(view["next_update_due"]), parse_time(view["next_update_soon"])
+    assert due - soon == timedelta(minutes=UPDATE_DUE_SOON_MINUTES) and UPDATE_DUE_SOON_MINUTES > 0
+
+
+def test_a_message_is_loggable_only_when_logging_is_allowed_and_it_is_due() -> None:
+    """view.messages[].loggable = actions.log_message.allowed and due, for every message: the
+    page shows the log form from it and no longer combines the two itself."""
+    record = send(None, {"type": "declare", "summary": "x"})["record"]
+    view = send(record, {"type": "status_update", "text": "Investigating"})["view"]
+    allowed = view["actions"]["log_message"]["allowed"]
+    for message in view["messages"]:
+        assert message["loggable"] == (allowed and message["due"]), message["kind"]
+    assert any(m["loggable"] for m in view["messages"])  # the declaration, not logged yet
+    logged = send(record, {"type": "log_message", "kind": "declaration"})
+    assert logged["ok"], logged.get("error")
+    by_kind = {m["kind"]: m for m in logged["view"]["messages"]}
+    assert by_kind["declaration"]["due"] is False and by_kind["declaration"]["loggable"] is False
+
+
+def test_the_table_before_the_engine_says_which_questions_show_and_when_a_reason_is_needed() -> (
+    None
+):
+    """Every combination of answers in the page's decision table carries `asked` (derive.asked
+    for those answers) and `reason_needed` (fix forward needs one unless permitted): the page
+    no longer repeats either rule while the engine starts."""
+    from runbook_core.derive import asked_for
+    from runbook_core.rules import load_runbook
+    from runbook_core.view import recommendation_table
+
+    runbook = load_runbook()
+    table = recommendation_table(runbook)
+    assert len(table) == len(
+        list(__import__("itertools").product(*((None, *q.values) for q in runbook.questions)))
+    )
+    for key, rec in table.items():
+        answers = dict(
+            zip(
+                [q.id for q in runbook.questions],
+                [None if v == "-" else v for v in key.split("|")],
+                strict=True,
+            )
+        )
+        assert set(rec["asked"]) == asked_for(answers, runbook)
+        assert {q.id for q in runbook.group("impact")} <= set(rec["asked"])
+        assert {a for a, v in answers.items() if v is not None} <= set(rec["asked"])
+        assert rec["reason_needed"] == {
+            "roll_back": False,
+            "fix_forward": not rec["fix_forward_permitted"],
+        }
+    # The engine's view agrees with the table for the record's answers.
+    record = send(None, {"type": "declare", "summary": "x"})["record"]
+    view = _answer(record, "scope", "all")["view"]
+    assert view["asked"] == view["recommendation"]["asked"]
+    assert (
+        view["reason_needed"]
+        == view["recommendation"]["reason_needed"]
+        == {"roll_back": False, "fix_forward": True}
+    )

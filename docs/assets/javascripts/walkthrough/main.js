@@ -1,7 +1,8 @@
 // The walkthrough's entry point, loaded on every page (Material's instant navigation loads
 // scripts once): registers the offline service worker, and mounts the widget from Material's
 // `document$` whenever a page with [data-runbook-widget] is shown. Modules by job: engine.js
-// (the worker), store.js (incidents, revisions, drafts), widget.js (input and actions),
+// (the worker), store.js (incidents, revisions, drafts), widget.js (input and actions, its
+// methods by job in incidents.js, forms.js, transfer.js, drafts.js and focus.js),
 // draw.js (the view), offline.js (the service worker), a11y.js (Material's missing names).
 
 import { SITE_ROOT, deploymentName } from "../deployment.mjs";
