@@ -113,7 +113,10 @@ export class Forms {
       this.announce("Ticket downloaded.");
     } else if (name === "export") this.exportRecord();
     else if (name === "import") this.q("[data-import-file]").click();
-    else if (name === "new-incident") {
+    else if (name === "toggle-bar") {
+      // The status bar on a phone: one line, the rest on a tap (widget.css).
+      button.setAttribute("aria-expanded", String(button.getAttribute("aria-expanded") !== "true"));
+    } else if (name === "new-incident") {
       this.open(null, { focus: true }).then((opened) => {
         if (opened) this.announce("New incident: the form is empty. The others stay in the list.");
       });
