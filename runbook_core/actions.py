@@ -156,7 +156,10 @@ def take_command(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
             )
         reason = runbook.ic_unavailable_reason.text
         if oncall:
-            reason = f"{oncall} (on-call) is unavailable. {reason}"
+            # Said once, with the name: "Sam (on-call) is unavailable: the first engineer ..."
+            mode = next(m for m in runbook.failure_modes if m.id == "ic_unavailable")
+            action = mode.action.format(**org.as_dict())
+            reason = f"{oncall} (on-call) is unavailable: {action[:1].lower()}{action[1:]}"
     return _set_ic(record.evolve(oncall=oncall), ic, reason, now)
 
 
@@ -256,7 +259,6 @@ def start_mitigation(record: Record, v: Values, now: str, org: OrgConfig) -> Rec
 
 
 def mitigation_outcome(record: Record, v: Values, now: str, org: OrgConfig) -> Record:
-    runbook = load_runbook()
     index = len(record.mitigations) - 1
     current = record.mitigations[-1]
     notes = v.get("notes", "")
@@ -264,14 +266,10 @@ def mitigation_outcome(record: Record, v: Values, now: str, org: OrgConfig) -> R
     record = record.evolve(mitigations=(*record.mitigations[:-1], done))
     name = "Rollback" if current.action == "roll_back" else "Hotfix"
     event = f"{name} {v['outcome']}" + (f": {notes}" if notes else "")
-    record = _log(record, now, event, "mitigation", ref=f"mitigations.{index}.ended_at")
-    if v["outcome"] == "failed" and current.action == "roll_back":
-        # Section 5: a major incident. Escalation is now required until it is recorded.
-        text = runbook.outcomes["roll_back_failed"].text.format(**org.as_dict())
-        record = _log(record, now, text + " Escalation required.", "escalation")
-    elif v["outcome"] == "failed":
-        record = _log(record, now, runbook.outcomes["fix_forward_failed"].text, "mitigation")
-    return record
+    # A failed rollback now requires an escalation (section 5) and a failed hotfix falls back to
+    # roll back: the view says what to do next (derive.escalation_required); the timeline keeps
+    # only what happened, never an instruction.
+    return _log(record, now, event, "mitigation", ref=f"mitigations.{index}.ended_at")
 
 
 # ---------------------------------------------------------------------------- escalation

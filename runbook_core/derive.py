@@ -205,11 +205,14 @@ def before_declaration(record: Record, at: str) -> bool:
 
 
 def impact_summary(record: Record, runbook: Runbook | None = None) -> str:
+    """The impact in the runbook's words (3.1): "all users; data loss or corruption; critical
+    degradation" (the answers' `impact` words, data/runbook.toml)."""
     runbook = runbook or load_runbook()
     parts = []
     for q in runbook.group("impact"):
         value = getattr(record.impact, q.id)
-        parts.append(f"{q.name}: {q.label(value).lower()}" if value else f"{q.name}: not assessed")
+        words = next((a.impact for a in q.answers if a.value == value), "")
+        parts.append(words or f"{q.name}: not assessed")
     return "; ".join(parts)
 
 

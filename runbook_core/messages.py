@@ -238,9 +238,7 @@ def escalation_message(
         text = load_messages().escalation.format(
             **values, failure=f"{failure}: {notes}" if notes else f"{failure} (no notes recorded)"
         )
-    text = (slack_escape(text) if api else text).replace(MENTION, org.mention())
-    # The message opens with the contact; named in words ("the Head of ..."), it is capitalised.
-    return text[:1].upper() + text[1:]
+    return (slack_escape(text) if api else text).replace(MENTION, org.mention())
 
 
 def handover_message(record: Record, now: str | None = None) -> str:

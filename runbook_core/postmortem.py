@@ -23,7 +23,16 @@ from .outputs import words
 from .record import Mitigation, Record
 from .rules import Runbook, load_runbook
 from .table import load_table
-from .ticket import PLACEHOLDER, Bullets, Labelled, Rows, Value, fill_template, parse_template
+from .ticket import (
+    PLACEHOLDER,
+    Bullets,
+    Labelled,
+    Rows,
+    Value,
+    fill_template,
+    parse_template,
+    timeline_rows,
+)
 
 TEMPLATE_FILE = (
     "data/POSTMORTEM_TEMPLATE.md"  # the same file as docs/runbook/POSTMORTEM_TEMPLATE.md
@@ -94,7 +103,6 @@ def postmortem_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[
         return w["in_progress"] if m.outcome == "pending" else table.label("outcome", m.outcome)
 
     escalated_to = list(dict.fromkeys(e.to for e in record.escalations))
-    by_time = sorted(record.timeline, key=lambda e: e.at)
     return {
         "summary": record.summary or w["not_recorded"],
         "incident_id": record.incident_id or w["not_recorded"],
@@ -163,7 +171,7 @@ def postmortem_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[
         "decision_log": Bullets(
             tuple(
                 w["logged_decision"].format(time=human_time(e.at), event=e.event)
-                for e in by_time
+                for e in sorted(record.timeline, key=lambda e: e.at)
                 if e.kind == "decision"
             ),
             empty=w["none"],
@@ -206,7 +214,8 @@ def postmortem_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[
                 for c in sorted(record.communications, key=lambda c: c.at)
             )
         ),
-        "timeline_rows": Rows(tuple((human_time(e.at), e.event, e.who or "—") for e in by_time)),
+        # What happened (no instructions); the draft keeps the whole chronology to write from.
+        "timeline_rows": timeline_rows(record, org, runbook),
         "follow_up_rows": Rows(
             tuple((f.text, f.owner or w["no_owner"]) for f in record.follow_ups)
         ),

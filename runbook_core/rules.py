@@ -36,6 +36,9 @@ class Section:
 class Answer:
     value: str
     label: str
+    # The impact answers in the runbook's own words (3.1), for the impact line of the bar, the
+    # messages and the ticket; "" for the fix-forward questions.
+    impact: str = ""
 
 
 @dataclass(frozen=True)
@@ -276,8 +279,11 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
         for j, a in enumerate(r.array(q, "answers", path)):
             apath = f"{path}.answers[{j}]"
             a = r.table(a, apath)
-            r.only(a, {"value", "label"}, apath)
-            answers.append(Answer(r.text(a, "value", apath), r.text(a, "label", apath)))
+            r.only(a, {"value", "label", "impact"}, apath)
+            impact = r.text(a, "impact", apath) if group == "impact" else ""
+            if group != "impact" and "impact" in a:
+                raise r.fail(f"{apath}.impact", "no impact words: only impact answers have them")
+            answers.append(Answer(r.text(a, "value", apath), r.text(a, "label", apath), impact))
         if len({a.value for a in answers}) != len(answers):
             raise r.fail(f"{path}.answers", "distinct values")
         questions.append(

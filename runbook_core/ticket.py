@@ -29,7 +29,7 @@ from .derive import (
 )
 from .errors import DataFileError
 from .formats import FORMATS, Format
-from .record import Record
+from .record import Record, TimelineEntry
 from .rules import Runbook, load_runbook
 from .table import load_table
 
@@ -261,8 +261,58 @@ def _deviation(record: Record) -> Labelled | None:
     return Labelled("Deviation from the runbook", "None: the decision follows the runbook.")
 
 
-def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str, Value]:
-    """Every placeholder's value, as plain text (the format escapes it)."""
+# Timeline entries that only restate a table beside the timeline, by the placeholder of that
+# table: the ticket shows each fact once. Entries mirroring a key time (their `ref`), posted
+# messages (Communications) and edits of the incident's details (the fields table).
+RESTATED_BY_REF = {
+    "declared_at": "declared_at",
+    "detected_at": "detected_at",
+    "impact_started_at": "impact_started_at",
+    "resolution.at": "resolved_at",
+}
+RESTATED_BY_KIND = {"message": "communication_rows", "details": "release"}
+
+
+def _instructions(org: OrgConfig, runbook: Runbook) -> set[str]:
+    """Texts that earlier versions logged as events though they are instructions (the
+    failed rollback's "escalate immediately ..." and the failed hotfix's "fall back ...")."""
+    words = org.as_dict()
+    return {
+        runbook.outcomes["roll_back_failed"].text.format(**words) + " Escalation required.",
+        runbook.outcomes["fix_forward_failed"].text,
+    }
+
+
+def timeline_rows(
+    record: Record, org: OrgConfig, runbook: Runbook, beside: frozenset[str] = frozenset()
+) -> Rows:
+    """What happened, in time order: no instructions, and nothing that a table the template has
+    beside the timeline (`beside`: its placeholders) already says."""
+    instructions = _instructions(org, runbook)
+
+    def shown(entry: TimelineEntry) -> bool:
+        if entry.event in instructions:
+            return False
+        if RESTATED_BY_REF.get(entry.ref) in beside:
+            return False
+        # A details entry that mirrors a moment (detection) is a key time, handled above.
+        moment = entry.kind == "details" and entry.ref != ""
+        return moment or RESTATED_BY_KIND.get(entry.kind) not in beside
+
+    return Rows(
+        tuple(
+            (human_time(e.at), e.event, e.who or "—")
+            for e in sorted(record.timeline, key=lambda e: e.at)
+            if shown(e)
+        )
+    )
+
+
+def ticket_values(
+    record: Record, org: OrgConfig, runbook: Runbook, beside: frozenset[str] = frozenset()
+) -> dict[str, Value]:
+    """Every placeholder's value, as plain text (the format escapes it); `beside`, the
+    template's placeholders, keeps the timeline from restating the tables beside it."""
     table = load_table()
     rec = current_recommendation(record, runbook)
     label = runbook.action_labels
@@ -329,12 +379,7 @@ def ticket_values(record: Record, org: OrgConfig, runbook: Runbook) -> dict[str,
                 for e in record.escalations
             )
         ),
-        "timeline_rows": Rows(
-            tuple(
-                (when(e.at), e.event, e.who or "—")
-                for e in sorted(record.timeline, key=lambda e: e.at)
-            )
-        ),
+        "timeline_rows": timeline_rows(record, org, runbook, beside),
         "communication_rows": Rows(
             tuple(
                 (when(c.at), table.label("message_kind", c.kind), c.message)
@@ -439,9 +484,10 @@ def render_ticket(
     """The filled incident ticket, in one of FORMATS (markdown, jira, text)."""
     org = org or load_org()
     runbook = runbook or load_runbook()
+    template = template if template is not None else load_template(org.template)
     return fill_template(
-        template if template is not None else load_template(org.template),
-        ticket_values(record, org, runbook),
+        template,
+        ticket_values(record, org, runbook, frozenset(template_placeholders(template))),
         FORMATS[format],
         org.template or TEMPLATE_FILE,
     )

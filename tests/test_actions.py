@@ -214,7 +214,9 @@ def test_a_failed_rollback_makes_escalation_required_not_recorded() -> None:
     assert not record.escalations and not record.communications
     assert escalation_required(record) and major_incident(record)
     assert status(record).startswith("Major incident: escalation required")
-    assert ORG.escalation_contact in record.timeline[-1].event
+    # The timeline keeps what happened; the instruction is the view's (issue 16.8).
+    assert record.timeline[-1].event == "Rollback failed: Migration 0042"
+    assert not any("escalate immediately" in e.event.lower() for e in record.timeline)
     assert not allowed_now(record, at(4))["resolve"]["allowed"]
     record = _steps(record, {"type": "escalate", "doing": "Restoring from backup"}, start=4)
     escalation = record.escalations[0]
@@ -237,7 +239,11 @@ def test_failed_hotfix_falls_back_to_rollback_and_cites_no_section() -> None:
     assert outcome.section is None and "does not cover" in outcome.text
     record = replay("hotfix-failed-then-rollback")
     assert [m.action for m in record.mitigations] == ["fix_forward", "roll_back"]
-    assert any(outcome.text in e.event for e in record.timeline)
+    assert not any(outcome.text in e.event for e in record.timeline)  # an instruction
+    assert any(
+        e.kind == "decision" and "the runbook does not cover that" in e.event
+        for e in record.timeline
+    )
     assert not record.escalations
     mid = _steps(
         _declared(),

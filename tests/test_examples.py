@@ -266,4 +266,4 @@ def test_the_failed_hotfix_example_says_the_runbook_does_not_cover_it() -> None:
     record = replay("hotfix-failed-then-rollback")
     ticket = render_ticket(record, ORG)
     assert RUNBOOK.outcomes["fix_forward_failed"].section is None
-    assert "does not cover a failed hotfix" in ticket
+    assert "the hotfix failed, and the runbook does not cover that" in ticket

@@ -350,7 +350,7 @@ def test_the_escalation_message_says_what_the_contact_needs_and_mentions_them() 
         record.incident_id,
         "Sam",
         "Migration 0042 dropped a column",
-        "data loss or corruption: yes",
+        "all users; data loss or corruption; critical degradation",
         "Restoring the orders table",
         "<!subteam^S123>",
     ):
@@ -580,7 +580,7 @@ def test_mentions_typed_by_the_ic_are_neutralised_the_orgs_mention_kept() -> Non
         for mention in BROADCASTS:
             assert mention not in message, (mention, message)
     escalations = [c.message for c in record.communications if c.kind == "escalation"]
-    assert escalations[0].startswith("<!subteam^S123>")
+    assert "Escalating immediately to <!subteam^S123> (" in escalations[0]
 
 
 def test_a_stale_decision_is_not_shown_as_following_the_runbook() -> None:
@@ -613,3 +613,50 @@ def test_deep_nesting_is_refused_before_the_parser_recurses(monkeypatch) -> None
         with pytest.raises(RecordError) as err:
             record_module.load_json(text, "import")
         assert err.value.field == "import" and "nested" in err.value.problem
+
+
+@pytest.mark.parametrize("mention", ["", "<!subteam^S123>"])
+def test_the_escalation_opens_with_the_incident_and_names_the_contact_in_the_runbooks_words(
+    mention: str,
+) -> None:
+    """Issue 16: it began "The Head of Engineering MAJOR INCIDENT ..." (the contact glued to the
+    text and capitalised). Now the runbook's section 5 words: "This is a major incident ...
+    escalate immediately to <contact>", the contact (or its mention) inside the sentence."""
+    org = replace(ORG, escalation_mention=mention)
+    record = steps(failed_rollback(org), {"type": "escalate"}, start=20, org=org)
+    message = record.communications[-1].message
+    first, second = message.splitlines()[:2]
+    assert first == f"MAJOR INCIDENT {record.incident_id}: API down"
+    assert second == (
+        f"This is a major incident: the rollback failed. Escalating immediately to {org.mention()}."
+    )
+    contact = org.escalation_contact
+    assert not message.startswith((contact, contact[:1].upper() + contact[1:]))
+    assert org.escalation_contact in org.mention() and (not mention or mention in second)
+
+
+def test_the_impact_is_said_in_the_same_words_in_the_bar_the_messages_and_the_ticket() -> None:
+    """Issue 16.8: messages said "scope: all users; data loss or corruption: yes; degradation:
+    critical degradation" while the bar said "SEV1: data loss or corruption". Now the runbook's
+    words (3.1) everywhere; the class before the colon is ours (the ticket says so)."""
+    from runbook_core.view import view
+
+    record = steps(
+        failed_rollback(),
+        {"type": "escalate"},
+        {"type": "status_update", "text": "Restoring"},
+        start=20,
+    )
+    words = "all users; data loss or corruption; critical degradation"
+    messages = [c.message for c in record.communications]
+    assert len(messages) == 2
+    for message in messages:
+        impact = [line for line in message.splitlines() if "Impact: " in line]
+        assert impact and impact[0].split("Impact: ", 1)[1].split(" |")[0] == words, message
+        assert "scope:" not in message and ": yes" not in message
+    bar = view(record, T0.replace("21:40", "22:30"), org=ORG)["severity"]
+    if "sev1" not in ORG.severity_labels:  # a team may relabel its classes in its own words
+        assert bar == "SEV1: data loss or corruption"
+        assert bar.split(": ", 1)[1] in words
+    ticket = render_ticket(record, ORG)
+    assert ticket.count(words) == 2 and "scope:" not in ticket

@@ -200,16 +200,71 @@ def test_a_team_can_trim_the_template() -> None:
 
 
 @pytest.mark.parametrize("fmt", list(FORMATS))
-def test_ticket_for_every_scenario_lists_every_timeline_event_in_order(fmt: str) -> None:
-    """The timeline table has one row per event, sorted by time."""
+def _timeline_rows(ticket: str) -> list[str]:
+    section = re.split(r"\n(?:## |h2\. )?Timeline\n", ticket)[1]
+    section = re.split(r"\n(?:## |h2\. )?Communications\n", section)[0]
+    return [line for line in section.splitlines() if "2026-11-28 " in line[:30]]
+
+
+@pytest.mark.parametrize("fmt", list(FORMATS))
+def test_ticket_timeline_lists_what_happened_in_order_and_nothing_twice(fmt: str) -> None:
+    """Issue 16.8: the timeline is a record of what happened, sorted by time: every decision,
+    mitigation start and outcome, escalation and change of command is there; no instruction
+    ("escalate immediately", "fall back"), and nothing the tables beside it hold (the messages
+    of Communications, the key times, the details table)."""
     for name in SCENARIOS:
         record = replay(name)
-        ticket = render_ticket(record, ORG, format=fmt)
-        section = re.split(r"\n(?:## |h2\. )?Timeline\n", ticket)[1].split("\n\n", 2)
-        rows = [line for line in "\n".join(section[:2]).splitlines() if "2026-11-28 " in line[:30]]
-        assert len(rows) == len(record.timeline), name
+        rows = _timeline_rows(render_ticket(record, ORG, format=fmt))
         times = [re.search(r"2026-11-28 [\d:]+", row).group() for row in rows]
-        assert times == sorted(times)
+        assert times == sorted(times), name
+        text = "\n".join(rows)
+        for instruction in ("immediately", "Escalation required", "fall back", "should"):
+            assert instruction not in text, (name, instruction)
+        for restated in (
+            "posted in",  # Communications
+            "Incident declared",  # Key times: Declared
+            "Problem detected",  # Key times: Detected
+            "Impact started",
+            "Incident resolved",  # Key times: Resolved, and the Resolution section
+            "Details:",  # the details table
+        ):
+            assert restated not in text, (name, restated)
+        started = sum(" started" in row for row in rows)
+        ended = sum(
+            re.search(r"(Rollback|Hotfix) (succeeded|failed)", row) is not None for row in rows
+        )
+        assert started == len(record.mitigations), name
+        assert ended == sum(m.outcome != "pending" for m in record.mitigations), name
+        assert sum("Escalated to" in row for row in rows) == len(record.escalations), name
+        assert sum("Decision:" in row for row in rows) >= (record.decision is not None), name
+        assert sum("Incident Commander" in row or "IC handed over" in row for row in rows) == len(
+            record.ic_changes
+        ), name
+
+
+def test_the_roles_say_the_unavailable_on_call_engineer_once() -> None:
+    """Issue 16.8: "Sam (on-call) is unavailable. The on-call engineer is unavailable: ..." said
+    it twice; the roles row and the timeline say it once, with the runbook's section 5 rule."""
+    record = replay("oncall-unavailable")
+    ticket = render_ticket(record, ORG)
+    roles = re.split(r"\n## Roles and command\n", ticket)
+    rows = [line for line in (roles[1] if len(roles) > 1 else ticket).splitlines() if "|" in line]
+    reason = record.ic_changes[0].reason
+    assert reason.count("unavailable") == 1, reason
+    assert reason.startswith(f"{record.oncall} (on-call) is unavailable: ")
+    assert "first engineer to respond" in reason and "assumes the role of IC" in reason
+    assert sum("unavailable" in line for line in rows) <= 2  # the roles row, the timeline row
+    assert all(line.count("unavailable") <= 1 for line in ticket.splitlines())
+
+
+def test_the_ticket_says_the_impact_class_is_ours_not_the_runbooks() -> None:
+    """Issue 16.8: "SEV1" is our label; the packaged template says so beside it (a team's
+    template words its own row)."""
+    if ORG.template:
+        pytest.skip("a team's template words its own rows")
+    ticket = render_ticket(replay("rollback-failed-escalated"), ORG)
+    (row,) = [line for line in ticket.splitlines() if line.startswith("| Impact class")]
+    assert "ours" in row and "the runbook defines no classes" in row
 
 
 def test_docs_template_page_is_not_rendered_by_macros() -> None:

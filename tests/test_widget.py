@@ -159,7 +159,7 @@ def test_the_escalation_preview_follows_every_field_and_is_what_escalate_records
             if doing:
                 assert "Restoring the database from last night's backup" in shown["text"]
             if to.startswith("Dana"):
-                assert shown["text"].startswith("Dana Okafor ")
+                assert "Escalating immediately to Dana Okafor." in shown["text"]
     assert len(seen) == 4  # a different "to" than the default contact, and "doing", both show
 
 

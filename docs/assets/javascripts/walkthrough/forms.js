@@ -117,7 +117,10 @@ export class Forms {
     else if (name === "copy-handover") this.copyHandover(button);
     else if (name === "export-instead") this.exportRecord();
     else if (name === "download-postmortem" || name === "download-svg") this.downloadLookBack(name);
-    else if (name === "new-incident") {
+    else if (name === "toggle-bar") {
+      // The status bar on a phone: one line, the rest on a tap (widget.css).
+      button.setAttribute("aria-expanded", String(button.getAttribute("aria-expanded") !== "true"));
+    } else if (name === "new-incident") {
       this.open(null, { focus: true }).then((opened) => {
         if (opened) this.announce(this.say("new-incident"));
       });

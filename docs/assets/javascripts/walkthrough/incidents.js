@@ -18,6 +18,7 @@ export class Incidents {
     if (!this.mayLeave(id)) return Promise.resolve(false);
     this.clearNotice();
     const kept = id ? unsaved.get(id) : null;
+    const previous = this.id;
     const entry = id && !kept ? this.readStored(id) : null;
     this.take(id, entry, kept);
     this.setHash(this.id);
@@ -27,9 +28,12 @@ export class Incidents {
     this.root.dataset.incidentId = this.id || "";
     this.setSaveProblem(kept ? kept.problem : this.store.health() === "blocked" ? { kind: "blocked" } : null);
     this.drawIncidents();
+    // The bar of the incident left behind (its IC, impact, due update) goes at once, not when
+    // the engine has drawn the new one (issue 16.7).
+    const changed = previous !== this.id;
     const drawn = this.engine.state !== "error" ? this.refresh() : Promise.resolve();
-    if (!this.record) this.drawProvisionalBar(null);
-    else this.drawProvisionalBar(entry?.meta);
+    if (!this.record) this.drawProvisionalBar(null, changed);
+    else this.drawProvisionalBar(entry?.meta, changed);
     this.showSavedAnswers();
     // A new incident: its summary field, at once where it is shown, else once drawn (unless the
     // IC has gone on elsewhere meanwhile).
@@ -127,14 +131,26 @@ export class Incidents {
     this.drawProvisional();
   }
 
-  drawProvisionalBar(meta) {
-    if (this.view) return;
+  drawProvisionalBar(meta, changed = false) {
+    // The bar's words before any incident is drawn (the markup's), to put back on a change.
+    this.barBlank ??= Object.fromEntries(["ic", "severity"].map((name) =>
+      [name, this.q(`[data-summary-bar] [data-field="${name}"]`)?.textContent ?? ""]));
+    if (this.view && !changed) return;
     for (const node of this.qa('[data-summary-bar] [data-field="incident_id"]')) node.textContent = this.id || node.dataset.empty;
     for (const node of this.qa('[data-summary-bar] [data-field="status"]')) node.textContent = meta?.status || node.dataset.empty;
+    if (!changed) return;
+    for (const [name, text] of Object.entries(this.barBlank)) {
+      for (const node of this.qa(`[data-summary-bar] [data-field="${name}"]`)) node.textContent = text;
+    }
+    for (const node of this.qa("[data-due]")) node.hidden = true;
   }
 
   drawIncidents() {
-    draw.drawIncidents(this, this.store.list(), this.q("[data-show-archived]").checked);
+    const list = this.store.list();
+    draw.drawIncidents(this, list, this.q("[data-show-archived]").checked);
+    // An archived incident (opened by its address) says so: the list shows it only on request.
+    const note = this.q("[data-archived-note]");
+    if (note) note.hidden = !list.incidents.some((i) => i.id === this.id && i.meta.archived);
   }
 
   meta(view) {
