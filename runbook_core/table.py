@@ -243,7 +243,7 @@ CONTROLS = ("input", "textarea", "radios", "checkbox", "hidden", "submit", "none
 DEFAULT_CONTROL = {"text": "textarea", "choice": "radios", "bool": "checkbox"}
 FORM_FIELD_KEYS = set(
     "name control label hint placeholder autocomplete rows row within mirror keep draft "
-    "invert required reason".split()
+    "invert required reason part".split()
 )
 # The view's values an announcement may name (the page script fills them in).
 ANNOUNCE_PLACEHOLDERS = {"incident_id", "recommendation", "decision", "next_update_due", "status"}
@@ -269,6 +269,9 @@ class FormField:
     invert: bool = False
     required: bool = False  # marked "(required)" on the page
     reason: str = ""  # why the page has no control for it
+    # The form it sits in when an action is asked for in several places (its fields split by
+    # part: each part is its own small form where it belongs); "" for the action's main form.
+    part: str = ""
 
 
 @dataclass(frozen=True)
@@ -355,7 +358,16 @@ def parse_forms(text: str, table: Table, source: str = FORMS_FILE) -> Forms:
             drawn = control not in ("none", "submit", "hidden")
             for key in ("label",) if drawn else ():
                 r.text(f, key, fpath)
-            for key in ("hint", "placeholder", "autocomplete", "row", "within", "mirror", "reason"):
+            for key in (
+                "hint",
+                "placeholder",
+                "autocomplete",
+                "row",
+                "within",
+                "mirror",
+                "reason",
+                "part",
+            ):
                 if not isinstance(f.get(key, ""), str):
                     raise r.fail(f"{fpath}.{key}", "a string")
             for key in ("keep", "draft", "invert", "required"):
@@ -380,6 +392,7 @@ def parse_forms(text: str, table: Table, source: str = FORMS_FILE) -> Forms:
                 invert=f.get("invert", False),
                 required=f.get("required", action.field(name).required),
                 reason=f.get("reason", ""),
+                part=f.get("part", ""),
             )
         # The table is the source of the fields: one it has and this file does not name is
         # still asked for, after the others.

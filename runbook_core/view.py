@@ -410,9 +410,10 @@ def _refuse_all(reason: str) -> dict[str, dict[str, Any]]:
 
 def _form(spec: FormSpec, words: dict[str, Any], choices: dict[str, Any]) -> dict[str, Any]:
     """One action's form for the partial's form_fields macro: its fields in order, grouped into
-    blocks (the hidden block a field sits in, `within`) of rows (fields side by side, `row`)."""
+    blocks (the hidden block a field sits in, `within`) of rows (fields side by side, `row`);
+    `parts`: the same for each part of an action asked for in several places (forms.toml)."""
     action = load_table().actions[spec.action]
-    blocks: list[dict[str, Any]] = []
+    parts: dict[str, list[dict[str, Any]]] = {"": []}
     for f in spec.shown():
         hook, _, value = f.within.partition("=")
         field = {
@@ -420,6 +421,7 @@ def _form(spec: FormSpec, words: dict[str, Any], choices: dict[str, Any]) -> dic
             "hint": f.hint.format(**words),
             "options": choices.get(action.field(f.name).of, []),
         }
+        blocks = parts.setdefault(f.part, [])
         if not blocks or blocks[-1]["within"] != f.within:
             blocks.append({"within": f.within, "hook": hook, "value": value, "rows": []})
         rows = blocks[-1]["rows"]
@@ -431,7 +433,8 @@ def _form(spec: FormSpec, words: dict[str, Any], choices: dict[str, Any]) -> dic
         "page": spec.page,
         "reason": spec.reason,
         "label": spec.label,
-        "blocks": blocks,
+        "blocks": parts[""],
+        "parts": parts,
         "fields": [f.name for f in spec.fields],
     }
 

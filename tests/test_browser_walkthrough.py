@@ -37,6 +37,7 @@ from tests.browser_support import (  # noqa: E402
     output,
     post_status,
     resolve,
+    settle,
     start_mitigation,
     step,
     stored_record,
@@ -336,25 +337,74 @@ def test_oncall_unavailable_first_responder_takes_command(page: Page, tmp_path) 
     assert f"| {load_table().vocabulary['message_kind']['handover']} |" in ticket
 
 
+def details_form(page: Page, name: str):
+    """The small update_details form that asks for `name` (forms.toml `part`)."""
+    return form(page, "update_details").filter(has=page.locator(f'[name="{name}"]'))
+
+
+def save_details(page: Page, **values: str) -> None:
+    """Fill each detail in the form that asks for it, then save each of those forms once."""
+    forms = {}
+    for name, value in values.items():
+        holder = details_form(page, name)
+        holder.locator(f'[name="{name}"]').fill(value)
+        forms.setdefault(
+            holder.evaluate("(f) => [...f.elements].map((e) => e.name).join()"), holder
+        )
+    for holder in forms.values():
+        holder.locator('button[type="submit"]').click()
+        settle(page)
+
+
+def test_the_thread_link_asked_after_declaring_reaches_the_escalation(page: Page) -> None:
+    """Issue 16.5: the thread link is asked for beside the declaration message; once given,
+    the escalation message names it instead of "thread: not recorded"."""
+    open_walkthrough(page)
+    declare(page, SUMMARY)
+    thread = (
+        step(page, "declare")
+        .locator('form[data-form="update_details"]')
+        .filter(has=page.locator('[name="slack_thread"]'))
+    )
+    expect(thread).to_be_visible()
+    link = "https://example.slack.com/archives/C0/p1764366000"
+    thread.locator('[name="slack_thread"]').fill(link)
+    thread.locator('button[type="submit"]').click()
+    settle(page)
+    assert stored_record(page)["slack_thread"] == link
+    take_command(page, "Sam Okafor")
+    answer(page, scope="all", data_loss="yes", degradation="critical")
+    decide(page, "roll_back")
+    releases = step(page, "mitigate").locator('form[data-form="update_details"]')
+    expect(releases.locator('[name="release"]')).to_be_visible()
+    mitigate(page, "failed", "The down-migration of orders fails")
+    message = output(page, "escalation-message")
+    expect(message).to_contain_text(f"thread: {link}")
+    expect(message).not_to_contain_text("not recorded")
+
+
 def test_details_and_follow_ups_reach_the_ticket(page: Page, tmp_path) -> None:
-    """Release, rollback target, thread, detection, services and follow-ups with owners."""
+    """Release, rollback target, thread, detection, services and follow-ups with owners: each
+    detail asked for in its own small form where it belongs (issue 16.5)."""
     open_walkthrough(page)
     declare(page, SUMMARY)
     page.locator("[data-details-panel] summary").click()
-    for name, value in {
-        "release": "v2026.11.28-1",
-        "rollback_target": "v2026.11.27-3",
-        "slack_thread": "https://example.slack.com/archives/C0/p1",
-        "detected_how": "Error-rate alert",
-        "services": "checkout, payments",
-    }.items():
-        control(page, "update_details", name).fill(value)
-    submit(page, "update_details")
+    save_details(
+        page,
+        release="v2026.11.28-1",
+        rollback_target="v2026.11.27-3",
+        slack_thread="https://example.slack.com/archives/C0/p1",
+        detected_how="Error-rate alert",
+        services="checkout, payments",
+    )
     record = stored_record(page)
     assert record["release"] == "v2026.11.28-1" and record["services"] == ["checkout", "payments"]
-    control(page, "update_details", "slack_thread").fill("javascript:alert(1)")
-    submit(page, "update_details")
-    expect(error_for(form(page, "update_details"), "slack_thread")).to_be_visible()
+    assert record["detected_how"] == "Error-rate alert"
+    thread = details_form(page, "slack_thread")
+    thread.locator('[name="slack_thread"]').fill("javascript:alert(1)")
+    thread.locator('button[type="submit"]').click()
+    expect(error_for(thread, "slack_thread")).to_be_visible()
+    assert stored_record(page)["slack_thread"] == "https://example.slack.com/archives/C0/p1"
     add_follow_up(page, "Expand/contract migrations", "Sam Okafor")
     add_follow_up(page, "Alert on checkout 5xx within 1 minute")
     ticket = assert_browser_and_cli_agree(page, tmp_path)

@@ -95,11 +95,24 @@ def form_mismatches(html: str) -> list[str]:
             continue
         if not found:
             problems.append(f"{kind}: an action of the table with no form in the page")
-        carried = {f.name for f in spec.fields if f.control != "none"}
+        # An action asked for in several places (forms.toml `part`): each form carries one part.
+        parts: dict[str, set[str]] = collections.defaultdict(set)
+        for f in spec.fields:
+            if f.control != "none":
+                parts[f.part].add(f.name)
+        carried = set().union(*parts.values()) if parts else set()
+        drawn = set()
         for form in found:
             for name in sorted(set(form) - {f.name for f in action.fields}):
                 problems.append(f"{kind}: the page sends {name!r}, not a field of the table")
-            for name in sorted(carried - set(form)):
+            part = next((p for p, names in parts.items() if set(form) & names), "")
+            drawn.add(part)
+            for name in sorted(parts.get(part, set()) - set(form)):
+                problems.append(f"{kind}.{name}: a field of the table missing from the page")
+            for name in sorted(set(form) & (carried - parts.get(part, set()))):
+                problems.append(f"{kind}.{name}: in a form of another part ({part!r})")
+        for part in sorted(set(parts) - drawn) if found else ():
+            for name in sorted(parts[part]):
                 problems.append(f"{kind}.{name}: a field of the table missing from the page")
             for name in sorted(set(form) & ({f.name for f in spec.fields} - carried)):
                 problems.append(f"{kind}.{name}: declared not in the page, but it is")

@@ -179,25 +179,6 @@ NOT_WORDS: dict[tuple[str, str], str] = {
 # says is in the partial ([data-words], [data-announcements], [data-save-problems], ...) or
 # in the engine's view.
 STILL_IN_JS: dict[tuple[str, str], str] = {
-    # The engine's client is another piece of work's (issue 18): why the engine stopped, put
-    # into the partial's words ("engine-failed": "... could not start: {why}").
-    **dict.fromkeys(
-        (
-            ("engine.js", "(see the Deploy page)"),
-            ("engine.js", "a call got no answer"),
-            ("engine.js", "it crashed: ${}"),
-            ("engine.js", "it stopped answering again (${})"),
-            ("engine.js", "it stopped saying it is alive"),
-            ("engine.js", "its script did not load"),
-            ("engine.js", "the blocked source"),
-            ("engine.js", "the engine is not available: ${}"),
-            ("engine.js", "the inline script's hash"),
-            ("engine.js", "the site was updated; starting its new version"),
-            ("engine.js", "the site's Content-Security-Policy blocks it: ${} must allow ${} "),
-            ("engine.js", "this browser cannot run it (${})"),
-        ),
-        "the engine's reasons (engine.js belongs to the engine's work, issue 18)",
-    ),
     # Reasons the browser gave, like an exception's message: shown only inside a text of the
     # partial ({reason} of [data-save-problems], {why} of the import's and the notices' words).
     **dict.fromkeys(

@@ -14,6 +14,8 @@
 // page that counts each tick at most once: when the page's own thread was busy (a long redraw, a
 // slow phone) the time it lost is not the worker's fault.
 
+import { wordOf } from "./shared.js";
+
 const START_TIMEOUT_MS = 15000; // then the page says it is slow; the start goes on
 const WATCH_MS = 1000; // the watchdog's tick
 const IDLE_SILENCE_MS = 8000; // an idle worker says "alive" every second (engine-worker.mjs)
@@ -52,18 +54,31 @@ export function patch(base, delta) {
   return Object.assign(out, delta.set ?? {});
 }
 
+// Why the engine stopped: a key of the partial's words ([data-words]) with its values, put into
+// words when it is shown (String()), from the walkthrough on screen then: the engine outlives
+// the page it started on (instant navigation), and a reason may hold another one.
+function say(key, values = {}) {
+  return {
+    key,
+    values,
+    toString() {
+      const root = document.querySelector("[data-runbook-widget]");
+      return root ? wordOf(root, key, values) : key;
+    },
+  };
+}
+
 // What the site's Content-Security-Policy lacks for the engine to run, from a
 // securitypolicyviolation ({blocked: blockedURI, directive: effectiveDirective}).
 export function cspProblem({ blocked, directive }) {
-  let source = blocked || "the blocked source";
+  let source = blocked || say("engine-why-blocked-source");
   if (blocked === "wasm-eval") source = "'wasm-unsafe-eval'";
   else if (blocked === "eval") source = "'unsafe-eval'";
-  else if (blocked === "inline") source = "the inline script's hash";
+  else if (blocked === "inline") source = say("engine-why-inline-hash");
   else if (/^https?:/.test(blocked) && new URL(blocked).origin === location.origin) {
     source = `'self' (${new URL(blocked).pathname})`;
   }
-  return `the site's Content-Security-Policy blocks it: ${directive} must allow ${source} ` +
-    "(see the Deploy page)";
+  return say("engine-why-csp", { directive, source });
 }
 
 export class Engine {
@@ -72,7 +87,7 @@ export class Engine {
     this.urls = urls;
     this.state = "loading"; // loading | ready | slow | error
     this.readyMs = null; // ms from navigation start to ready (performance.now())
-    this.error = "";
+    this.reason = null; // why it stopped (say): shown as `error`
     this.info = null;
     this.calls = new Map(); // id -> {method, args, resolve, reject, worker}
     this.nextId = 1;
@@ -84,6 +99,11 @@ export class Engine {
     this.restartedAt = null;
     this.views = new Map(); // view id -> the view it names (callView)
     this.spawn(takeEarlyWorker(urls));
+  }
+
+  // Why it stopped, in the words of the walkthrough on screen ("" while it runs).
+  get error() {
+    return this.reason ? String(this.reason) : "";
   }
 
   subscribe(listener) {
@@ -109,7 +129,7 @@ export class Engine {
       this.worker = early?.worker ??
         new Worker(this.urls.worker, { type: "module", name: "runbook-engine" });
     } catch (error) {
-      this.fail(`this browser cannot run it (${error.message})`);
+      this.fail(say("engine-why-browser", { message: error.message }));
       return;
     }
     if (early) this.startedAt = early.at;
@@ -120,7 +140,7 @@ export class Engine {
     worker.addEventListener("error", (event) => {
       event.preventDefault();
       if (worker !== this.worker) return;
-      const why = event.message ? `it crashed: ${event.message}` : "its script did not load";
+      const why = event.message ? say("engine-why-crashed", { message: event.message }) : say("engine-why-no-script");
       if (this.state === "ready") this.restart(why);
       else this.fail(why);
     });
@@ -129,7 +149,9 @@ export class Engine {
       early.worker.onmessage = early.worker.onerror = null;
       document.removeEventListener("securitypolicyviolation", early.onViolation);
       for (const violation of early.violations) this.blocked(violation);
-      for (const why of early.errors) this.fail(why ? `it crashed: ${why}` : "its script did not load");
+      for (const why of early.errors) {
+        this.fail(why ? say("engine-why-crashed", { message: why }) : say("engine-why-no-script"));
+      }
       for (const message of early.messages) if (worker === this.worker) this.onMessage(message);
     }
     worker.postMessage({ type: "init", pyodideURL: this.urls.pyodide, wheelURL: this.urls.wheel,
@@ -151,7 +173,7 @@ export class Engine {
       clearTimeout(this.startTimer);
       this.info = message.info;
       this.readyMs ??= Math.round(performance.now());
-      this.error = "";
+      this.reason = null;
       this.setState("ready");
       // Calls made while it started are queued in this worker; calls the previous (restarted)
       // worker never answered are sent again.
@@ -175,7 +197,7 @@ export class Engine {
   restart(why) {
     if (this.state === "error") return;
     if (this.restarts >= MAX_RESTARTS) {
-      this.fail(`it stopped answering again (${why})`);
+      this.fail(say("engine-why-again", { why }));
       return;
     }
     this.restarts += 1;
@@ -184,7 +206,7 @@ export class Engine {
     this.running = null;
     this.worker?.terminate();
     this.setState("loading");
-    this.emit("restarted", why);
+    this.emit("restarted", String(why));
     this.spawn();
   }
 
@@ -203,7 +225,7 @@ export class Engine {
       this.silence += elapsed > 2 * WATCH_MS ? WATCH_MS : elapsed;
       const allowed = this.running ? this.running.allowance : IDLE_SILENCE_MS;
       if (this.silence > allowed) {
-        this.restart(this.running ? "a call got no answer" : "it stopped saying it is alive");
+        this.restart(this.running ? say("engine-why-no-answer") : say("engine-why-silent"));
       }
     }, WATCH_MS);
   }
@@ -214,7 +236,7 @@ export class Engine {
   blocked(violation) {
     const reason = cspProblem(violation);
     if (this.state !== "error") return this.fail(reason);
-    this.error = reason;
+    this.reason = reason;
     this.setState("error");
   }
 
@@ -222,9 +244,9 @@ export class Engine {
     if (this.state === "error") return;
     clearTimeout(this.startTimer);
     clearInterval(this.watchdog);
-    this.error = reason;
+    this.reason = reason;
     for (const call of this.calls.values()) {
-      call.reject(new Error(`the engine is not available: ${reason}`));
+      call.reject(new Error(String(say("engine-why-unavailable", { why: reason }))));
     }
     this.calls.clear();
     this.worker?.terminate();
@@ -260,7 +282,7 @@ export class Engine {
 
   call(method, ...args) {
     if (this.state === "error" || !this.worker) {
-      return Promise.reject(new Error(`the engine is not available: ${this.error}`));
+      return Promise.reject(new Error(String(say("engine-why-unavailable", { why: this.reason }))));
     }
     return new Promise((resolve, reject) => {
       const id = this.nextId++;
@@ -308,7 +330,7 @@ export function engineFor(urls) {
   const key = [urls.worker, urls.pyodide, urls.wheel, urls.org].join(" ");
   const existing = window.__runbookEngine;
   if (existing && existing.key === key && existing.state !== "error") return existing;
-  existing?.fail("the site was updated; starting its new version");
+  existing?.fail(say("engine-why-updated"));
   const engine = new Engine(urls, key);
   window.__runbookEngine = engine;
   return engine;
