@@ -10,10 +10,12 @@ ticket's structure in any of them.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from .config import OrgConfig, load_org, packaged_org
 from .decide import section_title
@@ -299,13 +301,30 @@ def timeline_rows(
         moment = entry.kind == "details" and entry.ref != ""
         return moment or RESTATED_BY_KIND.get(entry.kind) not in beside
 
-    return Rows(
-        tuple(
-            (human_time(e.at), e.event, e.who or "—")
-            for e in sorted(record.timeline, key=lambda e: e.at)
-            if shown(e)
-        )
-    )
+    def rows(entries: Iterable[TimelineEntry]) -> tuple[tuple[str, str, str], ...]:
+        return tuple((human_time(e.at), e.event, e.who or "—") for e in entries if shown(e))
+
+    entries = record.timeline
+    # A timeline that only grew by entries at or after its latest time (a note, an answer)
+    # keeps the rows drawn for it and sorts only what is new: the same rows a full sort gives
+    # (the sort is stable, and the new entries come last among equal times).
+    key = (instructions, beside)
+    last = _LAST_ROWS[0] if _LAST_ROWS else None
+    if last is not None and last[1] == key and 0 < len(last[0]) <= len(entries):
+        before, _, kept, latest = last
+        more = entries[len(before) :]
+        ats = [e.at for e in more]
+        if entries[: len(before)] == before and all(latest <= at for at in ats):
+            got = kept + rows(sorted(more, key=lambda e: e.at))
+            _LAST_ROWS[:] = [(entries, key, got, max([latest, *ats]))]
+            return Rows(got)
+    got = rows(sorted(entries, key=lambda e: e.at))
+    _LAST_ROWS[:] = [(entries, key, got, max((e.at for e in entries), default=""))]
+    return Rows(got)
+
+
+# The last timeline's rows: (its entries, (instructions, beside), its rows, its latest time).
+_LAST_ROWS: list[tuple[tuple[TimelineEntry, ...], Any, tuple[tuple[str, str, str], ...], str]] = []
 
 
 def ticket_values(

@@ -198,6 +198,43 @@ def test_damaged_cut_and_newer_local_links(
     assert len(asked) == 2
 
 
+def test_a_link_pasted_into_an_open_walkthrough_tab_opens(
+    context: BrowserContext, second: BrowserContext
+) -> None:
+    """A handover link pasted into the address bar of a walkthrough tab already open (a
+    same-document hash change, no new visit) opens the incident through the import rules,
+    beside the tab's own, and the fragment is dropped from the address; a damaged one pasted
+    the same way is refused and changes nothing."""
+    a = context.new_page()
+    open_walkthrough(a)
+    declare(a, "Checkout returns HTTP 500 after release 2026.11.28-1")
+    ident = incident_id(a)
+    link = copy_handover(a)
+    exported = export(a)
+
+    b = second.new_page()
+    open_walkthrough(b)
+    declare(b, "Search is slow")
+    other = incident_id(b)
+    before = stored_record(b, other)
+    fragment = link[link.index("#") :]
+    at = len("#handover=v1.") + 10
+    damaged = fragment[:at] + ("A" if fragment[at] != "A" else "B") + fragment[at + 1 :]
+    b.evaluate("(hash) => { window.location.hash = hash; }", damaged)
+    expect(notice(b)).to_have_text(fill(PAGE["link_refused"], why=HANDOVER["damaged"]))
+    expect(b).to_have_url(re.compile(f"#{other}$"))
+    assert stored_record(b, other) == before
+
+    b.evaluate("(hash) => { window.location.hash = hash; }", fragment)
+    expect(widget(b)).to_have_attribute("data-incident-id", ident)
+    expect(widget(b).locator("[data-live]")).to_have_text(fill(PAGE["opened"], id=ident))
+    expect(b).to_have_url(re.compile(f"#{ident}$"))
+    assert "handover=" not in b.url
+    assert export(b) == exported
+    assert sorted(listed(b)) == sorted([ident, other])
+    assert stored_record(b, other) == before
+
+
 def test_a_record_too_large_for_a_link_offers_export(page: Page, tmp_path: Path) -> None:
     """Past the limit, no link: runbook_core's reason, and Export offered beside it."""
     open_walkthrough(page)

@@ -44,6 +44,7 @@ def forget_all() -> None:
     view_module._ROWS.clear()
     view_module._LAST.clear()
     ticket._escaped_row.cache_clear()
+    ticket._LAST_ROWS.clear()
     widget._VIEWS.clear()
 
 

@@ -59,8 +59,12 @@ export class LookBack {
 
   // A page opened with #handover=…: the link is read once, then taken out of the address (it
   // is not opened again by a reload, and a copied address does not carry the record on).
+  handoverInAddress() {
+    return window.location.hash.startsWith(HANDOVER_HASH);
+  }
+
   takeHandoverLink() {
-    if (!window.location.hash.startsWith(HANDOVER_HASH)) return null;
+    if (!this.handoverInAddress()) return null;
     const link = window.location.href;
     const rest = this.id ? `#${this.id}` : "";
     history.replaceState(history.state, "", `${window.location.pathname}${window.location.search}${rest}`);
