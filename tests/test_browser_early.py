@@ -56,7 +56,7 @@ ENGINE_LINE = """async (summary) => {
 
 def test_the_early_line_is_the_engines_line(page: Page) -> None:
     held: list[Route] = []
-    page.route("**/pyodide.asm.wasm*", held.append)  # the engine waits until released
+    page.route("**/pyodide.asm.wasm*", lambda route: held.append(route))  # the engine waits until released
     open_walkthrough(page, ready=False)
     box = widget(page).locator("[data-early-declaration]")
     expect(box).to_be_visible()
