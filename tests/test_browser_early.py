@@ -16,7 +16,13 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import Page, Route, expect  # noqa: E402
 
 from runbook_core.limits import load_limits  # noqa: E402
-from tests.browser_support import control, open_walkthrough, wait_ready, widget  # noqa: E402
+from tests.browser_support import (  # noqa: E402
+    control,
+    new_context,
+    open_walkthrough,
+    wait_ready,
+    widget,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -56,7 +62,9 @@ ENGINE_LINE = """async (summary) => {
 
 def test_the_early_line_is_the_engines_line(page: Page) -> None:
     held: list[Route] = []
-    page.route("**/pyodide.asm.wasm*", lambda route: held.append(route))  # the engine waits until released
+    page.route(
+        "**/pyodide.asm.wasm*", lambda route: held.append(route)
+    )  # the engine waits until released
     open_walkthrough(page, ready=False)
     box = widget(page).locator("[data-early-declaration]")
     expect(box).to_be_visible()
@@ -100,3 +108,24 @@ def test_the_download_progress_shows_beside_the_form(page: Page) -> None:
     assert got["done"] and got["loaded"] > 1_000_000, got
     done = widget(page).locator('[data-word="engine-progress-done"]').text_content()
     expect(progress).to_have_text(done)
+
+
+def test_axe_on_the_early_declaration(browser, site, guard) -> None:  # noqa: ANN001
+    """axe-core, both schemes, phone and desktop, with the early line and a refused summary."""
+    from tests.test_browser_a11y import check_everywhere
+
+    context = new_context(browser, guard, site, bypass_csp=True)
+    try:
+        page = context.new_page()
+        page.route("**/pyodide.asm.wasm*", lambda route: None)  # the engine stays loading
+        open_walkthrough(page, ready=False)
+        field = control(page, "declare", "summary")
+        field.fill(CORPUS[0])
+        expect(widget(page).locator("[data-early-line]")).to_be_visible()
+        problems = check_everywhere(page, "early line")
+        field.fill(" leading")
+        expect(widget(page).locator("[data-early-refused]")).to_be_visible()
+        problems |= check_everywhere(page, "refused")
+        assert not problems, problems
+    finally:
+        context.close()
