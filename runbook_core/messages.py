@@ -27,7 +27,7 @@ from .derive import (
     status,
 )
 from .errors import DataFileError
-from .limits import clip
+from .limits import clip, load_limits
 from .record import Record, parse_time, utc_iso
 from .rules import load_runbook
 from .table import load_table
@@ -158,6 +158,53 @@ def safe(text: str) -> str:
 
 def one_line(text: str) -> str:
     return " ".join(safe(text).split())
+
+
+# The declaration's first line before the engine starts (issue 16.4): the page puts the summary
+# between `before` and `after` only when `pattern` matches it, i.e. when the engine would record
+# and quote it unchanged (no control, private-use or whitespace other than single inner spaces,
+# no "<" or "@" that safe() may make inert, at most the summary's limit); otherwise it waits.
+_SLOT = "SUMMARYSLOT"
+
+
+def _plain_ranges() -> list[tuple[int, int]]:
+    """Code points one_line() keeps as they are, one by one, as ranges (tests check each)."""
+    chars = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    changed = set(_CONTROL.findall(chars)) | set(_PRIVATE_USE.findall(chars)) | set("<@")
+    changed |= {chr(c) for c in range(0x3100) if chr(c).isspace()}  # none above U+3000
+    ranges: list[tuple[int, int]] = []
+    start = 0
+    for code in sorted([ord(c) for c in changed] + list(range(0xD800, 0xE000))) + [0x110000]:
+        if code > start:
+            ranges.append((start, code - 1))
+        start = code + 1
+    return ranges
+
+
+@cache
+def early_declaration() -> dict[str, str]:
+    """The page's data for it: `pattern` is one regular expression over code points (JavaScript
+    with the "u" flag; Python reads the same with early_pattern())."""
+    line = declaration_message(Record(summary=_SLOT)).split("\n")[0]
+    before, slot, after = line.partition(_SLOT)
+    if not slot or _SLOT in after:
+        raise DataFileError(MESSAGES_FILE, "declaration", "one {summary} on its first line")
+    cls = "".join(
+        f"\\u{{{lo:x}}}" if lo == hi else f"\\u{{{lo:x}}}-\\u{{{hi:x}}}"
+        for lo, hi in _plain_ranges()
+    )
+    most = load_limits().chars("summary")
+    pattern = f"^(?=[\\s\\S]{{1,{most}}}$)[{cls}]+(?: [{cls}]+)*$"
+    return {"before": before, "after": after, "pattern": pattern, "flags": "u"}
+
+
+def early_pattern() -> re.Pattern[str]:
+    """early_declaration()'s pattern as Python reads it (\\u{...} is JavaScript's spelling)."""
+    source = re.sub(
+        r"\\u\{([0-9a-f]+)\}", lambda m: f"\\U{int(m[1], 16):08x}", early_declaration()["pattern"]
+    )
+    # Python's $ also matches before a final line break; JavaScript's (no "m" flag) does not.
+    return re.compile(source.replace("$", r"\Z"))
 
 
 def _common(record: Record) -> dict[str, str]:

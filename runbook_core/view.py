@@ -32,7 +32,7 @@ from .derive import (
 from .formats import FORMAT_NAMES, FORMATS
 from .limits import load_limits
 from .memo import derived
-from .messages import previews
+from .messages import early_declaration, previews
 from .outputs import words as output_words
 from .record import Impact, Record, TimelineEntry
 from .rules import Runbook, load_runbook
@@ -525,4 +525,6 @@ def page_model(org: OrgConfig | None = None, runbook: Runbook | None = None) -> 
         # The page's times (data/limits.toml [minutes]), as data-* attributes.
         "minutes": dict(load_limits().minutes),
         "decisions": decision_table(runbook, org),
+        # The declaration's first line for a summary, before the engine starts (issue 16.4).
+        "early_declaration": early_declaration(),
     }

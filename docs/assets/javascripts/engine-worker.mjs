@@ -147,7 +147,8 @@ self.fetch = async (input, init) => {
       .catch(() => originalFetch((used = other), options));
     const problem = hostProblem(used, response);
     if (problem) hostBroken(new KnownProblem(problem));
-    return problem || used === plain ? response : unpacked(response, name);
+    const body = problem || name !== PROGRESS_OF ? response : counted(response);
+    return problem || used === plain ? body : unpacked(body, name);
   }
   const response = await originalFetch(input, init);
   const watched = method === "GET" && /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/.test(path);
@@ -155,6 +156,41 @@ self.fetch = async (input, init) => {
   if (problem) hostBroken(new KnownProblem(problem));
   return response;
 };
+
+// The engine's biggest file, counted as it arrives for the page's progress line (issue 16.4):
+// its bytes so far and, when the host's Content-Length counts the same bytes, its size.
+const PROGRESS_OF = "pyodide.asm.wasm";
+const PROGRESS_EVERY_MS = 200;
+function counted(response) {
+  if (!response.ok || !response.body) return response;
+  // A body the browser decompresses has more bytes than its Content-Length: no size then.
+  const total = response.headers.get("content-encoding") ? 0
+    : Number(response.headers.get("content-length")) || 0;
+  const reader = response.body.getReader();
+  let loaded = 0;
+  let last = 0;
+  const body = new ReadableStream({
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (done) {
+        self.postMessage({ type: "progress", loaded, total, done: true });
+        controller.close();
+        return;
+      }
+      loaded += value.length;
+      if (performance.now() - last > PROGRESS_EVERY_MS) {
+        last = performance.now();
+        self.postMessage({ type: "progress", loaded, total, done: false });
+      }
+      controller.enqueue(value);
+    },
+    cancel(reason) {
+      return reader.cancel(reason);
+    },
+  });
+  return new Response(body, { status: response.status, statusText: response.statusText,
+    headers: response.headers });
+}
 
 async function unpacked(response, name) {
   const reader = response.body.getReader();

@@ -165,6 +165,11 @@ export class Engine {
         callAllowance(this.calls.get(message.id)?.args ?? []) };
       return;
     }
+    if (message.type === "progress") {
+      this.progress = message; // {loaded, total, done}: drawn by early.js
+      this.emit("progress", message);
+      return;
+    }
     if (message.type === "alive") {
       this.running = null;
       return;

@@ -9,6 +9,7 @@
 
 import * as draw from "./draw.js";
 import { Drafts } from "./drafts.js";
+import { EarlyDeclaration } from "./early.js";
 import { Focus } from "./focus.js";
 import { Forms } from "./forms.js";
 import { Incidents } from "./incidents.js";
@@ -46,6 +47,7 @@ export class Widget {
     const handover = this.takeHandoverLink(); // before open() puts an ID in the address
     this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
     this.keepEarlyInput(early);
+    this.early = new EarlyDeclaration(this); // the declaration's first line before the engine
     if (handover) this.openHandoverLink(handover);
     // Storage can vanish under the page ("clear site data", another tab's localStorage.clear()):
     // the incident on screen is then written back, or the IC is told this browser lost it.
@@ -112,6 +114,7 @@ export class Widget {
 
   destroy() {
     this.unsubscribe?.();
+    this.early?.destroy();
     clearInterval(this.clock);
     clearInterval(this.storedCheck);
     clearTimeout(this.retryTimer);
@@ -182,6 +185,7 @@ export class Widget {
       this.announce(this.say("engine-restarted-announce"));
     }
     this.showEngineState();
+    this.early?.draw();
     if (event === "state" && detail === "ready") {
       this.refresh();
     }
