@@ -68,6 +68,8 @@ export class Focus {
     const step = view?.current_step;
     const section = step && this.q(`section[data-step="${step}"]`);
     if (!section) return null;
+    // A decision the answers made stale: the new recommendation, with the warning, first.
+    if (step === "decide" && view.decision?.stale) return this.q("[data-recommendation]", section);
     const major = this.q("[data-major]");
     const usable = this.controls(section).filter((c) =>
       (c.closest("form[data-form]") || c.closest("fieldset[data-question]")) &&
