@@ -165,7 +165,8 @@ SENTENCES = """d => d.innerText.split(/(?<=[.!?])\\s+|\\n+/).map((s) => s.trim()
 def repeated(page: Page) -> list[str]:
     """The sentences (and links) shown more than once in the decide step."""
     decide_step = step(page, "decide")
-    said = decide_step.evaluate(SENTENCES)
+    # Answer labels ("Yes", "No", "Don't know") are choices, not sentences: 3 words at least.
+    said = [s for s in decide_step.evaluate(SENTENCES) if len(s.split()) >= 3]
     links = decide_step.evaluate(
         "d => [...d.querySelectorAll('a')].filter((a) => a.offsetParent).map((a) => a.href)"
     )

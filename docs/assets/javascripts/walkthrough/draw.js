@@ -146,7 +146,7 @@ export function drawRecommendation(w, rec, { provisional = false } = {}) {
     ? el("li", { text: reason.text })
     : el("li", {}, `${reason.text} `, el("span", { className: "rb-cite" }, "(", cite(reason), ")"))));
   const citeOnce = q(w.root, "[data-cite-once]");
-  citeOnce.hidden = !once;
+  citeOnce.hidden = !once || once.section === citeOnce.dataset.stepSection; // the step cites it
   redraw(q(citeOnce, "[data-cite-link]"), JSON.stringify(once), () => once ? [cite(once)] : []);
 }
 
