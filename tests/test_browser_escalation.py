@@ -148,6 +148,11 @@ def test_rollback_failed_focuses_the_escalation_copy_then_recording_says_so(
     expect(records).to_contain_text(" UTC")
     expect(record).not_to_have_class(PRIMARY)
     expect(bar(page, "status")).not_to_contain_text("escalation required")
+    # Focus leaves "record it" for what follows: the acknowledgement.
+    expect(page.locator(":focus")).to_have_attribute("name", "by")
+    assert (
+        page.evaluate("() => document.activeElement.form?.dataset.form") == "acknowledge_escalation"
+    )
     if viewport == "phone":
         records.scroll_into_view_if_needed()
         for scheme in SCHEMES:
