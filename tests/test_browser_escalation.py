@@ -154,6 +154,7 @@ def test_rollback_failed_focuses_the_escalation_copy_then_recording_says_so(
         page.evaluate("() => document.activeElement.form?.dataset.form") == "acknowledge_escalation"
     )
     if viewport == "phone":
+        page.mouse.move(0, 0)  # the pointer left on "record it" would show its hover colour
         records.scroll_into_view_if_needed()
         for scheme in SCHEMES:
             set_scheme(page, scheme)
