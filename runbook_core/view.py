@@ -77,6 +77,9 @@ def recommendation_view(
             fix_forward=runbook.action_labels["fix_forward"]
         ),
         "reasons": reasons,
+        # The one section every reason cites, when they all cite the same: said once, after
+        # them, not after each (issue 16.6). None when they cite several (each cites its own).
+        "cite_once": _cite_once(reasons),
         "severity": severity(Record(impact=_impact(answers, runbook)), runbook, org),
         "ask_fix_forward": list(relevant_fix_forward_questions(answers, runbook)),
         # The questions shown for these answers (derive.asked), in the runbook's order.
@@ -84,6 +87,14 @@ def recommendation_view(
         # Choosing fix forward needs a written reason unless the runbook permits it.
         "reason_needed": {"roll_back": False, "fix_forward": not rec.fix_forward_permitted},
     }
+
+
+def _cite_once(reasons: list[dict[str, Any]]) -> dict[str, Any] | None:
+    sections = {r["section"] for r in reasons}
+    if len(reasons) < 2 or len(sections) != 1:
+        return None
+    first = reasons[0]
+    return {"section": first["section"], "title": first["title"], "href": first["href"]}
 
 
 def _impact(answers: Mapping[str, str | None], runbook: Runbook) -> Impact:

@@ -142,7 +142,8 @@ def test_roll_back_with_fix_forward_permitted_needs_no_reason(page: Page, tmp_pa
     expect(fix_forward_questions(page)).to_be_visible()
     answer(page, fix_understood="yes", hotfix_faster="yes")
     expect(recommendation(page)).to_have_text("Roll back")
-    expect(permitted(page)).to_contain_text("permitted: all three conditions hold")
+    expect(permitted(page)).to_have_text("Fix forward: permitted.")
+    expect(reasons(page).nth(1)).to_contain_text("all three conditions hold")
     control(page, "decide", "action", "roll_back").check()
     expect(page.locator("[data-deviation]")).to_be_hidden()
     submit(page, "decide")
@@ -252,7 +253,8 @@ def test_rollback_failed_requires_escalation_then_records_it(page: Page, tmp_pat
     expect(major).to_contain_text("escalation required")
     expect(bar(page, "status")).to_contain_text("escalation required")
     assert stored_record(page)["escalations"] == []  # not done until recorded
-    expect(page.locator(":focus")).to_have_text("Escalation sent: record it")
+    # Focus on the message's Copy button: copy first, then record (issue 16.3).
+    expect(page.locator(":focus")).to_have_attribute("data-target", "escalation-message")
     message = output(page, "escalation-message")
     for words in (inc, "Sam Okafor", "The down-migration of orders fails", SUMMARY):
         expect(message).to_contain_text(words)

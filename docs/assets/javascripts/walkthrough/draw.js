@@ -138,11 +138,16 @@ export function drawRecommendation(w, rec, { provisional = false } = {}) {
   q(w.root, "[data-recommendation]").classList.toggle("rb-permitted-yes", rec.fix_forward_permitted);
   q(w.root, "[data-recommendation-source]").hidden = !provisional;
   const reasons = q(w.root, "[data-reasons]");
-  redraw(reasons, JSON.stringify(rec.reasons), () => rec.reasons.map((reason) => el("li", {},
-    `${reason.text} `,
-    el("span", { className: "rb-cite" }, "(",
-      reason.href ? el("a", { href: w.linkFor(reason.href), text: reason.title })
-        : el("em", { text: reason.title }), ")"))));
+  const cite = (reason) => reason.href ? el("a", { href: w.linkFor(reason.href), text: reason.title })
+    : el("em", { text: reason.title });
+  // One section for all the reasons: cited once, after them (view: cite_once).
+  const once = rec.cite_once;
+  redraw(reasons, JSON.stringify(rec.reasons) + Boolean(once), () => rec.reasons.map((reason) => once
+    ? el("li", { text: reason.text })
+    : el("li", {}, `${reason.text} `, el("span", { className: "rb-cite" }, "(", cite(reason), ")"))));
+  const citeOnce = q(w.root, "[data-cite-once]");
+  citeOnce.hidden = !once || once.section === citeOnce.dataset.stepSection; // the step cites it
+  redraw(q(citeOnce, "[data-cite-link]"), JSON.stringify(once), () => once ? [cite(once)] : []);
 }
 
 export function drawDecision(w, view) {
@@ -153,7 +158,7 @@ export function drawDecision(w, view) {
   if (decision) {
     setText(info, [say(w, "decided", { time: hhmm(decision.at), label: decision.label }),
       decision.deviation_reason ? say(w, "deviation", { reason: decision.deviation_reason }) : null,
-      decision.stale ? say(w, "decide-again") : null].filter(Boolean).join(" "));
+    ].filter(Boolean).join(" ")); // stale: said once, by [data-decision-stale]
   }
   drawDeviation(w);
 }
@@ -194,6 +199,8 @@ export function drawMitigation(w, view) {
   major.hidden = !view.major_incident && esc.records.length === 0;
   major.classList.toggle("rb-major-active", esc.required);
   setText(q(w.root, "[data-major-title]"), esc.title);
+  // Once recorded, "record it" is no longer the action to take (a second one stays possible).
+  q(w.root, 'form[data-form="escalate"] button[type="submit"]').classList.toggle("md-button--primary", esc.required);
   const records = q(w.root, "[data-escalations]");
   records.hidden = esc.records.length === 0;
   records.replaceChildren(...esc.records.map((e) => el("li", {

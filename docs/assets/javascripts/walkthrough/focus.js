@@ -15,7 +15,7 @@ export class Focus {
     const inScope = Boolean(scope?.isConnected && active && scope.contains(active));
     if (active && active !== document.body && active !== this.root && !inScope && isShown(active)) return;
     const section = scope?.closest?.("section[data-step], section[data-panel]") ?? null;
-    let target = this.urgentTarget(view, section);
+    let target = this.urgentTarget(view, section) || this.thenTarget(scope);
     const stays = view.current_step === stepBefore; // (an answer that completes a step moves on)
     if (!target && stays && isShown(scope)) {
       if (inScope && isShown(active)) return;
@@ -33,6 +33,13 @@ export class Focus {
     if (major) return major;
     const due = view.messages.find((m) => m.due);
     return due && section ? this.marked(this.q(`[data-output-box="${due.kind}-message"]`, section)) : null;
+  }
+
+  // A form that names what follows it (data-then: the escalation, then its acknowledgement):
+  // that form's first control. Null when none is shown.
+  thenTarget(scope) {
+    const then = scope?.dataset?.then && this.q(`form[data-form="${scope.dataset.then}"]`);
+    return then && isShown(then) ? this.controls(then)[0] ?? null : null;
   }
 
   // A time corrected: the button that opened the correction, on the same entry. A removed list
@@ -68,6 +75,8 @@ export class Focus {
     const step = view?.current_step;
     const section = step && this.q(`section[data-step="${step}"]`);
     if (!section) return null;
+    // A decision the answers made stale: the new recommendation, with the warning, first.
+    if (step === "decide" && view.decision?.stale) return this.q("[data-recommendation]", section);
     const major = this.q("[data-major]");
     const usable = this.controls(section).filter((c) =>
       (c.closest("form[data-form]") || c.closest("fieldset[data-question]")) &&
