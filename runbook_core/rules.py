@@ -205,13 +205,15 @@ class _Reader:
 
 
 def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
-    r = _Reader(source)
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise r.fail("(file)", f"valid TOML ({exc})") from None
-    r.only(
-        raw,
+    """The runbook's rules from runbook.toml's text; every failure names the file and key."""
+    return _RunbookParser(source).parse(text)
+
+
+class _RunbookParser:
+    """runbook.toml read part by part, each part checked against those read before it (an
+    override names a question, a failure mode, a section...)."""
+
+    TOP_LEVEL = frozenset(
         {
             "sections",
             "steps",
@@ -222,59 +224,184 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
             "failure_modes",
             "command",
             "severity",
-        },
-        "",
+        }
     )
 
-    sections = {}
-    for sid, sec in r.table(r.get(raw, "sections", ""), "sections").items():
-        path = f"sections.{sid}"
-        sec = r.table(sec, path)
-        r.only(sec, {"title", "page", "anchor"}, path)
-        sections[sid] = Section(
-            sid, r.text(sec, "title", path), r.text(sec, "page", path), r.text(sec, "anchor", path)
+    def __init__(self, source: str) -> None:
+        self.r = _Reader(source)
+        self.org_keys = set(WORDS)
+        self.sections: dict[str, Section] = {}
+        self.qvalues: dict[str, set[str]] = {}
+        self.failure_ids: set[str] = set()
+
+    def parse(self, text: str) -> Runbook:
+        r = self.r
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise r.fail("(file)", f"valid TOML ({exc})") from None
+        r.only(raw, set(self.TOP_LEVEL), "")
+        self.sections = self._sections(raw)
+        steps = self._steps(raw)
+        questions = self._questions(raw)
+        action_labels, action_sections = self._actions(raw)
+        decision = r.table(r.get(raw, "decision", ""), "decision")
+        r.only(
+            decision,
+            {
+                "default_action",
+                "default_reason",
+                "fix_forward_permitted",
+                "overrides",
+                "fix_forward_conditions",
+            },
+            "decision",
+        )
+        default_action = r.text(decision, "default_action", "decision")
+        if default_action != "roll_back":
+            raise r.fail("decision.default_action", '"roll_back" (runbook 3.2: the default)')
+        failure_modes = self._failure_modes(raw)
+        overrides = self._overrides(decision)
+        conditions = self._conditions(decision)
+        outcomes = self._outcomes(raw)
+        command = r.table(r.get(raw, "command", ""), "command")
+        r.only(command, {"default_reason", "unavailable_reason"}, "command")
+        severity = self._severity(raw)
+        return Runbook(
+            severity=severity,
+            sections=self.sections,
+            steps=steps,
+            questions=questions,
+            action_labels=action_labels,
+            action_sections=action_sections,
+            default_action=default_action,
+            default_reason=self._cited(
+                r.get(decision, "default_reason", "decision"), "decision.default_reason"
+            ),
+            fix_forward_permitted=self._cited(
+                r.get(decision, "fix_forward_permitted", "decision"),
+                "decision.fix_forward_permitted",
+            ),
+            overrides=overrides,
+            conditions=conditions,
+            outcomes=outcomes,
+            failure_modes=failure_modes,
+            ic_default_reason=self._cited(
+                r.get(command, "default_reason", "command"), "command.default_reason"
+            ),
+            ic_unavailable_reason=self._cited(
+                r.get(command, "unavailable_reason", "command"), "command.unavailable_reason"
+            ),
         )
 
-    def section_ref(table: dict[str, Any], path: str) -> str:
-        sid = r.text(table, "section", path)
-        if sid not in sections:
-            raise r.fail(f"{path}.section", f"one of the sections {sorted(sections)}")
+    # -- references to what was read before
+
+    def _section_ref(self, table: dict[str, Any], path: str) -> str:
+        sid = self.r.text(table, "section", path)
+        if sid not in self.sections:
+            raise self.r.fail(f"{path}.section", f"one of the sections {sorted(self.sections)}")
         return sid
 
-    def optional_section(table: dict[str, Any], path: str) -> str | None:
+    def _optional_section(self, table: dict[str, Any], path: str) -> str | None:
         """A section id, or None where the runbook is silent (then no section is cited)."""
-        return section_ref(table, path) if "section" in table else None
+        return self._section_ref(table, path) if "section" in table else None
 
-    org_keys = set(WORDS)
-
-    def cited(table: Any, path: str, allowed: frozenset[str] = frozenset()) -> Cited:
+    def _cited(self, table: Any, path: str) -> Cited:
+        r = self.r
         table = r.table(table, path)
         r.only(table, {"section", "text"}, path)
-        text = r.placeholders(r.text(table, "text", path), set(allowed), f"{path}.text")
-        return Cited(section_ref(table, path), text)
+        text = r.placeholders(r.text(table, "text", path), set(), f"{path}.text")
+        return Cited(self._section_ref(table, path), text)
 
-    steps = []
-    for i, st in enumerate(r.array(raw, "steps", "")):
-        path = f"steps[{i}]"
-        st = r.table(st, path)
-        r.only(st, {"id", "title", "section", "summary"}, path)
-        steps.append(
-            Step(
-                r.text(st, "id", path),
-                r.text(st, "title", path),
-                section_ref(st, path),
-                r.text(st, "summary", path),
+    def _answer_map(self, table: Any, path: str) -> dict[str, tuple[str, ...]]:
+        r, qvalues = self.r, self.qvalues
+        table = r.table(table, path)
+        out = {}
+        for qid, vals in table.items():
+            if qid not in qvalues:
+                raise r.fail(f"{path}.{qid}", f"a question id, one of {sorted(qvalues)}")
+            if not isinstance(vals, list) or not vals or not set(vals) <= qvalues[qid]:
+                raise r.fail(f"{path}.{qid}", f"a list of answers from {sorted(qvalues[qid])}")
+            out[qid] = tuple(vals)
+        return out
+
+    def _action_ref(self, table: dict[str, Any], path: str) -> str:
+        value = self.r.text(table, "action", path)
+        if value not in ACTIONS:
+            raise self.r.fail(f"{path}.action", f"one of {list(ACTIONS)}")
+        return value
+
+    def _failure_ref(self, table: dict[str, Any], path: str) -> str:
+        value = self.r.text(table, "failure_mode", path)
+        if value not in self.failure_ids:
+            raise self.r.fail(
+                f"{path}.failure_mode", f"one of the failure modes {sorted(self.failure_ids)}"
             )
-        )
+        return value
 
-    questions = []
-    for i, q in enumerate(r.array(raw, "questions", "")):
-        path = f"questions[{i}]"
-        q = r.table(q, path)
-        r.only(q, {"id", "name", "group", "prompt", "section", "answers"}, path)
-        group = r.text(q, "group", path)
-        if group not in ("impact", "fix_forward"):
-            raise r.fail(f"{path}.group", '"impact" or "fix_forward"')
+    # -- the parts, in the order they depend on each other
+
+    def _sections(self, raw: dict[str, Any]) -> dict[str, Section]:
+        r = self.r
+        sections = {}
+        for sid, sec in r.table(r.get(raw, "sections", ""), "sections").items():
+            path = f"sections.{sid}"
+            sec = r.table(sec, path)
+            r.only(sec, {"title", "page", "anchor"}, path)
+            sections[sid] = Section(
+                sid,
+                r.text(sec, "title", path),
+                r.text(sec, "page", path),
+                r.text(sec, "anchor", path),
+            )
+        return sections
+
+    def _steps(self, raw: dict[str, Any]) -> tuple[Step, ...]:
+        r = self.r
+        steps = []
+        for i, st in enumerate(r.array(raw, "steps", "")):
+            path = f"steps[{i}]"
+            st = r.table(st, path)
+            r.only(st, {"id", "title", "section", "summary"}, path)
+            steps.append(
+                Step(
+                    r.text(st, "id", path),
+                    r.text(st, "title", path),
+                    self._section_ref(st, path),
+                    r.text(st, "summary", path),
+                )
+            )
+        return tuple(steps)
+
+    def _questions(self, raw: dict[str, Any]) -> tuple[Question, ...]:
+        r = self.r
+        questions = []
+        for i, q in enumerate(r.array(raw, "questions", "")):
+            path = f"questions[{i}]"
+            q = r.table(q, path)
+            r.only(q, {"id", "name", "group", "prompt", "section", "answers"}, path)
+            group = r.text(q, "group", path)
+            if group not in ("impact", "fix_forward"):
+                raise r.fail(f"{path}.group", '"impact" or "fix_forward"')
+            questions.append(
+                Question(
+                    r.text(q, "id", path),
+                    r.text(q, "name", path),
+                    group,
+                    r.text(q, "prompt", path),
+                    self._section_ref(q, path),
+                    self._answers(q, group, path),
+                )
+            )
+        self.qvalues = {q.id: set(q.values) for q in questions}
+        if len(self.qvalues) != len(questions):
+            raise r.fail("questions", "distinct question ids")
+        if sum(q.group == "impact" for q in questions) != 3:
+            raise r.fail("questions", 'exactly three questions with group = "impact" (runbook 3.1)')
+        return tuple(questions)
+
+    def _answers(self, q: dict[str, Any], group: str, path: str) -> tuple[Answer, ...]:
+        r = self.r
         answers = []
         for j, a in enumerate(r.array(q, "answers", path)):
             apath = f"{path}.answers[{j}]"
@@ -286,177 +413,111 @@ def parse_runbook(text: str, source: str = RUNBOOK_FILE) -> Runbook:
             answers.append(Answer(r.text(a, "value", apath), r.text(a, "label", apath), impact))
         if len({a.value for a in answers}) != len(answers):
             raise r.fail(f"{path}.answers", "distinct values")
-        questions.append(
-            Question(
-                r.text(q, "id", path),
-                r.text(q, "name", path),
-                group,
-                r.text(q, "prompt", path),
-                section_ref(q, path),
-                tuple(answers),
+        return tuple(answers)
+
+    def _actions(self, raw: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+        r = self.r
+        actions = r.table(r.get(raw, "actions", ""), "actions")
+        if set(actions) != set(ACTIONS):
+            raise r.fail("actions", f"exactly the actions {list(ACTIONS)}")
+        labels, sections = {}, {}
+        for aid, a in actions.items():
+            path = f"actions.{aid}"
+            a = r.table(a, path)
+            r.only(a, {"label", "section"}, path)
+            labels[aid] = r.text(a, "label", path)
+            sections[aid] = self._section_ref(a, path)
+        return labels, sections
+
+    def _failure_modes(self, raw: dict[str, Any]) -> tuple[FailureMode, ...]:
+        r = self.r
+        failure_modes = []
+        for i, fm in enumerate(r.array(raw, "failure_modes", "")):
+            path = f"failure_modes[{i}]"
+            fm = r.table(fm, path)
+            r.only(fm, {"id", "name", "action", "section"}, path)
+            mode = FailureMode(
+                r.text(fm, "id", path),
+                r.text(fm, "name", path),
+                r.placeholders(r.text(fm, "action", path), self.org_keys, f"{path}.action"),
+                self._optional_section(fm, path),
             )
-        )
-    qvalues = {q.id: set(q.values) for q in questions}
-    if len(qvalues) != len(questions):
-        raise r.fail("questions", "distinct question ids")
-    impact_ids = [q.id for q in questions if q.group == "impact"]
-    if len(impact_ids) != 3:
-        raise r.fail("questions", 'exactly three questions with group = "impact" (runbook 3.1)')
+            self.failure_ids.add(mode.id)
+            failure_modes.append(mode)
+        return tuple(failure_modes)
 
-    def answer_map(table: Any, path: str) -> dict[str, tuple[str, ...]]:
-        table = r.table(table, path)
-        out = {}
-        for qid, vals in table.items():
-            if qid not in qvalues:
-                raise r.fail(f"{path}.{qid}", f"a question id, one of {sorted(qvalues)}")
-            if not isinstance(vals, list) or not vals or not set(vals) <= qvalues[qid]:
-                raise r.fail(f"{path}.{qid}", f"a list of answers from {sorted(qvalues[qid])}")
-            out[qid] = tuple(vals)
-        return out
-
-    actions = r.table(r.get(raw, "actions", ""), "actions")
-    if set(actions) != set(ACTIONS):
-        raise r.fail("actions", f"exactly the actions {list(ACTIONS)}")
-    action_labels, action_sections = {}, {}
-    for aid, a in actions.items():
-        path = f"actions.{aid}"
-        a = r.table(a, path)
-        r.only(a, {"label", "section"}, path)
-        action_labels[aid] = r.text(a, "label", path)
-        action_sections[aid] = section_ref(a, path)
-
-    def action_ref(table: dict[str, Any], path: str) -> str:
-        value = r.text(table, "action", path)
-        if value not in ACTIONS:
-            raise r.fail(f"{path}.action", f"one of {list(ACTIONS)}")
-        return value
-
-    decision = r.table(r.get(raw, "decision", ""), "decision")
-    r.only(
-        decision,
-        {
-            "default_action",
-            "default_reason",
-            "fix_forward_permitted",
-            "overrides",
-            "fix_forward_conditions",
-        },
-        "decision",
-    )
-    default_action = r.text(decision, "default_action", "decision")
-    if default_action != "roll_back":
-        raise r.fail("decision.default_action", '"roll_back" (runbook 3.2: the default)')
-
-    failure_ids = set()
-    failure_modes = []
-    for i, fm in enumerate(r.array(raw, "failure_modes", "")):
-        path = f"failure_modes[{i}]"
-        fm = r.table(fm, path)
-        r.only(fm, {"id", "name", "action", "section"}, path)
-        mode = FailureMode(
-            r.text(fm, "id", path),
-            r.text(fm, "name", path),
-            r.placeholders(r.text(fm, "action", path), org_keys, f"{path}.action"),
-            optional_section(fm, path),
-        )
-        failure_ids.add(mode.id)
-        failure_modes.append(mode)
-
-    def failure_ref(table: dict[str, Any], path: str) -> str:
-        value = r.text(table, "failure_mode", path)
-        if value not in failure_ids:
-            raise r.fail(f"{path}.failure_mode", f"one of the failure modes {sorted(failure_ids)}")
-        return value
-
-    overrides = []
-    for i, o in enumerate(decision.get("overrides", [])):
-        path = f"decision.overrides[{i}]"
-        o = r.table(o, path)
-        r.only(o, {"id", "when_any", "action", "section", "text", "failure_mode"}, path)
-        overrides.append(
-            Override(
-                r.text(o, "id", path),
-                answer_map(r.get(o, "when_any", path), f"{path}.when_any"),
-                action_ref(o, path),
-                section_ref(o, path),
-                r.placeholders(r.text(o, "text", path), {"unknown"}, f"{path}.text"),
-                failure_ref(o, path),
+    def _overrides(self, decision: dict[str, Any]) -> tuple[Override, ...]:
+        r = self.r
+        overrides = []
+        for i, o in enumerate(decision.get("overrides", [])):
+            path = f"decision.overrides[{i}]"
+            o = r.table(o, path)
+            r.only(o, {"id", "when_any", "action", "section", "text", "failure_mode"}, path)
+            overrides.append(
+                Override(
+                    r.text(o, "id", path),
+                    self._answer_map(r.get(o, "when_any", path), f"{path}.when_any"),
+                    self._action_ref(o, path),
+                    self._section_ref(o, path),
+                    r.placeholders(r.text(o, "text", path), {"unknown"}, f"{path}.text"),
+                    self._failure_ref(o, path),
+                )
             )
-        )
+        return tuple(overrides)
 
-    conditions = []
-    for i, c in enumerate(r.array(decision, "fix_forward_conditions", "decision")):
-        path = f"decision.fix_forward_conditions[{i}]"
-        c = r.table(c, path)
-        r.only(c, {"id", "requires", "section", "met", "unmet"}, path)
-        conditions.append(
-            Condition(
-                r.text(c, "id", path),
-                answer_map(r.get(c, "requires", path), f"{path}.requires"),
-                section_ref(c, path),
-                r.placeholders(r.text(c, "met", path), set(qvalues), f"{path}.met"),
-                r.placeholders(r.text(c, "unmet", path), set(qvalues), f"{path}.unmet"),
+    def _conditions(self, decision: dict[str, Any]) -> tuple[Condition, ...]:
+        r = self.r
+        conditions = []
+        for i, c in enumerate(r.array(decision, "fix_forward_conditions", "decision")):
+            path = f"decision.fix_forward_conditions[{i}]"
+            c = r.table(c, path)
+            r.only(c, {"id", "requires", "section", "met", "unmet"}, path)
+            conditions.append(
+                Condition(
+                    r.text(c, "id", path),
+                    self._answer_map(r.get(c, "requires", path), f"{path}.requires"),
+                    self._section_ref(c, path),
+                    r.placeholders(r.text(c, "met", path), set(self.qvalues), f"{path}.met"),
+                    r.placeholders(r.text(c, "unmet", path), set(self.qvalues), f"{path}.unmet"),
+                )
             )
-        )
+        return tuple(conditions)
 
-    outcomes_raw = r.table(r.get(raw, "outcomes", ""), "outcomes")
-    needed = {"roll_back_failed", "fix_forward_failed"}
-    if set(outcomes_raw) != needed:
-        raise r.fail("outcomes", f"exactly the tables {sorted(needed)}")
-    outcomes = {}
-    for oid, o in outcomes_raw.items():
-        path = f"outcomes.{oid}"
-        o = r.table(o, path)
-        r.only(o, {"section", "text", "failure_mode"}, path)
-        if "failure_mode" in o:
-            failure_ref(o, path)
-        text = r.placeholders(r.text(o, "text", path), org_keys, f"{path}.text")
-        outcomes[oid] = Cited(optional_section(o, path), text)
+    def _outcomes(self, raw: dict[str, Any]) -> dict[str, Cited]:
+        r = self.r
+        outcomes_raw = r.table(r.get(raw, "outcomes", ""), "outcomes")
+        needed = {"roll_back_failed", "fix_forward_failed"}
+        if set(outcomes_raw) != needed:
+            raise r.fail("outcomes", f"exactly the tables {sorted(needed)}")
+        outcomes = {}
+        for oid, o in outcomes_raw.items():
+            path = f"outcomes.{oid}"
+            o = r.table(o, path)
+            r.only(o, {"section", "text", "failure_mode"}, path)
+            if "failure_mode" in o:
+                self._failure_ref(o, path)
+            text = r.placeholders(r.text(o, "text", path), self.org_keys, f"{path}.text")
+            outcomes[oid] = Cited(self._optional_section(o, path), text)
+        return outcomes
 
-    command = r.table(r.get(raw, "command", ""), "command")
-    r.only(command, {"default_reason", "unavailable_reason"}, "command")
-
-    severity = []
-    for i, sv in enumerate(r.array(raw, "severity", "")):
-        path = f"severity[{i}]"
-        sv = r.table(sv, path)
-        r.only(sv, {"id", "label", "when_any", "when_all"}, path)
-        if ("when_any" in sv) == ("when_all" in sv):
-            raise r.fail(path, "exactly one of when_any or when_all")
-        severity.append(
-            SeverityRule(
-                r.text(sv, "id", path),
-                r.text(sv, "label", path),
-                answer_map(sv.get("when_any", {}), f"{path}.when_any"),
-                answer_map(sv.get("when_all", {}), f"{path}.when_all"),
+    def _severity(self, raw: dict[str, Any]) -> tuple[SeverityRule, ...]:
+        r = self.r
+        severity = []
+        for i, sv in enumerate(r.array(raw, "severity", "")):
+            path = f"severity[{i}]"
+            sv = r.table(sv, path)
+            r.only(sv, {"id", "label", "when_any", "when_all"}, path)
+            if ("when_any" in sv) == ("when_all" in sv):
+                raise r.fail(path, "exactly one of when_any or when_all")
+            severity.append(
+                SeverityRule(
+                    r.text(sv, "id", path),
+                    r.text(sv, "label", path),
+                    self._answer_map(sv.get("when_any", {}), f"{path}.when_any"),
+                    self._answer_map(sv.get("when_all", {}), f"{path}.when_all"),
+                )
             )
-        )
-
-    return Runbook(
-        severity=tuple(severity),
-        sections=sections,
-        steps=tuple(steps),
-        questions=tuple(questions),
-        action_labels=action_labels,
-        action_sections=action_sections,
-        default_action=default_action,
-        default_reason=cited(
-            r.get(decision, "default_reason", "decision"), "decision.default_reason"
-        ),
-        fix_forward_permitted=cited(
-            r.get(decision, "fix_forward_permitted", "decision"), "decision.fix_forward_permitted"
-        ),
-        overrides=tuple(overrides),
-        conditions=tuple(conditions),
-        outcomes=outcomes,
-        failure_modes=tuple(failure_modes),
-        ic_default_reason=cited(
-            r.get(command, "default_reason", "command"), "command.default_reason"
-        ),
-        ic_unavailable_reason=cited(
-            r.get(command, "unavailable_reason", "command"), "command.unavailable_reason"
-        ),
-    )
+        return tuple(severity)
 
 
 @cache
