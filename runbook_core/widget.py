@@ -178,8 +178,13 @@ def render(record_json: str | None, now: str, options_json: str | None = None) -
     return _reply(True, None, loaded.record, now, options, loaded.read_only, base)
 
 
-def import_record(text: str, now: str, options_json: str | None = None) -> str:
-    """Validate an exported record before the page offers to store it."""
+def import_record(
+    text: str, now: str, options_json: str | None = None, local_json: str | None = None
+) -> str:
+    """Validate an exported record before the page offers to store it. With `local_json` (this
+    browser's copy of the same incident) the reply also carries `replace`, what storing it
+    would lose and gain: the rule a handover link is opened by (open_handover), one decision
+    for both."""
     options = {**_options(options_json), "since": None}  # a new record: sent whole
     if not isinstance(text, str) or not text.strip():
         error = {"field": "record", "message": "the file is empty: choose an exported record"}
@@ -189,7 +194,16 @@ def import_record(text: str, now: str, options_json: str | None = None) -> str:
     except RunbookError as exc:
         return _reply(False, _error(exc), None, now, options)
     remember(loaded)  # read whole just now: the page's next call sends it back
-    return _reply(True, None, loaded.record, now, options, loaded.read_only)
+    answer = _reply(True, None, loaded.record, now, options, loaded.read_only)
+    if local_json is None:
+        return answer
+    try:
+        local = _load(local_json).record
+    except RunbookError:
+        local = None  # an unreadable local copy: nothing of it can be compared
+    reply = json.loads(answer)
+    reply["replace"] = replacement(local, loaded.record).as_dict()
+    return json.dumps(reply, ensure_ascii=False)
 
 
 def preview(record_json: str | None, action_json: str, now: str) -> str:

@@ -93,6 +93,31 @@ def test_import_refuses_newer_and_malformed_files_with_a_message() -> None:
     assert good["ok"] and good["view"]["resolved"]
 
 
+def test_import_against_the_local_copy_says_what_replacing_would_lose_and_gain() -> None:
+    """The page asks before an import replaces this browser's newer work: the engine compares
+    (the same rule as a handover link), entries written out here, not taken from the code."""
+    text = (EXAMPLES / "rollback-succeeded.json").read_text("utf-8")
+    exported = json.loads(text)
+    local = json.loads(text)
+    local["timeline"].append({"at": "2099-01-01T00:00:00Z", "event": "A note only here"})
+    older = json.loads(text)
+    older["timeline"] = older["timeline"][:-2]
+
+    same = json.loads(widget.import_record(text, NOW, None, text))["replace"]
+    assert same["identical"] and same["lost"] == [] and same["gained"] == 0
+    newer_here = json.loads(widget.import_record(text, NOW, None, json.dumps(local)))["replace"]
+    assert not newer_here["identical"]
+    assert newer_here["lost"] == [{"at": "2099-01-01T00:00:00Z", "event": "A note only here"}]
+    assert newer_here["gained"] == 0
+    older_here = json.loads(widget.import_record(text, NOW, None, json.dumps(older)))["replace"]
+    assert older_here["lost"] == [] and older_here["gained"] == 2
+    # Without a local copy the reply is as before (no "replace"); an unreadable one compares
+    # with nothing.
+    assert "replace" not in json.loads(widget.import_record(text, NOW))
+    unreadable = json.loads(widget.import_record(text, NOW, None, "{"))["replace"]
+    assert unreadable["gained"] == len(exported["timeline"])
+
+
 def test_render_of_a_corrupt_saved_state_is_an_error_not_a_crash() -> None:
     """A damaged saved value is reported with the field; the page can offer to start over."""
     reply = json.loads(widget.render('{"schema_version": 2, "summary": 3, "timeline": []}', NOW))

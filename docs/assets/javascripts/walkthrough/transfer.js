@@ -65,8 +65,10 @@ export class Transfer {
 
   async importNow(file, scope) {
     let reply;
+    let text = "";
     try {
-      reply = JSON.parse(await this.engine.call("import_record", await file.text(), nowISO(), this.options()));
+      text = await file.text();
+      reply = JSON.parse(await this.engine.call("import_record", text, nowISO(), this.options()));
     } catch (error) {
       reply = { ok: false, error: { field: "record", message: error.message } };
     }
@@ -86,19 +88,20 @@ export class Transfer {
     // actions storage could not take), else the stored one.
     const shown = id === this.id && this.record ? this.record : local?.record;
     if (shown) {
-      const lost = newerEntries(shown, reply.record);
-      if (JSON.stringify(shown) === JSON.stringify(reply.record)) {
+      // What replacing it would lose and gain: runbook_core's rule (handover.replacement), the
+      // one a handover link is opened by.
+      const { replace } = JSON.parse(await this.engine.call("import_record", text, nowISO(), this.options(), json(shown)));
+      if (replace.identical) {
         this.open(id);
         this.announce(this.say("import-identical", { id }));
         return;
       }
-      const gained = newerEntries(reply.record, shown);
       const entries = (n) => this.say(n === 1 ? "entry" : "entries", { count: n });
-      const newest = lost[lost.length - 1];
-      const question = lost.length
-        ? this.say("import-loses", { id, file: file.name, entries: entries(lost.length), event: newest.event,
+      const newest = replace.lost[replace.lost.length - 1];
+      const question = newest
+        ? this.say("import-loses", { id, file: file.name, entries: entries(replace.lost.length), event: newest.event,
           time: hhmm(newest.at) })
-        : this.say("import-replaces", { id, file: file.name, entries: entries(gained.length) });
+        : this.say("import-replaces", { id, file: file.name, entries: entries(replace.gained) });
       if (!window.confirm(question)) {
         this.announce(this.say("import-cancelled"));
         return;
@@ -132,9 +135,3 @@ export class Transfer {
   // ------------------------------------------------------------------ drafts and controls
 }
 
-// Timeline entries of `local` that `imported` does not have: what replacing would lose.
-function newerEntries(local, imported) {
-  const seen = new Set((imported.timeline || []).map((e) => `${e.at}\u0000${e.event}`));
-  return (local.timeline || []).filter((e) => !seen.has(`${e.at}\u0000${e.event}`))
-    .sort((a, b) => a.at.localeCompare(b.at));
-}
