@@ -23,7 +23,10 @@ export class Focus {
     }
     target ||= this.nextInList(action, scope, section, stays);
     target ??= this.stepTarget(view);
-    target?.focus();
+    target?.focus({ preventScroll: true });
+    // Wholly on screen, below the sticky bar (scroll-padding): a control half under the
+    // screen's edge is one the IC on a phone does not see.
+    target?.scrollIntoView({ block: "nearest" });
   }
 
   // What must be done now: the escalation when one is required, else a message to post from
@@ -78,8 +81,9 @@ export class Focus {
     // A decision the answers made stale: the new recommendation, with the warning, first.
     if (step === "decide" && view.decision?.stale) return this.q("[data-recommendation]", section);
     const major = this.q("[data-major]");
+    // (a form asked in passing, data-optional, is never the next thing to do)
     const usable = this.controls(section).filter((c) =>
-      (c.closest("form[data-form]") || c.closest("fieldset[data-question]")) &&
+      (c.closest("form[data-form]:not([data-optional])") || c.closest("fieldset[data-question]")) &&
       (view.escalation.required || !major?.contains(c)));
     const empty = (c) => {
       if (c.type === "radio") {
