@@ -21,7 +21,7 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect  # noqa: E402
 
-from sitebuild import finish  # noqa: E402
+from sitebuild import finish, publish  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     OFFLINE_CACHE,
     TIMEOUT,
@@ -185,6 +185,8 @@ def redeploy_with_new_wheel(site: Path, out: Path) -> str:
     new_folder = f"assets/wheels/{hashlib.sha256(wheel).hexdigest()[:16]}"
     (out / new_folder).mkdir()
     (out / new_folder / old.name).write_bytes(wheel)
+    packed = out / new_folder / (old.name + publish.PACKED_SUFFIX)  # its packed form too
+    packed.write_bytes(publish.packed(wheel))
     shutil.rmtree(old.parent)
     for html in out.rglob("*.html"):
         text = html.read_text("utf-8")

@@ -353,6 +353,14 @@ def test_browser_wheel_has_bytecode_for_every_module_it_keeps(
         assert all(info.compress_type == zipfile.ZIP_STORED for info in built.infolist())
         dist_info = next(n for n in names if n.endswith(".dist-info/RECORD")).rsplit("/", 1)[0]
         assert "Tag: cp314-none-any\n" in built.read(f"{dist_info}/WHEEL").decode()
+        # METADATA keeps the source's headers, without the README as its description.
+        with zipfile.ZipFile(io.BytesIO(_compiled(kept))) as source:
+            full = source.read(f"{dist_info}/METADATA").decode()
+        metadata = built.read(f"{dist_info}/METADATA").decode()
+        assert metadata == full[: full.index("\n\n") + 1]
+        assert "\nVersion: " in metadata and "\nName: runbook" in metadata
+        readme = (ROOT / "README.md").read_text("utf-8").splitlines()[0]
+        assert readme in full and readme not in metadata
         record = built.read(f"{dist_info}/RECORD").decode().splitlines()
         for line in record[:-1]:
             path, digest, size = line.split(",")
@@ -486,13 +494,22 @@ def test_manifest_pairs_each_packed_file_with_its_gz(tmp_path: Path) -> None:
         (folder / name).write_bytes(b"plain")
         (folder / (name + publish.PACKED_SUFFIX)).write_bytes(b"packed")
     (folder / "pyodide.mjs.gz").write_bytes(b"not a pair: no pyodide.mjs")
+    wheel = "assets/wheels/0123456789abcdef/runbook_core-1.0-cp314-none-any.whl"
+    (tmp_path / wheel).parent.mkdir(parents=True)
+    (tmp_path / wheel).write_bytes(b"plain")
+    (tmp_path / (wheel + publish.PACKED_SUFFIX)).write_bytes(b"packed")
     (tmp_path / "sitemap.xml").write_text("<urlset/>")
     (tmp_path / "sitemap.xml.gz").write_bytes(b"skipped")
     built = offline.manifest(tmp_path)
     urls = {url for url, _ in built["files"]}
     assert built["either"] == sorted(
-        [f"pyodide/v1-0a1b2c3d/{n}", f"pyodide/v1-0a1b2c3d/{n}{publish.PACKED_SUFFIX}"]
-        for n in publish.PACKED
+        [
+            *(
+                [f"pyodide/v1-0a1b2c3d/{n}", f"pyodide/v1-0a1b2c3d/{n}{publish.PACKED_SUFFIX}"]
+                for n in publish.PACKED
+            ),
+            [wheel, wheel + publish.PACKED_SUFFIX],
+        ]
     )
     assert all(plain in urls and packed in urls for plain, packed in built["either"])
 
