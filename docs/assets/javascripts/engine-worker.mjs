@@ -403,7 +403,7 @@ async function installOrg(pyodide, orgFiles) {
   pyodide.runPython(`import os; os.environ["RUNBOOK_ORG"] = "${ORG_DIR}org.toml"`);
 }
 
-async function boot(loadPyodide, { pyodideURL, lockInfo }, wheelBytes, orgFiles, snapshot, module) {
+async function boot(loadPyodide, { pyodideURL, lockInfo }, { wheelBytes, orgFiles, module }, snapshot) {
   const options = {
     indexURL: pyodideURL,
     ...(module ? { createPyodideModule: module } : {}), // [packed] see packedModule
@@ -433,6 +433,7 @@ async function start(init) {
   const orgFiles = orgURL ? fetchOrg(orgURL) : Promise.resolve(null);
   orgFiles.catch(() => {});
   const failFast = Promise.race([wasmFailed, hostFailed]);
+  const files = async () => ({ wheelBytes, orgFiles, module: await module });
   let pyodide;
   try {
     let loadPyodide;
@@ -445,8 +446,7 @@ async function start(init) {
     const saved = await snapshot;
     if (saved) {
       try {
-        pyodide = await Promise.race([boot(loadPyodide, init, wheelBytes, orgFiles, saved, await module),
-          failFast]);
+        pyodide = await Promise.race([boot(loadPyodide, init, await files(), saved), failFast]);
         timings.fromSnapshot = true;
       } catch (error) {
         if (error instanceof KnownProblem) throw error;
@@ -454,8 +454,7 @@ async function start(init) {
         await forgetSnapshots(null);
       }
     }
-    pyodide ??= await Promise.race([boot(loadPyodide, init, wheelBytes, orgFiles, null, await module),
-      failFast]);
+    pyodide ??= await Promise.race([boot(loadPyodide, init, await files(), null), failFast]);
   } catch (error) {
     if (error instanceof KnownProblem) throw error;
     // Now, and only now, ask the host what is wrong (at most 2 s).
