@@ -483,6 +483,43 @@ def test_packed_files_are_published_in_both_forms_that_unpack_to_the_same() -> N
             assert not any(fnmatch.fnmatch(path, p) for p in offline.NOT_CACHED)
 
 
+BLOB_POLICY = re.compile(r"^function blobScriptsAllowed\(policy\) \{\n.*?^\}\n", re.M | re.S)
+# policy -> whether a worker may import a blob: URL under it
+BLOB_CASES = {
+    "": True,
+    "img-src *": True,
+    "script-src 'self'": False,
+    "script-src 'self' blob:": True,
+    "SCRIPT-SRC 'self' BLOB:": True,
+    "default-src 'self'": False,
+    "default-src 'self'; script-src 'self' blob:": True,
+    "script-src 'self' blob:; script-src-elem 'self'": False,
+    "script-src 'self' blob:, script-src 'self'": False,
+    "script-src 'self' blob:,img-src *": True,
+}
+
+
+@pytest.mark.cpython_only
+def test_engine_and_offline_copy_read_a_policy_s_blob_rule_alike() -> None:
+    """Pyodide's JavaScript comes packed only where the host's policy allows a blob: script:
+    the engine (engine-worker.mjs) and the offline copy (sw.js, which must keep the form the
+    engine asks for) hold the same function, and it reads policies as CSP does; the site's own
+    policy allows none."""
+    worker = (ROOT / "docs/assets/javascripts/engine-worker.mjs").read_text("utf-8")
+    service_worker = (ROOT / "sitebuild/sw.js").read_text("utf-8")
+    (in_worker,) = BLOB_POLICY.findall(worker)
+    (in_sw,) = BLOB_POLICY.findall(service_worker)
+    assert in_worker == in_sw
+    site_policy = "; ".join(f"{name} {' '.join(v)}" for name, v in csp.DIRECTIVES.items())
+    cases = {**BLOB_CASES, site_policy: False}
+    script = in_worker + f"console.log(JSON.stringify({json.dumps(list(cases))}"
+    script += ".map((p) => blobScriptsAllowed(p || null))));"
+    found = subprocess.run(
+        ["node", "-e", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert dict(zip(cases, json.loads(found.stdout), strict=True)) == cases
+
+
 def test_manifest_pairs_each_packed_file_with_its_gz(tmp_path: Path) -> None:
     """sw.js caches one form of each packed file: the manifest names the pairs, and only the
     pairs whose two forms are both in the build (the sitemap's .gz is no engine file)."""

@@ -117,6 +117,9 @@ const PACKED_TYPES = { wasm: "application/wasm", zip: "application/zip", mjs: "t
 // The browser's wheel is packed too (publish.py is_packed), fetched through the same rule.
 const isPacked = (name) => PACKED.has(name) || name.endsWith(".whl");
 const heads = new Map(); // absolute URL of NAME -> Promise<its HEAD's headers, or null>
+// The form of each packed file this start used (absolute URLs, NAME or NAME.gz), sent with
+// "ready": the offline copy keeps those forms, the ones this engine asks for offline (sw.js).
+const usedForms = new Set();
 function headOf(url) {
   if (!heads.has(url)) {
     heads.set(url, originalFetch(url, { method: "HEAD" })
@@ -153,6 +156,7 @@ self.fetch = async (input, init) => {
     // cannot be fetched at all, the other is.
     const response = await originalFetch(first, options)
       .catch(() => originalFetch((used = other), options));
+    usedForms.add(used);
     const problem = hostProblem(used, response);
     if (problem) hostBroken(new KnownProblem(problem));
     const body = problem || name !== PROGRESS_OF ? response : counted(response);
@@ -255,6 +259,12 @@ function decompressed(body, name) {
 const MODULE = "pyodide.asm.mjs";
 async function packedModule(pyodideURL) {
   const plain = new URL(MODULE, pyodideURL).href;
+  const module = await unpackedModule(plain);
+  usedForms.add(module ? plain + PACKED_SUFFIX : plain);
+  return module;
+}
+
+async function unpackedModule(plain) {
   const headers = await headOf(plain);
   if ((await hostCompresses(plain)) || !blobScriptsAllowed(headers?.get("content-security-policy"))) {
     return undefined;
@@ -279,7 +289,8 @@ async function packedModule(pyodideURL) {
 
 // Whether a Content-Security-Policy (as this host sends it: a worker obeys its own response's)
 // lets this worker import a blob: URL: in every policy, the first of script-src-elem,
-// script-src and default-src it has, if any, lists blob:.
+// script-src and default-src it has, if any, lists blob:. [blob-policy] sw.js has the same
+// function, to keep the form this engine will ask for offline.
 function blobScriptsAllowed(policy) {
   if (!policy) return true;
   return policy.split(",").every((one) => {
@@ -472,7 +483,7 @@ async function start(init) {
   widget.render(null, new Date().toISOString().slice(0, 19) + "Z", "");
   mark("warm");
   if (!timings.fromSnapshot) snapshotPlan = () => saveSnapshotLater(pyodide, key);
-  return { ...info, timings };
+  return { ...info, timings, loaded: [...usedForms] };
 }
 
 // Starts Python once, from the page's "init" or from this script's URL; says "ready" (or

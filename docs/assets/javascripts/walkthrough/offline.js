@@ -53,7 +53,9 @@ async function register(siteRoot) {
   const workers = navigator.serviceWorker;
   workers.addEventListener("message", ({ data, ports }) => {
     if (data?.type === "runbook-offline-loaded") { // what this page loaded (sw.js takes it)
-      ports[0]?.postMessage(performance.getEntriesByType("resource").map((entry) => entry.name));
+      // Its own requests, and the forms of the packed files its engine's worker used.
+      ports[0]?.postMessage([...performance.getEntriesByType("resource").map((entry) => entry.name),
+        ...(window.__runbookEngine?.info?.loaded || [])]);
       return;
     }
     if (data?.type !== "runbook-offline") return;
