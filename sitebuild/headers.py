@@ -190,9 +190,9 @@ server {{
     gzip on;
     gzip_types text/css text/javascript application/javascript application/json
                application/wasm application/zip image/svg+xml application/xml;
-    # The engine's wasm and standard library are published beside their NAME.gz: sent from it,
-    # compressed once at build time (gzip -9), not per request. The engine fetches NAME when a
-    # HEAD of it says Content-Encoding, else NAME.gz (no Content-Encoding: it unpacks it).
+    # The engine's packed files (wasm, standard library, Pyodide's JavaScript, the wheel) are
+    # published beside their NAME.gz: sent from it, compressed once at build time (gzip -9), not
+    # per request. The engine fetches NAME when a HEAD of it says Content-Encoding, else NAME.gz.
     gzip_static on;
 
     location {path} {{

@@ -5,7 +5,7 @@ sitebuild/sw.js to the site root, so its scope is the whole site, with, in place
 placeholder, every built file — its URL relative to the site root (a page as its folder,
 `walkthrough/`) and its SHA-256 as a Subresource Integrity string —, a version (the hash of
 them all), the immutable paths of headers.py and the engine's files published in two forms
-(publish.py PACKED: NAME and NAME.gz), of which the worker caches only the one the page used.
+(publish.py is_packed: NAME and NAME.gz), of which the worker caches only the one the page used.
 A deploy that changes any file is a new `sw.js`, so browsers install it and cache exactly that
 build.
 """
@@ -67,7 +67,7 @@ def manifest(site_dir: Path) -> dict[str, Any]:
     either = [
         [url, url + publish.PACKED_SUFFIX]
         for url in sorted(urls)
-        if url.rsplit("/", 1)[-1] in publish.PACKED and url + publish.PACKED_SUFFIX in urls
+        if publish.is_packed(url.rsplit("/", 1)[-1]) and url + publish.PACKED_SUFFIX in urls
     ]
     return {
         "version": version,

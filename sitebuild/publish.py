@@ -42,8 +42,18 @@ LOCK_FILE = "pyodide-lock.json"  # read at build time only (its "info")
 # (the standard library's zip stores its entries uncompressed, for speed). The offline copy
 # (sw.js) keeps only the form the page used. Its list of packed names (engine-worker.mjs) must
 # match. Served as an opaque .gz (no Content-Encoding), a compressing host leaves NAME.gz alone.
-PACKED = ("pyodide.asm.wasm", "python_stdlib.zip")
+# Pyodide's JavaScript (pyodide.asm.mjs) is imported, not fetched: the worker imports its
+# unpacked .gz from a blob: URL where the host's Content-Security-Policy allows it (packedModule).
+PACKED = ("pyodide.asm.wasm", "python_stdlib.zip", "pyodide.asm.mjs")
 PACKED_SUFFIX = ".gz"
+# The browser's wheel is packed too (its zip stores its members as they are, wheel.py): 0.5 MB
+# from a host that does not compress, 0.13 MB packed. The worker fetches it through the same rule.
+WHEEL_SUFFIX = ".whl"
+
+
+def is_packed(name: str) -> bool:
+    """Whether the site publishes the file NAME both as it is and as NAME.gz."""
+    return name in PACKED or name.endswith(WHEEL_SUFFIX)
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,7 @@ def plan(root: Path) -> Plan:
     name, data = published_wheel(root)
     wheel = f"assets/wheels/{hashlib.sha256(data).hexdigest()[:16]}/{name}"
     files[wheel] = data
+    files[wheel + PACKED_SUFFIX] = packed(data)
     lock = json.loads((pyodide_dir / LOCK_FILE).read_text("utf-8"))
     org = org_bundle()
     if org:

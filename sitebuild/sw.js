@@ -64,9 +64,10 @@ async function tell(message) {
 const EITHER = new Map(MANIFEST.either.flatMap(([plain, packed]) => [[plain, packed], [packed, plain]]));
 const isImmutable = (path) => IMMUTABLE.some((pattern) => pattern.test(path));
 
-// What the open pages loaded, by path (their Resource Timing, asked of them): a file a page
-// loaded under another URL (the engine's worker, created with its addresses in its query) is
-// revalidated under that URL, which the HTTP cache holds, rather than downloaded again.
+// What the open pages loaded, by path (their Resource Timing and the forms their engine's
+// worker used, asked of them): {under: path -> URL, paths: Set}. A file a page loaded under
+// another URL (the engine's worker, created with its addresses in its query) is revalidated
+// under that URL, which the HTTP cache holds, rather than downloaded again.
 async function loadedByPages() {
   const pages = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
   const answers = await Promise.all(pages.map((page) => new Promise((resolve) => {
@@ -75,12 +76,15 @@ async function loadedByPages() {
     page.postMessage({ type: "runbook-offline-loaded" }, [channel.port2]);
     setTimeout(resolve, 1000, []); // a page without offline.js does not answer
   })));
-  const loaded = new Map();
+  const under = new Map();
+  const paths = new Set();
   for (const url of answers.flat()) {
     const path = typeof url === "string" ? entryFor(new URL(url, BASE)) : null;
-    if (path !== null && url !== keyFor(path)) loaded.set(path, url);
+    if (path === null) continue;
+    paths.add(path);
+    if (url !== keyFor(path)) under.set(path, url);
   }
-  return loaded;
+  return { under, paths };
 }
 
 function download(path, url = keyFor(path)) {
@@ -95,12 +99,17 @@ function download(path, url = keyFor(path)) {
 }
 
 // Which form of a two-form file to cache: one already cached (a resumed install), else the one
-// in the HTTP cache (the form the page's engine used), else the one the engine would choose on
-// this host: NAME if the host compresses it itself (a Content-Encoding), else NAME.gz.
-async function formOf(plain, cache) {
+// the open page's engine says it used (the one it asks for offline: Pyodide's JavaScript, for
+// one, also depends on the host's Content-Security-Policy), else the one in the HTTP cache,
+// else the one the engine would choose on this host: NAME if the host compresses it itself (a
+// Content-Encoding), else NAME.gz.
+async function formOf(plain, cache, used) {
   const packed = EITHER.get(plain);
   for (const path of [plain, packed]) {
     if (await cache.match(keyFor(path))) return { path };
+  }
+  for (const path of [plain, packed]) {
+    if (used.has(path)) return { path };
   }
   for (const path of [plain, packed]) {
     const stored = await fetch(keyFor(path), { cache: "only-if-cached", mode: "same-origin",
@@ -109,7 +118,26 @@ async function formOf(plain, cache) {
   }
   const head = await fetch(keyFor(plain), { method: "HEAD", credentials: "same-origin" })
     .catch(() => null);
-  return { path: head?.ok && head.headers.get("content-encoding") ? plain : packed };
+  const compressed = head?.ok && head.headers.get("content-encoding");
+  // Pyodide's JavaScript is imported, not fetched: the engine takes its .gz only where the
+  // host's policy allows a blob: script (engine-worker.mjs packedModule).
+  const imported = plain.endsWith(`/${IMPORTED}`);
+  const blocked = imported && !blobScriptsAllowed(head?.headers.get("content-security-policy"));
+  return { path: compressed || blocked ? plain : packed };
+}
+
+// [blob-policy] The same function as in engine-worker.mjs (a classic script cannot import it;
+// tests/test_sitebuild.py checks the two are the same text).
+const IMPORTED = "pyodide.asm.mjs";
+function blobScriptsAllowed(policy) {
+  if (!policy) return true;
+  return policy.split(",").every((one) => {
+    const directives = new Map(one.split(";").map((part) => part.trim().toLowerCase().split(/\s+/))
+      .map(([name, ...sources]) => [name, sources]));
+    const sources = directives.get("script-src-elem") ?? directives.get("script-src")
+      ?? directives.get("default-src");
+    return !sources || sources.includes("blob:");
+  });
 }
 
 async function precache() {
@@ -124,10 +152,10 @@ async function precache() {
   const worker = async () => {
     for (let path = todo.shift(); path !== undefined; path = todo.shift()) {
       let response = null;
-      if (EITHER.has(path)) ({ path, response } = await formOf(path, cache));
+      if (EITHER.has(path)) ({ path, response } = await formOf(path, cache, loaded.paths));
       const key = keyFor(path);
       if (response || !(await cache.match(key))) {
-        response ??= await download(path, loaded.get(path));
+        response ??= await download(path, loaded.under.get(path));
         if (!response.ok || response.redirected) {
           todo.length = 0; // the other fetches stop too
           throw new Error(`${path}: ${response.why || `HTTP ${response.status}`}`);

@@ -4,7 +4,8 @@ The wheel built from the working tree (hatchling) is the one pip installs and th
 tests run inside Pyodide; it carries the source of every module. The browser's copy, made from
 it at build time:
 
-- leaves out what only the CLI and the docs build use (`LEFT_OUT`, each with why);
+- leaves out what only the CLI and the docs build use (`LEFT_OUT`, each with why), and the
+  README that METADATA carries as its description;
 - carries sourceless bytecode (`x.pyc`, no `x.py`) compiled inside the pinned Pyodide
   (compile_pyc.mjs, as for the standard library), so the page's Python imports runbook_core
   without compiling it; a traceback still names the module's file and line;
@@ -88,6 +89,8 @@ def repack(name: str, compiled: bytes, tag: str) -> tuple[str, bytes]:
                 if count != 1:
                     raise BuildError(f"{name}: its WHEEL file has no single py3-none-any tag")
                 data = text.encode()
+            if info.filename == dist_info + "METADATA":
+                data = metadata_headers(data)
             if info.filename.endswith(".py"):
                 raise BuildError(f"{info.filename} was not compiled")
             member = zipfile.ZipInfo(info.filename, date_time=info.date_time)
@@ -99,6 +102,13 @@ def repack(name: str, compiled: bytes, tag: str) -> tuple[str, bytes]:
         member.external_attr = 0o644 << 16
         target.writestr(member, "\n".join(record) + "\n", COMPRESSION)
     return f"{found[1]}-{found[2]}-{tag}-none-any.whl", out.getvalue()
+
+
+def metadata_headers(data: bytes) -> bytes:
+    """METADATA without its description (the README, after the first blank line): 13 KB the
+    engine never reads; the headers keep it a valid wheel (the description is optional)."""
+    headers, blank, _description = data.partition(b"\n\n")
+    return headers + b"\n" if blank else data
 
 
 def kept_files(data: bytes) -> bytes:

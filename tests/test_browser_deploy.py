@@ -107,6 +107,10 @@ def test_whole_incident_under_a_path_with_the_recipe_headers(
     wasm = responses[engine["pyodide"] + "pyodide.asm.wasm.gz"]  # packed: the worker unpacks it
     assert wasm.header_value("content-encoding") is None  # sent as it is, never compressed again
     assert wasm.header_value("cache-control") == "public, max-age=31536000, immutable"
+    # This policy allows no blob: script: Pyodide's JavaScript is imported as it is, never
+    # unpacked from its .gz (engine-worker.mjs packedModule), and nothing is refused.
+    assert engine["pyodide"] + "pyodide.asm.mjs" in responses
+    assert engine["pyodide"] + "pyodide.asm.mjs.gz" not in responses
     worker = responses[engine["worker"]]
     assert worker.header_value("content-type") == "text/javascript"
     assert worker.header_value("content-security-policy") == policy  # the worker's own policy

@@ -49,9 +49,13 @@ def host(built_site: Path) -> Iterator[bench_server.StaticServer]:
         thread.join(timeout=5)
 
 
+def built_wheel(site: Path, path: str) -> bytes:
+    return (site / path.lstrip("/")).read_bytes()
+
+
 @pytest.mark.parametrize("compress", [False, True], ids=["plain-host", "compressing-host"])
 def test_engine_and_offline_copy_take_the_form_the_host_suits(
-    browser: Browser, host: bench_server.StaticServer, compress: bool
+    browser: Browser, host: bench_server.StaticServer, compress: bool, built_site: Path
 ) -> None:
     host.compress = compress
     host.wait_idle()
@@ -71,48 +75,53 @@ def test_engine_and_offline_copy_take_the_form_the_host_suits(
                 (method, path, status, sent) for _, _, method, path, status, sent in host.stats.log
             ]
         pyodide = page.evaluate("new URL(window.__runbookEngine.urls.pyodide).pathname")
+        wheel = page.evaluate("new URL(window.__runbookEngine.urls.wheel).pathname")
+        assert publish.is_packed(wheel.rsplit("/", 1)[-1]), wheel
+        packed = [pyodide + name for name in publish.PACKED] + [wheel]
 
         # The form each packed file came in: NAME from a compressing host, else NAME.gz.
-        fetched = {(m, p.removeprefix(pyodide)) for m, p, _, _ in log if p.startswith(pyodide)}
-        for name in publish.PACKED:
+        fetched = {(m, p) for m, p, _, _ in log}
+        for path in packed:
             used, unused = (
-                (name, name + publish.PACKED_SUFFIX)
+                (path, path + publish.PACKED_SUFFIX)
                 if compress
-                else (name + publish.PACKED_SUFFIX, name)
+                else (path + publish.PACKED_SUFFIX, path)
             )
-            assert ("GET", used) in fetched, (name, sorted(fetched))
-            assert ("GET", unused) not in fetched, (name, sorted(fetched))
+            assert ("GET", used) in fetched, (path, sorted(fetched))
+            assert ("GET", unused) not in fetched, (path, sorted(fetched))
         # The only HEADs: the engine's question, once per packed file.
-        heads = sorted(p.removeprefix(pyodide) for m, p, _, _ in log if m == "HEAD")
-        assert heads == sorted(publish.PACKED), heads
+        heads = sorted(p for m, p, _, _ in log if m == "HEAD")
+        assert heads == sorted(packed), heads
         # Nothing downloaded twice on this visit (the offline copy took the engine's files
         # from the HTTP cache); the packed files were sent as the host sends them.
         downloads = Counter(p for m, p, status, _ in log if m == "GET" and status == 200)
         assert [p for p, n in downloads.items() if n > 1] == [], log
-        sent = {p.removeprefix(pyodide): n for m, p, s, n in log if m == "GET" and s == 200}
-        wasm = (ROOT / "node_modules/pyodide/pyodide.asm.wasm").stat().st_size
-        assert sent["pyodide.asm.wasm" if compress else "pyodide.asm.wasm.gz"] < wasm / 2
+        sent = {p: n for m, p, s, n in log if m == "GET" and s == 200}
+        suffix = "" if compress else publish.PACKED_SUFFIX
+        for name in ("pyodide.asm.wasm", "pyodide.asm.mjs"):
+            size = (ROOT / "node_modules/pyodide" / name).stat().st_size
+            assert sent[pyodide + name + suffix] < size / 2, (name, sent)
+        assert sent[wheel + suffix] < len(built_wheel(built_site, wheel)) / 2, sent
 
         # The offline copy holds exactly that form of each.
         cache = deployment_name(page, OFFLINE_CACHE) + version
         cached = page.evaluate(
-            """async ([cache, pyodide]) => (await (await caches.open(cache)).keys())
-                 .map((r) => new URL(r.url).pathname).filter((p) => p.startsWith(pyodide))
-                 .map((p) => p.slice(pyodide.length))""",
-            [cache, pyodide],
+            """async (cache) => (await (await caches.open(cache)).keys())
+                 .map((r) => new URL(r.url).pathname)""",
+            cache,
         )
-        for name in publish.PACKED:
-            assert (name in cached, name + publish.PACKED_SUFFIX in cached) == (
+        for path in packed:
+            assert (path in cached, path + publish.PACKED_SUFFIX in cached) == (
                 compress,
                 not compress,
-            ), (name, cached)
+            ), (path, cached)
 
         # Offline: the engine starts from the service worker's copy and works.
         from_worker: dict[str, bool] = {}
 
         def note(response: Response) -> None:
             name = response.url.rsplit("/", 1)[-1]
-            if response.request.method == "GET" and name.split(".gz")[0] in publish.PACKED:
+            if response.request.method == "GET" and publish.is_packed(name.split(".gz")[0]):
                 from_worker[name] = response.from_service_worker
 
         context.on("response", note)

@@ -21,7 +21,7 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Browser, BrowserContext, Page, Response, expect  # noqa: E402
 
-from sitebuild import finish  # noqa: E402
+from sitebuild import finish, publish  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     OFFLINE_CACHE,
     TIMEOUT,
@@ -99,7 +99,7 @@ def test_whole_site_works_offline_after_one_visit(
     from_worker: dict[str, bool] = {}
 
     def note(response: Response) -> None:
-        if response.request.method == "GET" and re.search(r"\.(gz|whl)$", response.url):
+        if response.request.method == "GET" and re.search(r"\.(gz|whl|asm\.mjs)$", response.url):
             from_worker[response.url.rsplit("/", 1)[-1]] = response.from_service_worker
 
     sw_context.on("response", note)
@@ -108,10 +108,13 @@ def test_whole_site_works_offline_after_one_visit(
     wait_ready(page)
     assert page.evaluate("navigator.onLine") is False
     assert page.evaluate("window.__runbookEngine.info.version")
+    # Packed, as the engine took them from this host (no compression); Pyodide's JavaScript
+    # as it is, since this host's policy allows no blob: script (engine-worker.mjs packedModule).
     assert sorted(from_worker) == [
+        "pyodide.asm.mjs",
         "pyodide.asm.wasm.gz",
         "python_stdlib.zip.gz",
-        page.evaluate("window.__runbookEngine.urls.wheel").rsplit("/", 1)[-1],
+        page.evaluate("window.__runbookEngine.urls.wheel").rsplit("/", 1)[-1] + ".gz",
     ]
     assert all(from_worker.values()), from_worker
     # The engine checks its files with HEAD first: answered from the cache, with the headers.
@@ -119,7 +122,7 @@ def test_whole_site_works_offline_after_one_visit(
         "pyodide.asm.wasm.gz", { method: "HEAD" }).then((r) => [r.status,
         r.headers.get("content-type")])""")
     assert head == [200, "application/gzip"]  # as the host sent it; the engine unpacks it
-    ranged = page.evaluate("""() => fetch(window.__runbookEngine.urls.wheel,
+    ranged = page.evaluate("""() => fetch(window.__runbookEngine.urls.wheel + ".gz",
         { headers: { Range: "bytes=0-3" } }).then(async (r) =>
         [r.status, r.headers.get("content-range")?.split("/")[0], (await r.text()).length])""")
     assert ranged == [206, "bytes 0-3", 4]
@@ -185,6 +188,8 @@ def redeploy_with_new_wheel(site: Path, out: Path) -> str:
     new_folder = f"assets/wheels/{hashlib.sha256(wheel).hexdigest()[:16]}"
     (out / new_folder).mkdir()
     (out / new_folder / old.name).write_bytes(wheel)
+    packed = out / new_folder / (old.name + publish.PACKED_SUFFIX)  # its packed form too
+    packed.write_bytes(publish.packed(wheel))
     shutil.rmtree(old.parent)
     for html in out.rglob("*.html"):
         text = html.read_text("utf-8")
@@ -233,7 +238,8 @@ def test_new_deploy_replaces_the_cache_and_never_mixes_versions(
             timeout=TIMEOUT,
         )
         cached = page.evaluate(
-            """(wheels) => Promise.all(wheels.map((w) => caches.match(w).then(Boolean)))""",
+            """(wheels) => Promise.all(wheels.map(async (w) =>  // either form (is_packed)
+                 Boolean((await caches.match(w)) || (await caches.match(w + ".gz")))))""",
             [old_wheel, new_wheel],
         )
         assert cached == [False, True]

@@ -325,13 +325,14 @@ new MutationObserver((changes, observer) => {
 def test_a_working_start_asks_nothing_it_does_not_need(page: Page, guard: Guard) -> None:
     """No lock file (no package is installed from Pyodide's repository) and no HEAD checks
     (they diagnose a failed start only) but the one question per packed file (does the host
-    compress NAME itself? sitebuild/publish.py PACKED)."""
+    compress NAME itself? sitebuild/publish.py PACKED, and the wheel: is_packed)."""
     open_walkthrough(page)
     asked = [
         (method, url) for method, url in guard.requests if "/pyodide/" in url or method == "HEAD"
     ]
     heads = sorted(u.rsplit("/", 1)[-1] for m, u in asked if m == "HEAD")
-    assert heads == sorted(PACKED), asked
+    wheel = page.evaluate("window.__runbookEngine.urls.wheel").rsplit("/", 1)[-1]
+    assert heads == sorted([*PACKED, wheel]), asked
     assert not [u for _, u in asked if u.endswith("pyodide-lock.json")], asked
     assert any(u.endswith("pyodide.asm.wasm.gz") for _, u in asked), asked
 

@@ -161,6 +161,7 @@ NOT_WORDS: dict[tuple[str, str], str] = {
     ("forms.js", "incident.md"): "a fallback file name for the ticket's download",
     ("offline.js", "pyodide.mjs"): "a file name the offline copy checks",
     ("offline.js", "pyodide.asm.mjs"): "a file name the offline copy checks",
+    ("offline.js", "pyodide.asm.mjs.gz"): "a file name the offline copy checks",
     ("offline.js", "pyodide.asm.wasm"): "a file name the offline copy checks",
     ("offline.js", "python_stdlib.zip"): "a file name the offline copy checks",
     ("offline.js", "pyodide.asm.wasm.gz"): "a file name the offline copy checks",

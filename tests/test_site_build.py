@@ -172,6 +172,8 @@ def test_published_engine_files_are_bytecode(site: Path) -> None:
             header = built.read(name)[:8]
             assert header[2:4] == b"\r\n" and header[4:8] == b"\x01\0\0\0", name  # unchecked
         assert {i.compress_type for i in built.infolist()} == {zipfile.ZIP_STORED}
+    # The wheel is published packed too (sitebuild/publish.py is_packed): the same zip.
+    assert gzip.decompress((site / f"{published.relative_to(site)}.gz").read_bytes()) == data
 
     # Published in two forms (sitebuild/publish.py PACKED): the same zip in both.
     (plain,) = site.glob("pyodide/v*/python_stdlib.zip")

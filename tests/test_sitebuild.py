@@ -353,6 +353,14 @@ def test_browser_wheel_has_bytecode_for_every_module_it_keeps(
         assert all(info.compress_type == zipfile.ZIP_STORED for info in built.infolist())
         dist_info = next(n for n in names if n.endswith(".dist-info/RECORD")).rsplit("/", 1)[0]
         assert "Tag: cp314-none-any\n" in built.read(f"{dist_info}/WHEEL").decode()
+        # METADATA keeps the source's headers, without the README as its description.
+        with zipfile.ZipFile(io.BytesIO(_compiled(kept))) as source:
+            full = source.read(f"{dist_info}/METADATA").decode()
+        metadata = built.read(f"{dist_info}/METADATA").decode()
+        assert metadata == full[: full.index("\n\n") + 1]
+        assert "\nVersion: " in metadata and "\nName: runbook" in metadata
+        readme = (ROOT / "README.md").read_text("utf-8").splitlines()[0]
+        assert readme in full and readme not in metadata
         record = built.read(f"{dist_info}/RECORD").decode().splitlines()
         for line in record[:-1]:
             path, digest, size = line.split(",")
@@ -475,6 +483,43 @@ def test_packed_files_are_published_in_both_forms_that_unpack_to_the_same() -> N
             assert not any(fnmatch.fnmatch(path, p) for p in offline.NOT_CACHED)
 
 
+BLOB_POLICY = re.compile(r"^function blobScriptsAllowed\(policy\) \{\n.*?^\}\n", re.M | re.S)
+# policy -> whether a worker may import a blob: URL under it
+BLOB_CASES = {
+    "": True,
+    "img-src *": True,
+    "script-src 'self'": False,
+    "script-src 'self' blob:": True,
+    "SCRIPT-SRC 'self' BLOB:": True,
+    "default-src 'self'": False,
+    "default-src 'self'; script-src 'self' blob:": True,
+    "script-src 'self' blob:; script-src-elem 'self'": False,
+    "script-src 'self' blob:, script-src 'self'": False,
+    "script-src 'self' blob:,img-src *": True,
+}
+
+
+@pytest.mark.cpython_only
+def test_engine_and_offline_copy_read_a_policy_s_blob_rule_alike() -> None:
+    """Pyodide's JavaScript comes packed only where the host's policy allows a blob: script:
+    the engine (engine-worker.mjs) and the offline copy (sw.js, which must keep the form the
+    engine asks for) hold the same function, and it reads policies as CSP does; the site's own
+    policy allows none."""
+    worker = (ROOT / "docs/assets/javascripts/engine-worker.mjs").read_text("utf-8")
+    service_worker = (ROOT / "sitebuild/sw.js").read_text("utf-8")
+    (in_worker,) = BLOB_POLICY.findall(worker)
+    (in_sw,) = BLOB_POLICY.findall(service_worker)
+    assert in_worker == in_sw
+    site_policy = "; ".join(f"{name} {' '.join(v)}" for name, v in csp.DIRECTIVES.items())
+    cases = {**BLOB_CASES, site_policy: False}
+    script = in_worker + f"console.log(JSON.stringify({json.dumps(list(cases))}"
+    script += ".map((p) => blobScriptsAllowed(p || null))));"
+    found = subprocess.run(
+        ["node", "-e", script], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert dict(zip(cases, json.loads(found.stdout), strict=True)) == cases
+
+
 def test_manifest_pairs_each_packed_file_with_its_gz(tmp_path: Path) -> None:
     """sw.js caches one form of each packed file: the manifest names the pairs, and only the
     pairs whose two forms are both in the build (the sitemap's .gz is no engine file)."""
@@ -486,13 +531,22 @@ def test_manifest_pairs_each_packed_file_with_its_gz(tmp_path: Path) -> None:
         (folder / name).write_bytes(b"plain")
         (folder / (name + publish.PACKED_SUFFIX)).write_bytes(b"packed")
     (folder / "pyodide.mjs.gz").write_bytes(b"not a pair: no pyodide.mjs")
+    wheel = "assets/wheels/0123456789abcdef/runbook_core-1.0-cp314-none-any.whl"
+    (tmp_path / wheel).parent.mkdir(parents=True)
+    (tmp_path / wheel).write_bytes(b"plain")
+    (tmp_path / (wheel + publish.PACKED_SUFFIX)).write_bytes(b"packed")
     (tmp_path / "sitemap.xml").write_text("<urlset/>")
     (tmp_path / "sitemap.xml.gz").write_bytes(b"skipped")
     built = offline.manifest(tmp_path)
     urls = {url for url, _ in built["files"]}
     assert built["either"] == sorted(
-        [f"pyodide/v1-0a1b2c3d/{n}", f"pyodide/v1-0a1b2c3d/{n}{publish.PACKED_SUFFIX}"]
-        for n in publish.PACKED
+        [
+            *(
+                [f"pyodide/v1-0a1b2c3d/{n}", f"pyodide/v1-0a1b2c3d/{n}{publish.PACKED_SUFFIX}"]
+                for n in publish.PACKED
+            ),
+            [wheel, wheel + publish.PACKED_SUFFIX],
+        ]
     )
     assert all(plain in urls and packed in urls for plain, packed in built["either"])
 

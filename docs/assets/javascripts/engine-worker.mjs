@@ -23,6 +23,8 @@ import { deploymentName } from "./deployment.mjs";
 // a file it fetches) fires securitypolicyviolation in this worker, not in the page: tell the
 // page what was blocked, so that it names the missing directive instead of waiting.
 self.addEventListener("securitypolicyviolation", (event) => {
+  // Only packedModule imports a blob: URL, and it falls back to the plain file when refused.
+  if (String(event.blockedURI).startsWith("blob")) return;
   self.postMessage({ type: "csp", blocked: event.blockedURI, directive: event.effectiveDirective });
 });
 
@@ -109,16 +111,25 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 // it gets NAME.gz decompressed as it arrives, with NAME's type. Either way the wasm compiles while
 // it downloads (compileStreaming on this Response). The HEADs go out as the worker starts,
 // beside Pyodide's import, so the answer is there when Pyodide asks.
-const PACKED = new Set(["pyodide.asm.wasm", "python_stdlib.zip"]);
+const PACKED = new Set(["pyodide.asm.wasm", "python_stdlib.zip", "pyodide.asm.mjs"]);
 const PACKED_SUFFIX = ".gz";
-const PACKED_TYPES = { wasm: "application/wasm", zip: "application/zip" };
-const compressing = new Map(); // absolute URL of NAME -> Promise<the host compresses it>
-function hostCompresses(url) {
-  if (!compressing.has(url)) {
-    compressing.set(url, originalFetch(url, { method: "HEAD" }).then((response) => response.ok &&
-      /\b(br|gzip|zstd|deflate)\b/i.test(response.headers.get("content-encoding") || ""), () => false));
+const PACKED_TYPES = { wasm: "application/wasm", zip: "application/zip", mjs: "text/javascript" };
+// The browser's wheel is packed too (publish.py is_packed), fetched through the same rule.
+const isPacked = (name) => PACKED.has(name) || name.endsWith(".whl");
+const heads = new Map(); // absolute URL of NAME -> Promise<its HEAD's headers, or null>
+// The form of each packed file this start used (absolute URLs, NAME or NAME.gz), sent with
+// "ready": the offline copy keeps those forms, the ones this engine asks for offline (sw.js).
+const usedForms = new Set();
+function headOf(url) {
+  if (!heads.has(url)) {
+    heads.set(url, originalFetch(url, { method: "HEAD" })
+      .then((response) => (response.ok ? response.headers : null), () => null));
   }
-  return compressing.get(url);
+  return heads.get(url);
+}
+async function hostCompresses(url) {
+  const headers = await headOf(url);
+  return Boolean(headers && /\b(br|gzip|zstd|deflate)\b/i.test(headers.get("content-encoding") || ""));
 }
 
 // The same for the files Pyodide fetches itself (its wasm, the standard library): their
@@ -135,7 +146,7 @@ self.fetch = async (input, init) => {
   const method = (init?.method || input?.method || "GET").toUpperCase();
   const path = new URL(url, self.location.href).pathname;
   const name = path.slice(path.lastIndexOf("/") + 1);
-  if (method === "GET" && PACKED.has(name)) {
+  if (method === "GET" && isPacked(name)) {
     const plain = new URL(url, self.location.href).href;
     const [first, other] = (await hostCompresses(plain)) ? [plain, plain + PACKED_SUFFIX]
       : [plain + PACKED_SUFFIX, plain];
@@ -145,6 +156,7 @@ self.fetch = async (input, init) => {
     // cannot be fetched at all, the other is.
     const response = await originalFetch(first, options)
       .catch(() => originalFetch((used = other), options));
+    usedForms.add(used);
     const problem = hostProblem(used, response);
     if (problem) hostBroken(new KnownProblem(problem));
     const body = problem || name !== PROGRESS_OF ? response : counted(response);
@@ -235,6 +247,58 @@ function decompressed(body, name) {
     cancel(reason) {
       return reader.cancel(reason);
     },
+  });
+}
+
+// [packed] Pyodide's own JavaScript (pyodide.asm.mjs: 1.25 MB as it is, 0.26 MB packed) is not
+// fetched but imported by Pyodide, which the fetch hook above never sees. From a host that does
+// not compress it, the worker fetches NAME.gz, unpacks it, imports it from a blob: URL and hands
+// its export to loadPyodide (its createPyodideModule option). Where that cannot be done (this
+// host's Content-Security-Policy allows no blob: script, the .gz is unreachable offline, the
+// import fails), Pyodide imports NAME as usual: it can cost bytes, never the start.
+const MODULE = "pyodide.asm.mjs";
+async function packedModule(pyodideURL) {
+  const plain = new URL(MODULE, pyodideURL).href;
+  const module = await unpackedModule(plain);
+  usedForms.add(module ? plain + PACKED_SUFFIX : plain);
+  return module;
+}
+
+async function unpackedModule(plain) {
+  const headers = await headOf(plain);
+  if ((await hostCompresses(plain)) || !blobScriptsAllowed(headers?.get("content-security-policy"))) {
+    return undefined;
+  }
+  let url = null;
+  try {
+    const response = await originalFetch(plain + PACKED_SUFFIX);
+    if (!response.ok) return undefined;
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    // As in unpacked(): a host that labels .gz `Content-Encoding: gzip` had the browser unpack it.
+    const gzipped = bytes[0] === 0x1f && bytes[1] === 0x8b;
+    const source = gzipped ? new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")) : bytes;
+    url = URL.createObjectURL(new Blob([await new Response(source).arrayBuffer()],
+      { type: PACKED_TYPES.mjs }));
+    return (await import(url)).default;
+  } catch {
+    return undefined;
+  } finally {
+    if (url) URL.revokeObjectURL(url);
+  }
+}
+
+// Whether a Content-Security-Policy (as this host sends it: a worker obeys its own response's)
+// lets this worker import a blob: URL: in every policy, the first of script-src-elem,
+// script-src and default-src it has, if any, lists blob:. [blob-policy] sw.js has the same
+// function, to keep the form this engine will ask for offline.
+function blobScriptsAllowed(policy) {
+  if (!policy) return true;
+  return policy.split(",").every((one) => {
+    const directives = new Map(one.split(";").map((part) => part.trim().toLowerCase().split(/\s+/))
+      .map(([name, ...sources]) => [name, sources]));
+    const sources = directives.get("script-src-elem") ?? directives.get("script-src")
+      ?? directives.get("default-src");
+    return !sources || sources.includes("blob:");
   });
 }
 
@@ -350,9 +414,10 @@ async function installOrg(pyodide, orgFiles) {
   pyodide.runPython(`import os; os.environ["RUNBOOK_ORG"] = "${ORG_DIR}org.toml"`);
 }
 
-async function boot(loadPyodide, { pyodideURL, lockInfo }, wheelBytes, orgFiles, snapshot) {
+async function boot(loadPyodide, { pyodideURL, lockInfo }, { wheelBytes, orgFiles, module }, snapshot) {
   const options = {
     indexURL: pyodideURL,
+    ...(module ? { createPyodideModule: module } : {}), // [packed] see packedModule
     // No package is installed from Pyodide's repository: its build info is all it needs, and
     // the 22 KB lock file is not fetched.
     lockFileContents: { info: lockInfo, packages: {} },
@@ -369,7 +434,9 @@ async function boot(loadPyodide, { pyodideURL, lockInfo }, wheelBytes, orgFiles,
 async function start(init) {
   const { pyodideURL, wheelURL, orgURL } = init;
   mark("init");
-  for (const name of PACKED) hostCompresses(new URL(name, pyodideURL).href); // [packed] asked now
+  for (const name of PACKED) headOf(new URL(name, pyodideURL).href); // [packed] asked now
+  headOf(wheelURL);
+  const module = packedModule(pyodideURL); // fetched beside pyodide.mjs
   const key = snapshotKey(pyodideURL, wheelURL, orgURL);
   const snapshot = readSnapshot(key);
   const wheelBytes = fetchBytes(wheelURL); // downloaded while Python boots
@@ -377,6 +444,7 @@ async function start(init) {
   const orgFiles = orgURL ? fetchOrg(orgURL) : Promise.resolve(null);
   orgFiles.catch(() => {});
   const failFast = Promise.race([wasmFailed, hostFailed]);
+  const files = async () => ({ wheelBytes, orgFiles, module: await module });
   let pyodide;
   try {
     let loadPyodide;
@@ -389,7 +457,7 @@ async function start(init) {
     const saved = await snapshot;
     if (saved) {
       try {
-        pyodide = await Promise.race([boot(loadPyodide, init, wheelBytes, orgFiles, saved), failFast]);
+        pyodide = await Promise.race([boot(loadPyodide, init, await files(), saved), failFast]);
         timings.fromSnapshot = true;
       } catch (error) {
         if (error instanceof KnownProblem) throw error;
@@ -397,7 +465,7 @@ async function start(init) {
         await forgetSnapshots(null);
       }
     }
-    pyodide ??= await Promise.race([boot(loadPyodide, init, wheelBytes, orgFiles, null), failFast]);
+    pyodide ??= await Promise.race([boot(loadPyodide, init, await files(), null), failFast]);
   } catch (error) {
     if (error instanceof KnownProblem) throw error;
     // Now, and only now, ask the host what is wrong (at most 2 s).
@@ -415,7 +483,7 @@ async function start(init) {
   widget.render(null, new Date().toISOString().slice(0, 19) + "Z", "");
   mark("warm");
   if (!timings.fromSnapshot) snapshotPlan = () => saveSnapshotLater(pyodide, key);
-  return { ...info, timings };
+  return { ...info, timings, loaded: [...usedForms] };
 }
 
 // Starts Python once, from the page's "init" or from this script's URL; says "ready" (or

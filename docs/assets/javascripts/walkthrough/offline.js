@@ -7,7 +7,8 @@
 
 // Each a list of the forms it is published in (sitebuild/publish.py PACKED: NAME or NAME.gz,
 // whichever the engine used is cached).
-const ENGINE_FILES = [["pyodide.mjs"], ["pyodide.asm.mjs"], ["pyodide.asm.wasm", "pyodide.asm.wasm.gz"],
+const ENGINE_FILES = [["pyodide.mjs"], ["pyodide.asm.mjs", "pyodide.asm.mjs.gz"],
+  ["pyodide.asm.wasm", "pyodide.asm.wasm.gz"],
   ["python_stdlib.zip", "python_stdlib.zip.gz"]];
 export const offline = { state: "off", version: null, done: 0, total: 0, reason: "" };
 window.__runbookOffline = offline;
@@ -22,7 +23,7 @@ export function onOfflineChange(listener) {
 export async function engineCached(engine) {
   if (offline.state !== "ready" || !window.caches) return false;
   const { urls } = engine;
-  const files = [[urls.worker], [urls.wheel],
+  const files = [[urls.worker], [urls.wheel, `${urls.wheel}.gz`],
     ...ENGINE_FILES.map((forms) => forms.map((name) => new URL(name, urls.pyodide).href))];
   const cached = async (forms) => (await Promise.all(forms.map((url) => caches.match(url)))).some(Boolean);
   try {
@@ -52,7 +53,9 @@ async function register(siteRoot) {
   const workers = navigator.serviceWorker;
   workers.addEventListener("message", ({ data, ports }) => {
     if (data?.type === "runbook-offline-loaded") { // what this page loaded (sw.js takes it)
-      ports[0]?.postMessage(performance.getEntriesByType("resource").map((entry) => entry.name));
+      // Its own requests, and the forms of the packed files its engine's worker used.
+      ports[0]?.postMessage([...performance.getEntriesByType("resource").map((entry) => entry.name),
+        ...(window.__runbookEngine?.info?.loaded || [])]);
       return;
     }
     if (data?.type !== "runbook-offline") return;
