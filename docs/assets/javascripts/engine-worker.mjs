@@ -290,6 +290,7 @@ function saveSnapshotLater(pyodide, key) {
     let bytes;
     self.postMessage({ type: "started", id: null, allowance: SNAPSHOT_ALLOWANCE_MS });
     try {
+      widget.later(); // what the first render did not import, so that a repeat visit has it
       // A snapshot may hold no JavaScript references: drop the module proxy, snapshot, re-import.
       widget.destroy();
       try {
