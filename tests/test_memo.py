@@ -46,6 +46,7 @@ def forget_all() -> None:
     view_module._LAST.clear()
     ticket._escaped_row.cache_clear()
     ticket._LAST_ROWS.clear()
+    ticket._ROW_LINES.clear()
     widget._VIEWS.clear()
 
 
@@ -214,6 +215,28 @@ def test_a_record_changed_in_another_tab_is_not_served_from_memory() -> None:
     assert "NOTE 9" in events and "note 9" not in events
     assert "| NOTE 9 |" in reply["view"]["ticket"] and "| note 9 |" not in reply["view"]["ticket"]
     same(reply, fresh("render", compact(changed), minute(3), OPTIONS))
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "jira", "text"])
+def test_a_tickets_kept_rows_are_the_rows_drawn_anew(fmt: str) -> None:
+    """The ticket's table rows drawn once and kept (ticket._row_lines) for a timeline that only
+    grew, shrank, or changed in the middle: the ticket equals the one drawn with nothing kept,
+    in every format."""
+    forget_all()
+    record = record_from_dict(long_record(40))
+    entries = record.timeline
+    for timeline in (
+        entries,
+        entries + entries[-3:],
+        entries[:-5],
+        entries[:10] + entries[11:],
+        (*entries[:20], entries[0], *entries[21:]),
+        entries,
+    ):
+        grown = record.evolve(timeline=timeline)
+        kept = ticket.render_ticket(grown, format=fmt)
+        forget_all()
+        assert kept == ticket.render_ticket(grown, format=fmt)
 
 
 def test_the_same_text_again_is_the_same_record() -> None:
