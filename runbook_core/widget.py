@@ -50,11 +50,14 @@ def call(method: str, *args: Any) -> str:
 
 
 def _text(arg: Any) -> Any:
+    """A text's UTF-8 bytes decoded; anything else (a str, None, Pyodide's jsnull for a
+    JavaScript null) as it came, as the bridge function has always received it."""
     if isinstance(arg, bytes | bytearray | memoryview):
         return bytes(arg).decode("utf-8")
-    if arg is None or isinstance(arg, str):
+    if isinstance(arg, str | int) or arg is None:
         return arg
-    return arg.to_bytes().decode("utf-8")  # a JsProxy of a Uint8Array
+    to_bytes = getattr(arg, "to_bytes", None)  # a JsProxy of a Uint8Array has it
+    return to_bytes().decode("utf-8") if callable(to_bytes) else arg
 
 
 def _error(exc: RunbookError) -> dict[str, str]:

@@ -402,6 +402,13 @@ def test_the_workers_call_is_the_bridge_with_long_texts_as_utf8() -> None:
     assert widget.call("export_record", record.encode("utf-8")) == widget.export_record(record)
     assert {"dispatch", "render", "import_record", "open_handover"} <= widget.BRIDGE
     assert all(callable(getattr(widget, name)) for name in widget.BRIDGE)
+
+    class JsNull:  # what Pyodide makes of a JavaScript null: passed on as it came
+        def __bool__(self) -> bool:
+            return False
+
+    first = widget.call("render", JsNull(), now, None)
+    assert json.loads(first)["ok"] and first == widget.render(None, now, None)
     for name in ("call", "later", "_load", "json"):
         with pytest.raises(ValueError, match="unknown engine method"):
             widget.call(name, record)
