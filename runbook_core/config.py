@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field, fields
 from functools import cache, lru_cache
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
+from . import datafile
 from .errors import DataFileError
 from .limits import load_limits
 from .rules import WORDS as WORDS  # the org words, declared beside the texts that use them
@@ -88,8 +88,8 @@ def _check(key: str, value: Any, source: str) -> None:
 def parse_org(text: str, source: str, base: OrgConfig | None = None) -> OrgConfig:
     """Validate an org.toml text; merged over `base` (every key is required without one)."""
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = datafile.loads(text)
+    except datafile.TOMLError as exc:
         raise DataFileError(source, "(file)", f"valid TOML ({exc})") from None
     known = [f.name for f in fields(OrgConfig)]
     for key, value in raw.items():

@@ -49,6 +49,13 @@ class Format:
         return text
 
     def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+        """A table of already-escaped cells: its head's lines, then one line per row."""
+        return "\n".join([*self.table_head(header), *(self.table_row(header, r) for r in rows)])
+
+    def table_head(self, header: Sequence[str]) -> list[str]:
+        raise NotImplementedError
+
+    def table_row(self, header: Sequence[str], row: Sequence[str]) -> str:
         raise NotImplementedError
 
     def no_rows(self, columns: int) -> tuple[str, ...]:
@@ -76,9 +83,11 @@ class Markdown(Format):
     def heading(self, level: int, text: str) -> str:
         return f"{'#' * level} {text}"
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-        lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-        return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+    def table_head(self, header: Sequence[str]) -> list[str]:
+        return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+
+    def table_row(self, header: Sequence[str], row: Sequence[str]) -> str:
+        return "| " + " | ".join(row) + " |"
 
     def no_rows(self, columns: int) -> tuple[str, ...]:
         return ("—", "_none yet_", *["—"] * (columns - 2))[:columns]
@@ -136,9 +145,11 @@ class Jira(Format):
     def heading(self, level: int, text: str) -> str:
         return f"h{level}. {text}"
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-        lines = ["||" + "||".join(header) + "||"]
-        return "\n".join(lines + ["|" + "|".join(row) + "|" for row in rows])
+    def table_head(self, header: Sequence[str]) -> list[str]:
+        return ["||" + "||".join(header) + "||"]
+
+    def table_row(self, header: Sequence[str], row: Sequence[str]) -> str:
+        return "|" + "|".join(row) + "|"
 
     def bullets(self, items: Sequence[str], tasks: bool, empty: str) -> str:
         if not items:
@@ -166,11 +177,11 @@ class Text(Format):
     def heading(self, level: int, text: str) -> str:
         return f"{text}\n{('=' if level == 1 else '-') * len(text)}"
 
-    def table(self, header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
-        if len(header) == 2:
-            return "\n".join(f"  {row[0]}: {row[1]}" for row in rows)
-        lines = ["  " + " | ".join(header)]
-        return "\n".join(lines + ["  " + " | ".join(row) for row in rows])
+    def table_head(self, header: Sequence[str]) -> list[str]:
+        return [] if len(header) == 2 else ["  " + " | ".join(header)]
+
+    def table_row(self, header: Sequence[str], row: Sequence[str]) -> str:
+        return f"  {row[0]}: {row[1]}" if len(header) == 2 else "  " + " | ".join(row)
 
     def bullets(self, items: Sequence[str], tasks: bool, empty: str) -> str:
         if not items:

@@ -10,12 +10,12 @@ included), and a year in the window.
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from . import datafile
 from .errors import DataFileError
 
 LIMITS_FILE = "data/limits.toml"
@@ -48,8 +48,8 @@ def _positive(raw: Any, key: str, source: str) -> int:
 
 def parse_limits(text: str, source: str = LIMITS_FILE) -> Limits:
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = datafile.loads(text)
+    except datafile.TOMLError as exc:
         raise DataFileError(source, "(file)", f"valid TOML ({exc})") from None
     if set(raw) != {"text", "count", "time", "minutes", "pattern"}:
         raise DataFileError(

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import re
 import string
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cache
 from importlib.resources import files
 
+from . import datafile
 from .config import OrgConfig, load_org
 from .derive import (
     duration,
@@ -110,8 +110,8 @@ class Messages:
 
 def parse_messages(text: str, source: str = MESSAGES_FILE) -> Messages:
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = datafile.loads(text)
+    except datafile.TOMLError as exc:
         raise DataFileError(source, "(file)", f"valid TOML ({exc})") from None
     for key in raw:
         if key not in FIELDS and key != "data_loss":

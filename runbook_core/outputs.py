@@ -4,10 +4,10 @@ placeholders the code fills."""
 
 from __future__ import annotations
 
-import tomllib
 from functools import cache
 from importlib.resources import files
 
+from . import datafile
 from .rules import _Reader
 
 OUTPUTS_FILE = "data/outputs.toml"
@@ -160,8 +160,8 @@ NUMBERS = {"handover": {"max_link": (2_000, 1_000_000)}}
 def parse_outputs(text: str, source: str = OUTPUTS_FILE) -> dict[str, dict[str, str | int]]:
     r = _Reader(source)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = datafile.loads(text)
+    except datafile.TOMLError as exc:
         raise r.fail("(file)", f"valid TOML ({exc})") from None
     r.only(raw, set(FIELDS), "")
     out: dict[str, dict[str, str | int]] = {}

@@ -7,12 +7,12 @@ malformed file with an error naming the file, the key and what was expected.
 from __future__ import annotations
 
 import string
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from . import datafile
 from .errors import DataFileError
 
 RUNBOOK_FILE = "data/runbook.toml"
@@ -237,8 +237,8 @@ class _RunbookParser:
     def parse(self, text: str) -> Runbook:
         r = self.r
         try:
-            raw = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
+            raw = datafile.loads(text)
+        except datafile.TOMLError as exc:
             raise r.fail("(file)", f"valid TOML ({exc})") from None
         r.only(raw, set(self.TOP_LEVEL), "")
         self.sections = self._sections(raw)

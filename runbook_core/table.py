@@ -6,11 +6,11 @@ actions.py. A malformed file is refused with an error naming the file, the key a
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
+from . import datafile
 from .limits import load_limits
 from .rules import NOT_IN_RUNBOOK, Runbook, _Reader, load_runbook
 
@@ -124,8 +124,8 @@ def _citation(
 def parse_table(text: str, source: str = TABLE_FILE) -> Table:
     r = _Reader(source)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = datafile.loads(text)
+    except datafile.TOMLError as exc:
         raise r.fail("(file)", f"valid TOML ({exc})") from None
     r.only(raw, {"phases", "vocabulary", "guards", "actions"}, "")
 
@@ -308,8 +308,8 @@ def _default_field(spec: FieldSpec) -> FormField:
 def parse_forms(text: str, table: Table, source: str = FORMS_FILE) -> Forms:
     r = _Reader(source)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+        raw = datafile.loads(text)
+    except datafile.TOMLError as exc:
         raise r.fail("(file)", f"valid TOML ({exc})") from None
     r.only(raw, {"default_announce", "forms"}, "")
     default = r.placeholders(

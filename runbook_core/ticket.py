@@ -450,6 +450,28 @@ def _escaped_row(fmt: Format, row: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(fmt.cell(c) for c in row)
 
 
+# The rows last drawn for each format and table header: (rows, their lines). Rows that only
+# grew from those (a long timeline's new note or answer) draw only what is new: `==` on the
+# tuples compares the rows they share by identity, in C.
+_ROW_LINES: dict[tuple[Format, tuple[str, ...]], tuple[tuple[Any, ...], tuple[str, ...]]] = {}
+
+
+def _row_lines(
+    fmt: Format, header: tuple[str, ...], rows: tuple[tuple[str, ...], ...]
+) -> tuple[str, ...]:
+    """The lines fmt.table draws for `rows` (escaped) under `header`."""
+    key = (fmt, tuple(header))
+    last = _ROW_LINES.get(key)
+    done: tuple[str, ...] = ()
+    if last is not None and last[0] is rows:
+        return last[1]
+    if last is not None and 0 < len(last[0]) <= len(rows) and rows[: len(last[0])] == last[0]:
+        done = last[1]
+    got = done + tuple(fmt.table_row(header, _escaped_row(fmt, r)) for r in rows[len(done) :])
+    _ROW_LINES[key] = (rows, got)
+    return got
+
+
 def fill_template(
     template: str, values: dict[str, Value], fmt: Format, source: str = TEMPLATE_FILE
 ) -> str:
@@ -460,7 +482,9 @@ def fill_template(
         elif isinstance(part, Paragraph):
             blocks.append(fmt.paragraph(_inline(part.spans, values, fmt, False, source)))
         elif isinstance(part, Table):
-            rows: list[tuple[str, ...]] = []
+            # fmt.table(header, rows), line by line: a placeholder's rows come drawn from
+            # _row_lines (a long timeline's rows are drawn once).
+            lines = fmt.table_head(part.header)
             for row in part.rows:
                 if isinstance(row, str):
                     value = _check(row, values, source)
@@ -468,12 +492,13 @@ def fill_template(
                         raise DataFileError(
                             source, f"{{{{ {row} }}}}", "a placeholder of table rows"
                         )
-                    rows.extend(_escaped_row(fmt, r) for r in value.rows)
+                    lines += _row_lines(fmt, part.header, value.rows)
                     if not value.rows:
-                        rows.append(fmt.no_rows(len(part.header)))
+                        lines.append(fmt.table_row(part.header, fmt.no_rows(len(part.header))))
                 else:
-                    rows.append(tuple(_inline(c, values, fmt, True, source) for c in row))
-            blocks.append(fmt.table(part.header, rows))
+                    cells = tuple(_inline(c, values, fmt, True, source) for c in row)
+                    lines.append(fmt.table_row(part.header, cells))
+            blocks.append("\n".join(lines))
         else:
             value = _check(part.name, values, source)
             if value is None:

@@ -20,15 +20,44 @@ from .config import load_org
 from .delta import diff
 from .errors import InvalidInput, RunbookError
 from .formats import FORMAT_NAMES, FORMATS
-from .handover import decode, encode, max_link, replacement
 from .memo import Seen, record_dict, remember, seen
 from .messages import ACTION_MESSAGE, compose
-from .postmortem import render_postmortem
 from .record import Loaded, Record, load_json, load_record_json
 from .table import load_table
-from .timeline_svg import render_svg
 from .transitions import Values, draft_values
 from .view import view
+
+
+# What the first screen never needs (the handover link, the post-mortem draft, the timeline
+# picture) is imported on first use, or by `later` once the page is ready: the engine's cold
+# start imports only what the first render reads.
+def later() -> None:
+    """Import the rest of the engine (the worker calls it once the page is ready, before
+    Python's memory snapshot, so that a repeat visit has it)."""
+    from . import handover, postmortem, timeline_svg  # noqa: F401
+
+
+# The worker's way in (engine-worker.mjs): a long text (a long incident's record) crosses from
+# JavaScript as UTF-8 bytes, a Uint8Array, several times cheaper than as a string (400 KB: about
+# 1 ms rather than 4, under Node); decoded here, it is the same text.
+def call(method: str, *args: Any) -> str:
+    """The bridge function `method` (one of BRIDGE) on `args`, each a str, None, or a text's
+    UTF-8 bytes (bytes, or a JavaScript Uint8Array in Pyodide)."""
+    if method not in BRIDGE:
+        raise ValueError(f"unknown engine method {method}")
+    function: Any = globals()[method]
+    return str(function(*map(_text, args)))
+
+
+def _text(arg: Any) -> Any:
+    """A text's UTF-8 bytes decoded; anything else (a str, None, Pyodide's jsnull for a
+    JavaScript null) as it came, as the bridge function has always received it."""
+    if isinstance(arg, bytes | bytearray | memoryview):
+        return bytes(arg).decode("utf-8")
+    if isinstance(arg, str | int) or arg is None:
+        return arg
+    to_bytes = getattr(arg, "to_bytes", None)  # a JsProxy of a Uint8Array has it
+    return to_bytes().decode("utf-8") if callable(to_bytes) else arg
 
 
 def _error(exc: RunbookError) -> dict[str, str]:
@@ -201,6 +230,8 @@ def import_record(
         local = _load(local_json).record
     except RunbookError:
         local = None  # an unreadable local copy: nothing of it can be compared
+    from .handover import replacement
+
     reply = json.loads(answer)
     reply["replace"] = replacement(local, loaded.record).as_dict()
     return json.dumps(reply, ensure_ascii=False)
@@ -255,6 +286,8 @@ def postmortem(record_json: str | None, format: str = "markdown") -> str:  # noq
     if format not in FORMAT_NAMES:
         error = {"field": "format", "message": f"format: one of {list(FORMAT_NAMES)}", "kind": ""}
         return json.dumps({"ok": False, "error": error, "format": format, "text": None})
+    from .postmortem import render_postmortem
+
     try:
         record = _load(record_json).record
         text = render_postmortem(record, format=format)
@@ -270,6 +303,8 @@ def postmortem(record_json: str | None, format: str = "markdown") -> str:  # noq
 def timeline_svg(record_json: str | None, now: str | None = None) -> str:
     """{"ok", "error", "svg", "filename"}: the incident as an SVG document (a running
     mitigation ends at `now`)."""
+    from .timeline_svg import render_svg
+
     try:
         record = _load(record_json).record
         svg = render_svg(record, now=now)
@@ -284,6 +319,8 @@ def timeline_svg(record_json: str | None, now: str | None = None) -> str:
 def handover_link(record_json: str | None, base: str = "") -> str:
     """{"ok", "error", "link", "length", "limit"}: the handover link for the record, after
     `base` (the walkthrough's address). Too large: error kind "too_large" (offer Export)."""
+    from .handover import encode, max_link
+
     try:
         link = encode(_load(record_json).record, base)
     except RunbookError as exc:
@@ -307,6 +344,8 @@ def open_handover(
     if any): {"identical", "other_incident", "lost": [{"at", "event"}], "gained"}, so the page
     can ask before replacing newer work. Errors name what is wrong with the link (kind:
     not_a_link, bad_version, truncated, damaged, not_a_record) and what to do."""
+    from .handover import decode, replacement
+
     options = _options(options_json)
     try:
         record = decode(link)
@@ -319,3 +358,21 @@ def open_handover(
     reply = json.loads(_reply(True, None, record, now, {**options, "since": None}))
     reply["replace"] = replacement(local, record).as_dict()
     return json.dumps(reply, ensure_ascii=False)
+
+
+# The functions the page calls through the worker (its METHODS).
+BRIDGE = frozenset(
+    {
+        "dispatch",
+        "render",
+        "preview",
+        "import_record",
+        "export_record",
+        "info",
+        "postmortem",
+        "timeline_svg",
+        "handover_link",
+        "open_handover",
+        "copy_mark",
+    }
+)

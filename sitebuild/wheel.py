@@ -9,6 +9,8 @@ it at build time:
 - carries sourceless bytecode (`x.pyc`, no `x.py`) compiled inside the pinned Pyodide
   (compile_pyc.mjs, as for the standard library), so the page's Python imports runbook_core
   without compiling it; a traceback still names the module's file and line;
+- carries the packaged data files also parsed (`runbook_core/data/parsed.jsonl`, from their
+  TOML, runbook_core.datafile): tomllib is pure Python and slow under WebAssembly;
 - is tagged for that Python only (`cp314-none-any`: bytecode is for one Python version), lists
   its own files in RECORD, and is stored uncompressed: the web server compresses the whole file
   better than zip does file by file (as for the standard library);
@@ -30,6 +32,7 @@ import shutil
 import zipfile
 from pathlib import Path
 
+from runbook_core.datafile import PARSED_FILE, parsed_lines
 from sitebuild import BuildError
 from sitebuild.pyc import COMPILER, compile_zip
 
@@ -112,15 +115,27 @@ def metadata_headers(data: bytes) -> bytes:
 
 
 def kept_files(data: bytes) -> bytes:
-    """The source wheel's files the browser needs, as a zip in the same order (to compile)."""
+    """The source wheel's files the browser needs, as a zip in the same order (to compile),
+    and the packaged data files parsed (PARSED_FILE) after the last of them."""
     out = io.BytesIO()
     with (
         zipfile.ZipFile(io.BytesIO(data)) as source,
         zipfile.ZipFile(out, "w", zipfile.ZIP_STORED) as target,
     ):
+        tomls = []
         for info in source.infolist():
-            if _kept(info.filename):
-                target.writestr(info, source.read(info), zipfile.ZIP_STORED)
+            if not _kept(info.filename):
+                continue
+            content = source.read(info)
+            if info.filename.startswith(PACKAGE + "data/") and info.filename.endswith(".toml"):
+                tomls.append((info.date_time, content.decode("utf-8")))
+            target.writestr(info, content, zipfile.ZIP_STORED)
+        if not tomls:
+            raise BuildError("the source wheel has no runbook_core/data/*.toml")
+        parsed = parsed_lines([text for _, text in tomls])
+        member = zipfile.ZipInfo(PACKAGE + PARSED_FILE, date_time=tomls[-1][0])
+        member.external_attr = 0o644 << 16
+        target.writestr(member, parsed, zipfile.ZIP_STORED)
     return out.getvalue()
 
 

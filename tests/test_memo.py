@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, rule
 
-from runbook_core import InvalidInput, Record, actions, apply, memo, ticket, widget
+from runbook_core import InvalidInput, Record, actions, apply, delta, memo, ticket, widget
 from runbook_core import view as view_module
 from runbook_core.delta import diff, patch
 from runbook_core.record import record_from_dict
@@ -46,6 +46,7 @@ def forget_all() -> None:
     view_module._LAST.clear()
     ticket._escaped_row.cache_clear()
     ticket._LAST_ROWS.clear()
+    ticket._ROW_LINES.clear()
     widget._VIEWS.clear()
 
 
@@ -216,6 +217,28 @@ def test_a_record_changed_in_another_tab_is_not_served_from_memory() -> None:
     same(reply, fresh("render", compact(changed), minute(3), OPTIONS))
 
 
+@pytest.mark.parametrize("fmt", ["markdown", "jira", "text"])
+def test_a_tickets_kept_rows_are_the_rows_drawn_anew(fmt: str) -> None:
+    """The ticket's table rows drawn once and kept (ticket._row_lines) for a timeline that only
+    grew, shrank, or changed in the middle: the ticket equals the one drawn with nothing kept,
+    in every format."""
+    forget_all()
+    record = record_from_dict(long_record(40))
+    entries = record.timeline
+    for timeline in (
+        entries,
+        entries + entries[-3:],
+        entries[:-5],
+        entries[:10] + entries[11:],
+        (*entries[:20], entries[0], *entries[21:]),
+        entries,
+    ):
+        grown = record.evolve(timeline=timeline)
+        kept = ticket.render_ticket(grown, format=fmt)
+        forget_all()
+        assert kept == ticket.render_ticket(grown, format=fmt)
+
+
 def test_the_same_text_again_is_the_same_record() -> None:
     """Keyed by the exact text: a record the engine kept is reused only for that text (a
     refresh reads nothing whole again), and one character more is another record."""
@@ -297,6 +320,69 @@ def test_patch_undoes_diff(old: dict[str, Any], new: dict[str, Any]) -> None:
     assert json.loads(json.dumps(got)) == json.loads(json.dumps(new))
     if list(old) == list(new):
         assert list(got) == list(new)
+
+
+def hunks_item_by_item(old: list[str], new: list[str], lines: bool) -> list[list[Any]]:
+    """delta._hunks's rule, walked one item at a time: the reference for the one in C."""
+    most = min(len(old), len(new))
+    head = next((i for i in range(most) if old[i] != new[i]), most)
+    tail = next((i for i in range(most - head) if old[-1 - i] != new[-1 - i]), most - head)
+    old_end, new_end = len(old) - tail, len(new) - tail
+    if head == old_end and head == new_end:
+        return []
+    if not lines:
+        return [[head, old_end, new[head:new_end]]]
+    where: dict[str, int] = {}
+    for i in range(head, old_end):
+        where[old[i]] = -1 if old[i] in where else i
+    hunks: list[list[Any]] = []
+    i = start_old = j = start_new = head
+    while j < new_end:
+        k = where.get(new[j], -1)
+        if k < i:
+            j += 1
+            continue
+        if (start_old, start_new) != (k, j):
+            hunks.append([start_old, k, new[start_new:j]])
+        while k < old_end and j < new_end and old[k] == new[j]:
+            k, j = k + 1, j + 1
+        i = start_old = k
+        start_new = j
+    if (start_old, start_new) != (old_end, new_end):
+        hunks.append([start_old, old_end, new[start_new:new_end]])
+    return hunks
+
+
+ITEMS = st.lists(st.sampled_from(["a", "b", "c", "", "é"]), max_size=14)
+
+
+@given(ITEMS, ITEMS, st.booleans(), st.data())
+@settings(max_examples=400, deadline=None)
+def test_hunks_found_in_c_are_those_walked_item_by_item(
+    old: list[str], new: list[str], lines: bool, data: st.DataObject
+) -> None:
+    """delta._hunks (shared runs found by halving, on slices) gives exactly the hunks of its
+    rule walked one item at a time; for lists and tuples alike, and for a few edits of `old`."""
+    edited = list(old)
+    for at, item in data.draw(st.lists(st.tuples(st.integers(0, 14), ITEMS), max_size=3)):
+        edited[at : at + 1] = item
+    for other in (new, edited):
+        assert delta._hunks(old, other, lines) == hunks_item_by_item(old, other, lines)
+        assert delta._hunks(tuple(old), other, lines) == hunks_item_by_item(old, other, lines)
+
+
+@given(ITEMS.filter(bool), st.data())
+@settings(max_examples=400, deadline=None)
+def test_a_texts_hunks_are_those_of_its_lines(old: list[str], data: st.DataObject) -> None:
+    """delta._line_hunks (the lines shared at the ends found on the texts, only the rest
+    split) gives exactly _hunks of the two texts split into lines."""
+    new = data.draw(st.one_of(ITEMS.filter(bool), st.just(old)))
+    edited = list(new)
+    for at, item in data.draw(st.lists(st.tuples(st.integers(0, 14), ITEMS), max_size=3)):
+        edited[at : at + 1] = item
+    before, after = "\n".join(old), "\n".join(edited)
+    lines = delta._hunks(before.split("\n"), after.split("\n"), lines=True)
+    assert delta._line_hunks(before, after) == lines
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="needs Node")

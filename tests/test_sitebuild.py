@@ -11,6 +11,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -21,6 +22,7 @@ if sys.platform == "emscripten":
         "the site's build steps run in CPython, with MkDocs' Jinja", allow_module_level=True
     )
 
+from runbook_core import datafile  # noqa: E402
 from sitebuild import BuildError, csp, headers, stdlib, wheel  # noqa: E402
 from sitebuild.macros import page_urls, relative_url  # noqa: E402
 from tests.helpers import ROOT  # noqa: E402
@@ -380,13 +382,32 @@ def test_browser_wheel_has_bytecode_for_every_module_it_keeps(
     assert "runbook_core/data/runbook.toml" in names
 
 
+def test_browser_wheel_carries_each_data_file_parsed_as_tomllib_parses_it(
+    source_wheel: tuple[str, bytes],
+) -> None:
+    """runbook_core/data/parsed.jsonl (runbook_core.datafile): one line per packaged TOML file
+    of the source wheel, keyed by its text's hash, equal to what tomllib makes of it."""
+    _, data = source_wheel
+    with zipfile.ZipFile(io.BytesIO(wheel.kept_files(data))) as kept:
+        texts = {
+            n: kept.read(n).decode("utf-8")
+            for n in kept.namelist()
+            if n.startswith("runbook_core/data/") and n.endswith(".toml")
+        }
+        lines = kept.read(wheel.PACKAGE + datafile.PARSED_FILE).decode("utf-8").splitlines()
+    assert len(texts) >= 6 and len(lines) == len(texts)
+    index = dict(line.split("\t", 1) for line in lines)
+    for name, text in texts.items():
+        assert json.loads(index[datafile.text_key(text)]) == tomllib.loads(text), name
+
+
 @pytest.mark.cpython_only
 def test_the_widget_needs_nothing_the_browser_wheel_leaves_out() -> None:
     """runbook_core.widget, used as the engine uses it, imports no module the browser's wheel
     leaves out, and no module it keeps names a data file it leaves out."""
     code = (
         "import json, sys; from runbook_core import widget; widget.info(); "
-        "widget.render(None, '2026-11-28T21:40:00Z', ''); "
+        "widget.render(None, '2026-11-28T21:40:00Z', ''); widget.later(); "
         "print(json.dumps(sorted(m for m in sys.modules if m.startswith('runbook_core'))))"
     )
     result = subprocess.run(

@@ -386,3 +386,29 @@ def test_every_announcement_names_a_case_and_values_the_view_gives() -> None:
     assert announce["cases"]["escalation_required"] is view["escalation"]["required"]
     assert announce["values"]["incident_id"] == view["incident_id"]
     assert announce["values"]["recommendation"] == view["recommendation"]["label"]
+
+
+def test_the_workers_call_is_the_bridge_with_long_texts_as_utf8() -> None:
+    """widget.call (the engine worker's way in) answers as the bridge function itself, whether
+    a text comes as a str or as its UTF-8 bytes (how the worker sends a long one); it calls
+    nothing but the bridge."""
+    now = "2026-11-28T21:40:00Z"
+    declared = widget.dispatch(None, json.dumps({"type": "declare", "summary": "Café ✓"}), now)
+    record = json.dumps(json.loads(declared)["record"], ensure_ascii=False)
+    action = json.dumps({"type": "add_timeline", "event": "checked 🙂"})
+    direct = widget.dispatch(record, action, now, None)
+    for packed in (record, record.encode("utf-8"), bytearray(record.encode("utf-8"))):
+        assert widget.call("dispatch", packed, action, now, None) == direct
+    assert widget.call("export_record", record.encode("utf-8")) == widget.export_record(record)
+    assert {"dispatch", "render", "import_record", "open_handover"} <= widget.BRIDGE
+    assert all(callable(getattr(widget, name)) for name in widget.BRIDGE)
+
+    class JsNull:  # what Pyodide makes of a JavaScript null: passed on as it came
+        def __bool__(self) -> bool:
+            return False
+
+    first = widget.call("render", JsNull(), now, None)
+    assert json.loads(first)["ok"] and first == widget.render(None, now, None)
+    for name in ("call", "later", "_load", "json"):
+        with pytest.raises(ValueError, match="unknown engine method"):
+            widget.call(name, record)

@@ -128,6 +128,11 @@ for bad in (lambda: widget.dispatch(None, "{", now),
             lambda: widget.render('{"schema_version": 1, "summary": 3}', now)):
     if json.loads(bad())["ok"]:
         problems.append("an invalid input was accepted")
+# A team's org file is TOML the build did not parse (runbook_core.datafile): tomllib is read
+# here, as the worker reads a team's org.toml.
+from runbook_core.config import packaged_org, parse_org
+parse_org('channel = "#ops"\\n', "org.toml", packaged_org())
+widget.later()  # the rest of the engine, as the worker imports it before its snapshot
 del widget  # a snapshot may hold no JavaScript reference
 json.dumps({"problems": problems, "scenarios": len(golden)})
 `;

@@ -13,7 +13,8 @@
 // A call runs synchronously: nothing else is said until it ends. The page judges liveness by
 // these messages (engine.js), so a busy page never takes a working engine for a dead one.
 //
-// Every method is a function of runbook_core.widget taking and returning JSON strings; calls
+// Every method is a function of runbook_core.widget (its BRIDGE, called through widget.call)
+// taking and returning JSON strings; calls
 // that arrive while Python is starting wait for it. (dispatch and render answer with what
 // changed when their options say "since": engine.js callView merges it; nothing here changes.)
 
@@ -28,9 +29,14 @@ self.addEventListener("securitypolicyviolation", (event) => {
   self.postMessage({ type: "csp", blocked: event.blockedURI, directive: event.effectiveDirective });
 });
 
-const METHODS = new Set(["dispatch", "render", "preview", "import_record", "export_record", "info",
-  "postmortem", "timeline_svg", "handover_link", "open_handover", "copy_mark"]);
 const MAX_MESSAGE = 600;
+// A text longer than this (a long incident's record) crosses into Python as UTF-8 bytes, which
+// is several times cheaper than a string; widget.call decodes it (a text with a lone surrogate,
+// which UTF-8 cannot carry, crosses as it is).
+const PACKED_TEXT = 16384;
+const utf8 = new TextEncoder();
+const packed = (arg) => (typeof arg === "string" && arg.length > PACKED_TEXT && arg.isWellFormed?.()
+  ? utf8.encode(arg) : arg);
 const ALIVE_MS = 1000;
 const SNAPSHOT_ALLOWANCE_MS = 120000; // taking Python's memory snapshot, on a slow phone
 
@@ -354,6 +360,7 @@ function saveSnapshotLater(pyodide, key) {
     let bytes;
     self.postMessage({ type: "started", id: null, allowance: SNAPSHOT_ALLOWANCE_MS });
     try {
+      widget.later(); // what the first render did not import, so that a repeat visit has it
       // A snapshot may hold no JavaScript references: drop the module proxy, snapshot, re-import.
       widget.destroy();
       try {
@@ -516,14 +523,13 @@ self.onmessage = async ({ data }) => {
   if (data.type === "call") {
     const { id, method, args } = data;
     try {
-      if (!METHODS.has(method)) throw new Error(`unknown engine method ${method}`);
       if (!starting) throw new Error("the engine was not started");
       // A failed start is reported once, as "fatal", and the page then fails every call it
       // waits for: answering the queued calls first would show the same failure twice.
       if (!(await starting.then(() => true, () => false))) return;
       self.postMessage({ type: "started", id });
       const t0 = performance.now();
-      const value = widget[method](...args);
+      const value = widget.call(method, ...args.map(packed));
       // The engine's own time for the call (the load benchmark reads it).
       self.postMessage({ type: "result", id, ok: true, value, ms: performance.now() - t0 });
     } catch (error) {
