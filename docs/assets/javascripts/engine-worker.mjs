@@ -17,6 +17,8 @@
 // that arrive while Python is starting wait for it. (dispatch and render answer with what
 // changed when their options say "since": engine.js callView merges it; nothing here changes.)
 
+import { deploymentName } from "./deployment.mjs";
+
 // [csp] A Content-Security-Policy that blocks the engine (its WebAssembly, a module it imports,
 // a file it fetches) fires securitypolicyviolation in this worker, not in the page: tell the
 // page what was blocked, so that it names the missing directive instead of waiting.
@@ -244,12 +246,7 @@ function decompressed(body, name) {
 // imported and warmed up) is saved in Cache Storage, keyed by the immutable Pyodide folder and
 // the content-hashed wheel, so a new deploy never restores an old engine. Any failure to save
 // or restore falls back to a normal start.
-// [deployment] this site's own. Imported when needed, not statically: a static import holds the
-// engine's first request back until deployment.mjs has been revalidated (a round trip: on a
-// slow link, behind the page's own files, about 0.4 s).
-const snapshotCache = import("./deployment.mjs")
-  .then(({ deploymentName }) => caches.open(deploymentName("runbook-engine-snapshot")));
-snapshotCache.catch(() => {}); // no Cache Storage, or no file: repeat visits start normally
+const SNAPSHOT_CACHE = deploymentName("runbook-engine-snapshot"); // [deployment] this site's own
 const SNAPSHOT_DELAY_MS = 1500; // after ready, once the page's first calls are answered
 let snapshotPlan = null;
 
@@ -326,7 +323,7 @@ function snapshotMemory(kept) {
 // Pyodide unresolved, so that Pyodide's own start-up runs while it is read and inflated.
 async function findSnapshot(key) {
   try {
-    const hit = await (await snapshotCache).match(key);
+    const hit = await (await caches.open(SNAPSHOT_CACHE)).match(key);
     mark("snapshotFound");
     if (!hit) {
       timings.snapshotMissing = key;
@@ -354,7 +351,7 @@ async function compressed(parts) {
 
 async function forgetSnapshots(keep) {
   try {
-    const cache = await snapshotCache;
+    const cache = await caches.open(SNAPSHOT_CACHE);
     await Promise.all((await cache.keys()).filter((r) => r.url !== keep).map((r) => cache.delete(r)));
   } catch {
     // nothing to forget
@@ -379,7 +376,7 @@ function saveSnapshotLater(pyodide, key) {
         timings.snapshotSkipped = zipped.length;
         return;
       }
-      await (await snapshotCache).put(key, new Response(zipped));
+      await (await caches.open(SNAPSHOT_CACHE)).put(key, new Response(zipped));
       timings.snapshotBytes = zipped.length;
       mark("snapshotSaved");
     } catch {
