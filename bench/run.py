@@ -267,6 +267,11 @@ try {
 # ---------------------------------------------------------------------------- site and server
 
 
+# The page's own requests: [path, start, end, bytes over the wire] (ms from navigation start).
+PAGE_REQUESTS = """performance.getEntriesByType("resource").map((e) => [new URL(e.name).pathname,
+    Math.round(e.startTime), Math.round(e.responseEnd), e.transferSize])"""
+
+
 def build_site(out: Path, site_url: str) -> None:
     failure = build_site_into(out, site_url)
     if failure:
@@ -467,7 +472,12 @@ class Bench:
             self.samples[f"{profile}_engine_ready_ms"].append(ready)
             self.note(
                 f"{profile}_cold",
-                {"ready": ready, "timings": page.evaluate("window.__runbookEngine?.info?.timings")},
+                {
+                    "ready": ready,
+                    "timings": page.evaluate("window.__runbookEngine?.info?.timings"),
+                    # what the page itself downloaded, and when (the worker's are in timings)
+                    "requests": page.evaluate(PAGE_REQUESTS),
+                },
             )
         finally:
             context.close()

@@ -68,7 +68,25 @@ def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     assert_browser_and_cli_agree(second, tmp_path)
 
 
-def test_an_unusable_snapshot_is_replaced_by_a_normal_start(context: BrowserContext) -> None:
+# What an unusable snapshot may hold, put where the saved one was (its key).
+UNUSABLE = {
+    # not gzip at all
+    "damaged": "new Uint8Array([1, 2, 3])",
+    # a well-formed gzip of whole memory with no layout header (the layout before "RBS1")
+    "old layout": "new Uint8Array(await new Response(new Blob([new Uint8Array(1 << 20).fill(7)])"
+    ".stream().pipeThrough(new CompressionStream('gzip'))).arrayBuffer())",
+    # the right layout, cut short: its runs promise more bytes than it holds
+    "truncated": "await new Response((await cache.match(key)).body"
+    ".pipeThrough(new DecompressionStream('gzip'))).arrayBuffer().then((kept) =>"
+    " new Response(new Blob([new Uint8Array(kept).subarray(0, kept.byteLength - 4096)]).stream()"
+    ".pipeThrough(new CompressionStream('gzip'))).arrayBuffer()).then((b) => new Uint8Array(b))",
+}
+
+
+@pytest.mark.parametrize("kind", UNUSABLE)
+def test_an_unusable_snapshot_is_replaced_by_a_normal_start(
+    context: BrowserContext, kind: str
+) -> None:
     """A damaged snapshot never blocks the IC: the engine starts normally and saves a new one."""
     first = context.new_page()
     open_walkthrough(first)
@@ -76,16 +94,19 @@ def test_an_unusable_snapshot_is_replaced_by_a_normal_start(context: BrowserCont
     first.wait_for_function(SNAPSHOT_SAVED, arg=snapshot_cache, timeout=20_000)
     first.wait_for_timeout(3000)
     first.evaluate(
-        """async (name) => {
+        f"""async (name) => {{
         const cache = await caches.open(name);
         const [key] = await cache.keys();
-        await cache.put(key, new Response(new Uint8Array([1, 2, 3])));
-    }""",
+        const body = {UNUSABLE[kind]};
+        await cache.put(key, new Response(body));
+    }}""",
         snapshot_cache,
     )
     first.close()
 
     second = context.new_page()
     open_walkthrough(second)
-    assert not _timings(second).get("fromSnapshot")
+    timings = _timings(second)
+    assert not timings.get("fromSnapshot")
+    assert timings.get("snapshotError"), timings  # it was found and refused, not missed
     second.wait_for_function(SNAPSHOT_SAVED, arg=snapshot_cache, timeout=20_000)

@@ -101,7 +101,11 @@ for (const name of ["instantiate", "instantiateStreaming", "compile", "compileSt
   const original = WebAssembly[name];
   if (typeof original !== "function") continue;
   WebAssembly[name] = function (...args) {
-    return original.apply(this, args).catch((error) => {
+    mark(`wasm_${name}`);
+    return original.apply(this, args).then((result) => {
+      mark(`wasm_${name}_done`);
+      return result;
+    }).catch((error) => {
       if (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError) {
         wasmBroken(new KnownProblem(`its WebAssembly file is damaged (${describe(error)})`));
       }
@@ -257,16 +261,19 @@ function decompressed(body, name) {
 }
 
 // [packed] Pyodide's own JavaScript (pyodide.asm.mjs: 1.25 MB as it is, 0.26 MB packed) is not
-// fetched but imported by Pyodide, which the fetch hook above never sees. From a host that does
-// not compress it, the worker fetches NAME.gz, unpacks it, imports it from a blob: URL and hands
-// its export to loadPyodide (its createPyodideModule option). Where that cannot be done (this
-// host's Content-Security-Policy allows no blob: script, the .gz is unreachable offline, the
-// import fails), Pyodide imports NAME as usual: it can cost bytes, never the start.
+// fetched but imported, which the fetch hook above never sees. The worker imports it itself, as
+// it starts (Pyodide would ask only once pyodide.mjs has run), and hands its export to
+// loadPyodide (its createPyodideModule option, see boot). From a host that does not compress
+// it, the worker fetches NAME.gz, unpacks it and imports it from a blob: URL; where that cannot
+// be done (this host's Content-Security-Policy allows no blob: script, the .gz is unreachable
+// offline, the import fails), it imports NAME: that can cost bytes, never the start.
 const MODULE = "pyodide.asm.mjs";
 async function packedModule(pyodideURL) {
   const plain = new URL(MODULE, pyodideURL).href;
-  const module = await unpackedModule(plain);
-  usedForms.add(module ? plain + PACKED_SUFFIX : plain);
+  const fromPacked = await unpackedModule(plain);
+  usedForms.add(fromPacked ? plain + PACKED_SUFFIX : plain);
+  const module = fromPacked ?? (await import(plain)).default;
+  mark("asmImported");
   return module;
 }
 
@@ -316,33 +323,102 @@ const SNAPSHOT_CACHE = deploymentName("runbook-engine-snapshot"); // [deployment
 const SNAPSHOT_DELAY_MS = 1500; // after ready, once the page's first calls are answered
 let snapshotPlan = null;
 
-// Stored gzip-compressed (Python's memory is mostly empty pages: ~30 MB becomes ~5 MB), so that a
-// phone keeps the site; never more than this, compressed.
+// Stored gzip-compressed (so that a phone keeps the site; never more than this, compressed) and
+// without its empty pages: Python's ~30 MB of memory is ~60% pages of zeros, which cost a repeat
+// visit as much time to inflate as the rest. What is kept: a header (SNAPSHOT_MAGIC, the
+// memory's length, the number of runs, then each run's first page and page count, Uint32
+// little-endian), then the runs' bytes one after the other.
 const SNAPSHOT_MAX_BYTES = 12 * 1024 * 1024;
+const SNAPSHOT_PAGE = 4096;
+const SNAPSHOT_MAGIC = 0x31534252; // "RBS1"; a new layout gets a new magic and a new key
 
 const snapshotKey = (pyodideURL, wheelURL, orgURL) => {
   const query = new URLSearchParams({ wheel: new URL(wheelURL).pathname });
   if (orgURL) query.set("org", new URL(orgURL).pathname);
+  query.set("layout", SNAPSHOT_MAGIC.toString(16));
   return new URL(`engine-snapshot?${query}`, pyodideURL).href;
 };
 
-async function readSnapshot(key) {
+// The runs of pages that hold something: [first page, page count] pairs.
+function usedRuns(bytes) {
+  const words = new Uint32Array(bytes.buffer, bytes.byteOffset, bytes.length >>> 2);
+  const perPage = SNAPSHOT_PAGE >>> 2;
+  const runs = [];
+  const pages = Math.ceil(bytes.length / SNAPSHOT_PAGE);
+  for (let page = 0; page < pages; page++) {
+    let used = page === pages - 1; // the last, maybe partial, page is always kept
+    for (let i = page * perPage, end = Math.min(i + perPage, words.length); !used && i < end; i++) {
+      used = words[i] !== 0;
+    }
+    if (!used) continue;
+    const last = runs[runs.length - 1];
+    if (last && last[0] + last[1] === page) last[1]++;
+    else runs.push([page, 1]);
+  }
+  return runs;
+}
+
+function snapshotParts(bytes) {
+  const runs = usedRuns(bytes);
+  const header = new Uint32Array([SNAPSHOT_MAGIC, bytes.length, runs.length, ...runs.flat()]);
+  return [header, ...runs.map(([page, count]) =>
+    bytes.subarray(page * SNAPSHOT_PAGE, Math.min((page + count) * SNAPSHOT_PAGE, bytes.length)))];
+}
+
+// Python's memory again, or an error (then the engine starts normally).
+function snapshotMemory(kept) {
+  const fail = (why) => {
+    throw new Error(`the engine snapshot is unusable (${why})`);
+  };
+  if (kept.length < 12 || kept.byteOffset % 4) fail("too short");
+  const head = new Uint32Array(kept.buffer, kept.byteOffset, 3);
+  if (head[0] !== SNAPSHOT_MAGIC) fail("another layout");
+  const [, length, count] = head;
+  const runsAt = 12;
+  const dataAt = runsAt + count * 8;
+  if (kept.length < dataAt) fail("truncated");
+  const runs = new Uint32Array(kept.buffer, kept.byteOffset + runsAt, count * 2);
+  const memory = new Uint8Array(length); // zeros: the pages not kept
+  let from = dataAt;
+  for (let i = 0; i < runs.length; i += 2) {
+    const at = runs[i] * SNAPSHOT_PAGE;
+    const size = Math.min(runs[i + 1] * SNAPSHOT_PAGE, length - at);
+    if (size <= 0 || from + size > kept.length) fail("truncated");
+    memory.set(kept.subarray(from, from + size), at);
+    from += size;
+  }
+  if (from !== kept.length) fail("trailing bytes");
+  return memory;
+}
+
+// The saved snapshot for this key: null when there is none (or no Cache Storage: private mode,
+// file://), else {bytes}, a promise of Python's memory that fails if it is damaged. Handed to
+// Pyodide unresolved, so that Pyodide's own start-up runs while it is read and inflated.
+async function findSnapshot(key) {
   try {
     const hit = await (await caches.open(SNAPSHOT_CACHE)).match(key);
+    mark("snapshotFound");
     if (!hit) {
       timings.snapshotMissing = key;
       return null;
     }
-    const unzipped = hit.body.pipeThrough(new DecompressionStream("gzip"));
-    return new Uint8Array(await new Response(unzipped).arrayBuffer());
+    const bytes = new Response(hit.body.pipeThrough(new DecompressionStream("gzip")))
+      .arrayBuffer().then((buffer) => {
+        mark("snapshotInflated");
+        const memory = snapshotMemory(new Uint8Array(buffer));
+        mark("snapshotRead");
+        return memory;
+      });
+    bytes.catch(() => {}); // reported where Pyodide awaits it
+    return { bytes };
   } catch (error) {
     timings.snapshotError = describe(error);
-    return null; // no Cache Storage (private mode, file://), or damaged: start normally
+    return null;
   }
 }
 
-async function compressed(bytes) {
-  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+async function compressed(parts) {
+  const stream = new Blob(parts).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
@@ -368,7 +444,7 @@ function saveSnapshotLater(pyodide, key) {
       } finally {
         widget = pyodide.pyimport("runbook_core.widget");
       }
-      const zipped = await compressed(bytes);
+      const zipped = await compressed(snapshotParts(bytes));
       await forgetSnapshots(key);
       if (zipped.length > SNAPSHOT_MAX_BYTES) {
         timings.snapshotSkipped = zipped.length;
@@ -424,16 +500,20 @@ async function installOrg(pyodide, orgFiles) {
 async function boot(loadPyodide, { pyodideURL, lockInfo }, { wheelBytes, orgFiles, module }, snapshot) {
   const options = {
     indexURL: pyodideURL,
-    ...(module ? { createPyodideModule: module } : {}), // [packed] see packedModule
+    // [packed] Pyodide's JavaScript as packedModule imports it. Not awaited before loadPyodide,
+    // which starts the wasm's download first and calls this only once it needs the module.
+    createPyodideModule: (settings) => module.then((create) => create(settings)),
     // No package is installed from Pyodide's repository: its build info is all it needs, and
     // the 22 KB lock file is not fetched.
     lockFileContents: { info: lockInfo, packages: {} },
     stdout: () => {},
     stderr: () => {},
   };
-  const pyodide = await loadPyodide(snapshot ? { ...options, _loadSnapshot: snapshot }
+  const pyodide = await loadPyodide(snapshot ? { ...options, _loadSnapshot: snapshot.bytes }
     : { ...options, _makeSnapshot: true });
+  mark("loaded");
   await installWheel(pyodide, wheelBytes);
+  mark("wheelInstalled");
   await installOrg(pyodide, orgFiles);
   return pyodide;
 }
@@ -444,14 +524,15 @@ async function start(init) {
   for (const name of PACKED) headOf(new URL(name, pyodideURL).href); // [packed] asked now
   headOf(wheelURL);
   const module = packedModule(pyodideURL); // fetched beside pyodide.mjs
+  module.catch(() => {}); // reported where Pyodide awaits it
   const key = snapshotKey(pyodideURL, wheelURL, orgURL);
-  const snapshot = readSnapshot(key);
+  const snapshot = findSnapshot(key);
   const wheelBytes = fetchBytes(wheelURL); // downloaded while Python boots
   wheelBytes.catch(() => {}); // reported where it is awaited
   const orgFiles = orgURL ? fetchOrg(orgURL) : Promise.resolve(null);
   orgFiles.catch(() => {});
   const failFast = Promise.race([wasmFailed, hostFailed]);
-  const files = async () => ({ wheelBytes, orgFiles, module: await module });
+  const files = { wheelBytes, orgFiles, module };
   let pyodide;
   try {
     let loadPyodide;
@@ -464,7 +545,7 @@ async function start(init) {
     const saved = await snapshot;
     if (saved) {
       try {
-        pyodide = await Promise.race([boot(loadPyodide, init, await files(), saved), failFast]);
+        pyodide = await Promise.race([boot(loadPyodide, init, files, saved), failFast]);
         timings.fromSnapshot = true;
       } catch (error) {
         if (error instanceof KnownProblem) throw error;
@@ -472,7 +553,7 @@ async function start(init) {
         await forgetSnapshots(null);
       }
     }
-    pyodide ??= await Promise.race([boot(loadPyodide, init, await files(), null), failFast]);
+    pyodide ??= await Promise.race([boot(loadPyodide, init, files, null), failFast]);
   } catch (error) {
     if (error instanceof KnownProblem) throw error;
     // Now, and only now, ask the host what is wrong (at most 2 s).
@@ -482,13 +563,19 @@ async function start(init) {
   mark("booted");
   try {
     widget = pyodide.pyimport("runbook_core.widget");
+    mark("widgetImported");
   } catch (error) {
     throw new Error(`the runbook_core package did not load from ${wheelURL} (${describe(error)})`, { cause: error });
   }
   const info = JSON.parse(widget.info());
+  mark("info");
   // Warm up: the first call reads and validates the runbook's data files.
   widget.render(null, new Date().toISOString().slice(0, 19) + "Z", "");
   mark("warm");
+  // When each of the worker's own files arrived (ms since it started; the load benchmark shows it).
+  timings.files = Object.fromEntries(performance.getEntriesByType("resource").map((entry) =>
+    [entry.name.slice(entry.name.lastIndexOf("/") + 1), [Math.round(entry.startTime),
+      Math.round(entry.responseEnd), entry.transferSize]]));
   if (!timings.fromSnapshot) snapshotPlan = () => saveSnapshotLater(pyodide, key);
   return { ...info, timings, loaded: [...usedForms] };
 }
