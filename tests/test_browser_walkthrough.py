@@ -8,6 +8,7 @@ escalation contact) are read from the active org config, never typed here.
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -43,6 +44,7 @@ from tests.browser_support import (  # noqa: E402
     stored_record,
     submit,
     take_command,
+    wait_ready,
     widget,
 )
 from tests.helpers import severity_label  # noqa: E402
@@ -419,3 +421,46 @@ def test_details_and_follow_ups_reach_the_ticket(page: Page, tmp_path) -> None:
         "- [ ] Alert on checkout 5xx within 1 minute",
     ):
         assert words in ticket, words
+
+
+def test_timeline_rows_change_in_place_and_draw_as_afresh(page: Page) -> None:
+    """Timeline rows are added and removed at the end of the list only, changed rows patched in
+    place (lists.js redrawRows): in Chromium an element inserted or removed before a sibling
+    restyles the whole list, each row rebuilding its layout box (a 250-370 ms freeze at 3,000
+    entries, issue 18). Notes, answers (derived entries), numbered twins and a note moved
+    before the declaration by a time correction; the list then reads as the same incident drawn
+    from scratch after a reload."""
+    open_walkthrough(page)
+    declare(page, SUMMARY)
+    page.evaluate("""() => {
+        const list = document.querySelector("[data-runbook-widget] [data-timeline]");
+        window.__rowChanges = [];
+        new MutationObserver((records) => {
+          for (const r of records) window.__rowChanges.push({ added: r.addedNodes.length,
+            removed: r.removedNodes.length, atEnd: r.nextSibling === null });
+        }).observe(list, { childList: true });
+    }""")
+    take_command(page, "Sam Okafor")
+    for text in ("Error rate 12%", "Error rate 12%", "Paged the database team"):
+        control(page, "add_timeline", "event").fill(text)
+        submit(page, "add_timeline")
+    answer(page, scope="subset", data_loss="no")
+    answer(page, scope="all")
+    rows = widget(page).locator("[data-timeline] > li")
+    note = rows.filter(has_text="Paged the database team")
+    note.locator('[data-command="edit-time"]').click()
+    earlier = (datetime.now(UTC) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    note.locator('form[data-form="edit_timeline"] [name="at"]').fill(earlier)
+    note.locator('form[data-form="edit_timeline"] button[type="submit"]').click()
+    settle(page)
+    expect(rows.first).to_contain_text("Paged the database team")
+    changes = page.evaluate("window.__rowChanges")
+    assert changes and any(c["added"] for c in changes)
+    assert all(c["atEnd"] for c in changes), f"a row inserted or removed mid-list: {changes}"
+    shown = """[...document.querySelectorAll("[data-runbook-widget] [data-timeline] > li")]
+        .map((li) => li.outerHTML)"""
+    patched = page.evaluate(shown)
+    page.reload()
+    wait_ready(page)
+    expect(rows).to_have_count(len(patched))
+    assert page.evaluate(shown) == patched

@@ -22,34 +22,41 @@ export function redraw(container, signature, build, fallback = null) {
 }
 
 // Redraw a list row by row: `rows` are [key, build] in order, the key saying all a row shows;
-// a row whose key was drawn before keeps its element, so adding a note to a long timeline adds
-// one element (work linear in the rows, none of it quadratic). Focus is kept as redraw keeps it.
-const keyed = new WeakMap();
+// a row whose key is drawn at that place already is left alone, so adding a note to a long
+// timeline adds one element (work linear in the rows, none of it quadratic). Rows are patched in
+// place and added or removed at the end only, never inserted before another or moved: in
+// Chromium an element inserted or removed before a sibling restyles its parent's whole subtree (a
+// rule of Material's, `.md-typeset table:not([class]) + *`, applies to any next sibling), and
+// every timeline row (content-visibility: auto) then rebuilds its layout box: a 250-370 ms
+// freeze at 3,000 entries (issue 18, traced). Focus is kept as redraw keeps it.
+const rowKeys = new WeakMap();
 export function redrawRows(container, rows, fallback = null) {
-  const before = keyed.get(container) ?? new Map();
   const active = document.activeElement;
   const had = Boolean(active && container.contains(active));
   const key = had ? focusKey(active) : null;
-  const after = new Map();
-  const nodes = rows.map(([rowKey, build]) => {
-    const node = (!after.has(rowKey) && before.get(rowKey)) || build();
-    after.set(rowKey, node);
-    return node;
-  });
-  keyed.set(container, after);
   let changed = false;
   let next = container.firstChild;
-  for (const node of nodes) {
-    if (next === node) next = next.nextSibling;
-    else {
-      container.insertBefore(node, next);
-      changed = true;
+  for (const [rowKey, build] of rows) {
+    if (next && rowKeys.get(next) === rowKey) {
+      next = next.nextSibling;
+      continue;
     }
+    changed = true;
+    const row = build();
+    rowKeys.set(row, rowKey);
+    if (!next) container.append(row);
+    else if (next.nodeName !== row.nodeName) next.replaceWith(row);
+    else {
+      patch(next, row);
+      rowKeys.set(next, rowKey);
+      next = next.nextSibling;
+      continue;
+    }
+    next = row.nextSibling;
   }
-  while (next) {
-    const gone = next;
-    next = next.nextSibling;
-    gone.remove();
+  const last = next ? next.previousSibling : null; // the last row kept; the rest go, last first
+  while (next && container.lastChild !== last) {
+    container.lastChild.remove();
     changed = true;
   }
   if (had && !container.contains(active)) {
@@ -57,4 +64,16 @@ export function redrawRows(container, rows, fallback = null) {
     (again ?? (typeof fallback === "function" ? fallback() : fallback))?.focus({ preventScroll: true });
   }
   return changed;
+}
+
+// `row` drawn into `node` (same tag): its attributes, then its children (moved, with what they
+// hold: an input's value, listeners).
+function patch(node, row) {
+  for (const { name } of [...node.attributes]) {
+    if (!row.hasAttribute(name)) node.removeAttribute(name);
+  }
+  for (const { name, value } of row.attributes) {
+    if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+  }
+  node.replaceChildren(...row.childNodes);
 }
