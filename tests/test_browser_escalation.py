@@ -78,6 +78,15 @@ def shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"escalation-{name}.png"))
 
 
+def shot_in_each_scheme(page: Page, name: str) -> None:
+    """A screenshot in each colour scheme, `escalation-NAME-SCHEME.png`, then back to light."""
+    for scheme in SCHEMES:
+        set_scheme(page, scheme)
+        page.evaluate(SETTLED)
+        shot(page, f"{name}-{scheme}")
+    set_scheme(page, "light")
+
+
 def axe(page: Page, where: str, size: dict) -> dict:
     """axe everywhere (both sizes, both schemes), then back to `size`, light, focus kept."""
     problems = check_everywhere(page, where)
@@ -133,11 +142,7 @@ def test_rollback_failed_focuses_the_escalation_copy_then_recording_says_so(
     )
     if viewport == "phone":
         page.locator('[data-command="copy"][data-target="escalation-message"]').focus()
-        for scheme in SCHEMES:
-            set_scheme(page, scheme)
-            page.evaluate(SETTLED)
-            shot(page, f"required-{scheme}")
-        set_scheme(page, "light")
+        shot_in_each_scheme(page, "required")
     problems = axe(page, "rollback failed", size)
     # Recorded: the step says to whom and when; "record it" is no longer the primary action.
     escalate(page, to="Dana Whitfield")
@@ -156,11 +161,7 @@ def test_rollback_failed_focuses_the_escalation_copy_then_recording_says_so(
     if viewport == "phone":
         page.mouse.move(0, 0)  # the pointer left on "record it" would show its hover colour
         records.scroll_into_view_if_needed()
-        for scheme in SCHEMES:
-            set_scheme(page, scheme)
-            page.evaluate(SETTLED)
-            shot(page, f"recorded-{scheme}")
-        set_scheme(page, "light")
+        shot_in_each_scheme(page, "recorded")
     problems.update(axe(page, "escalation recorded", size))
     assert not problems, json.dumps(problems, indent=1)[:6000]
 
@@ -222,10 +223,6 @@ def test_a_changed_answer_after_fix_forward_brings_the_new_recommendation(
     expect(page.locator('[data-field="fix-forward-permitted"]')).to_be_visible()
     assert repeated(page) == [], "stale"
     if viewport == "phone":
-        for scheme in SCHEMES:
-            set_scheme(page, scheme)
-            page.evaluate(SETTLED)
-            shot(page, f"stale-decision-{scheme}")
-        set_scheme(page, "light")
+        shot_in_each_scheme(page, "stale-decision")
     problems.update(axe(page, "decision stale", size))
     assert not problems, json.dumps(problems, indent=1)[:6000]
