@@ -151,16 +151,24 @@ test-pyodide: setup
 	$(call section,[2/3] the browser engine under Node: the wheel the site publishes (compiled)$(comma) with Pyodide's stdlib then with the trimmed one it publishes)
 	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
 	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
-	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --keep sitebuild/stdlib-keep.txt
-	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
+	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.loadpackage.zip --also $(LOADPACKAGE_KEEP)
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --keep sitebuild/stdlib-keep.txt --keep-loadpackage $(LOADPACKAGE_KEEP)
+	@node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl $(TRIMMED_STDLIB)
 
 # The modules the engine imports: the standard library the site publishes is trimmed to these.
+# The others that Pyodide's loadPackage imports, for the benchmark's floor and peer (they install
+# the wheel with it): bench/stdlib-loadpackage.txt.
+LOADPACKAGE_KEEP = bench/stdlib-loadpackage.txt
+TRIMMED_STDLIB = --stdlib $(CACHE)/python_stdlib.published.zip --loadpackage-stdlib $(CACHE)/python_stdlib.loadpackage.zip
 stdlib-keep: setup
 	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
 	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel-published/runbook_core-*.whl) --list-modules > $(CACHE)/stdlib-modules.txt
+	@node tests/pyodide/engine_check.mjs $$(ls $(CACHE)/wheel-published/runbook_core-*.whl) --list-loadpackage-modules > $(CACHE)/stdlib-loadpackage.txt
 	@{ grep '^#' sitebuild/stdlib-keep.txt; cat $(CACHE)/stdlib-modules.txt; } > sitebuild/stdlib-keep.txt.tmp
 	@mv sitebuild/stdlib-keep.txt.tmp sitebuild/stdlib-keep.txt
-	@git diff --stat -- sitebuild/stdlib-keep.txt
+	@{ grep '^#' $(LOADPACKAGE_KEEP); cat $(CACHE)/stdlib-loadpackage.txt; } > $(LOADPACKAGE_KEEP).tmp
+	@mv $(LOADPACKAGE_KEEP).tmp $(LOADPACKAGE_KEEP)
+	@git diff --stat -- sitebuild/stdlib-keep.txt $(LOADPACKAGE_KEEP)
 
 # The browser fixtures (tests/browser_support.py) build and serve the site themselves, on a
 # free port, so they run beside `make serve` or another site.
@@ -179,7 +187,8 @@ test-team-org: setup
 	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/run_pytest.mjs --junitxml=$(REPORTS)/team-pyodide.xml
 	@$(PY) -m sitebuild wheel $(CACHE)/wheel-published
 	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.published.zip
-	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl --stdlib $(CACHE)/python_stdlib.published.zip
+	@$(PY) -m sitebuild stdlib $(CACHE)/python_stdlib.loadpackage.zip --also $(LOADPACKAGE_KEEP)
+	@RUNBOOK_ORG=$(TEAM_ORG) node tests/pyodide/engine_check.mjs $(CACHE)/wheel-published/runbook_core-*.whl $(TRIMMED_STDLIB)
 	@RUNBOOK_ORG=$(TEAM_ORG) $(PY) -m pytest --ignore=tests/pyodide -m browser $(TEAM_BROWSER_TESTS) \
 		--junitxml=$(REPORTS)/team-browser.xml
 

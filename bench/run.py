@@ -5,10 +5,12 @@
 Builds the site (`mkdocs build --strict`, into a temporary directory), adds two bare pages under
 /__bench/ (the floor: the same Pyodide in a module worker importing the same wheel; the peer:
 main-thread `loadPyodide` then `loadPackage(wheel)`, as Pyodide-MkDocs-Theme and markdown-exec
-do), serves it all as a static host would (bench/server.py) and drives headless Chromium. Every
-measurement runs `--runs` times, interleaved, and the medians are reported side by side; see
-bench/README.md for what each number means. Writes bench/results.json. Exits 0 whatever the
-numbers, unless --check is given: then 1 if a target is missed.
+do; both with the site's standard library plus what loadPackage imports,
+bench/stdlib-loadpackage.txt), serves it all as a static host would (bench/server.py) and drives
+headless Chromium. Every measurement runs `--runs` times, interleaved, and the medians are
+reported side by side; see bench/README.md for what each number means. Writes
+bench/results.json. Exits 0 whatever the numbers, unless --check is given: then 1 if a target
+is missed.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ sys.path.insert(0, str(HERE))
 from server import StaticServer, brotli, load_files  # noqa: E402 - bench/ is not a package
 
 sys.path.insert(0, str(HERE.parent))
+from sitebuild.stdlib import published_stdlib  # noqa: E402
 from tests.serve_site import build_site as build_site_into  # noqa: E402
 
 WALKTHROUGH = "/walkthrough/"
@@ -228,6 +231,7 @@ const at = () => performance.timeOrigin + performance.now();
 const t = { imported: at() };
 try {
   const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href,
+    stdLibURL: new URL("%(stdlib)s", location.href).href,
     lockFileContents: %(lock)s,
     packages: [new URL("%(wheel)s", location.href).href] });
   t.booted = at();
@@ -247,6 +251,7 @@ import { loadPyodide } from "%(pyodide)spyodide.mjs";
 const t = {};
 try {
   const pyodide = await loadPyodide({ indexURL: new URL("%(pyodide)s", location.href).href,
+    stdLibURL: new URL("%(stdlib)s", location.href).href,
     lockFileContents: %(lock)s });
   t.loaded = performance.now();
   await pyodide.loadPackage(new URL("%(wheel)s", location.href).href,
@@ -304,6 +309,7 @@ def lock_contents(site: Path) -> str:
     return json.dumps({"info": json.loads(unescape(info.group(1))), "packages": {}})
 
 
+LOADPACKAGE_KEEP = HERE / "stdlib-loadpackage.txt"
 STOCK_PYODIDE = ROOT / "node_modules" / "pyodide"
 STOCK_FILES = (
     "pyodide.mjs",
@@ -318,7 +324,18 @@ def add_bench_pages(site: Path) -> None:
     pyodide, wheel = published_paths(site)
     bench = site / "__bench"
     bench.mkdir(exist_ok=True)
-    values = {"pyodide": pyodide, "wheel": wheel, "lock": lock_contents(site)}
+    # The floor and the peer install the wheel with loadPackage, which imports modules the
+    # engine never does (tarfile, email, ...): they get the site's trimmed standard library with
+    # those added (bench/stdlib-loadpackage.txt), the zip the site itself published before.
+    stdlib = bench / "loadpackage-stdlib" / "python_stdlib.zip"
+    stdlib.parent.mkdir(exist_ok=True)
+    shutil.copyfile(published_stdlib(ROOT, also=LOADPACKAGE_KEEP), stdlib)
+    values = {
+        "pyodide": pyodide,
+        "wheel": wheel,
+        "lock": lock_contents(site),
+        "stdlib": "/" + stdlib.relative_to(site).as_posix(),
+    }
     # The site publishes its largest files as NAME and NAME.gz (its engine picks one); the floor
     # and the peer load Pyodide as it comes: NAME, served (and compressed) as the site's files
     # are. (A build from before both forms were published has only NAME.gz: NAME is made.)
@@ -338,7 +355,13 @@ def add_bench_pages(site: Path) -> None:
         shutil.copyfile(STOCK_PYODIDE / name, stock / name)
     stock_html = PEER_HTML.replace("lockFileContents: %(lock)s", "")
     (bench / "peer-stock.html").write_text(
-        stock_html % {**values, "pyodide": "/__bench/stock-pyodide/"}, "utf-8"
+        stock_html
+        % {
+            **values,
+            "pyodide": "/__bench/stock-pyodide/",
+            "stdlib": "/__bench/stock-pyodide/python_stdlib.zip",
+        },
+        "utf-8",
     )
 
 

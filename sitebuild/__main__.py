@@ -28,7 +28,7 @@ def step_publish(args: argparse.Namespace) -> None:
 
 
 def step_stdlib(args: argparse.Namespace) -> None:
-    built = published_stdlib(ROOT)
+    built = published_stdlib(ROOT, args.also)
     shutil.copyfile(built, args.out)
     print(f"published standard library: {built.stat().st_size:,} bytes, a zip of .pyc ({args.out})")
 
@@ -118,6 +118,13 @@ def main(argv: list[str] | None = None) -> int:
     add("publish", step_publish, "write the wheel, Pyodide and the trimmed stdlib into SITE_DIR")
     stdlib = add("stdlib", step_stdlib, "write the trimmed, precompiled stdlib to OUT", site=False)
     stdlib.add_argument("out", type=Path, metavar="OUT")
+    stdlib.add_argument(
+        "--also",
+        type=Path,
+        metavar="KEEP_FILE",
+        help="keep this list's modules too (bench/stdlib-loadpackage.txt: what Pyodide's "
+        "loadPackage imports besides the engine's, for the benchmark's floor and peer)",
+    )
     wheel = add(
         "wheel", step_wheel, "write the browser's runbook_core wheel into OUT_DIR", site=False
     )

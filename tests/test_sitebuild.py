@@ -473,6 +473,32 @@ def test_stdlib_keep_list_is_sorted_module_names() -> None:
     assert {"asyncio", "json", "pyodide", "tomllib", "zipfile"} <= set(lines)
 
 
+LOADPACKAGE_KEEP = ROOT / "bench" / "stdlib-loadpackage.txt"
+
+
+def test_loadpackage_modules_are_left_out_of_the_site_and_given_to_the_benchmark() -> None:
+    """What only Pyodide's loadPackage imports (bench/stdlib-loadpackage.txt, written by `make
+    stdlib-keep`, checked exact by `make test-pyodide`) is not in the site's standard library;
+    the benchmark's floor and peer get the site's with those added, and nothing else."""
+    lines = [
+        line
+        for line in LOADPACKAGE_KEEP.read_text("utf-8").splitlines()
+        if not line.startswith("#")
+    ]
+    assert lines == sorted(set(lines))
+    extra = set(lines)
+    assert "tarfile" in extra  # loadPackage unpacks archives; the engine extracts its wheel
+    assert not extra & stdlib.read_keep_list()
+
+    def modules(path: Path) -> set[str]:
+        with zipfile.ZipFile(path) as built:
+            return {stdlib.module_name(name) for name in built.namelist()}
+
+    site = modules(stdlib.published_stdlib(ROOT))
+    assert not site & extra
+    assert modules(stdlib.published_stdlib(ROOT, also=LOADPACKAGE_KEEP)) == site | extra
+
+
 def test_packed_files_are_published_in_both_forms_that_unpack_to_the_same() -> None:
     """The engine's largest files are published as NAME (for a host that compresses them itself)
     and as NAME.gz (for one that does not), reproducibly, NAME.gz unpacking to NAME, the npm

@@ -9,11 +9,17 @@
 // 2. a repeat visit's: a new Pyodide restored from that snapshot, the scenarios again;
 // 3. pyodide.loadPackage(wheel) then `import runbook_core` (the benchmark's floor and peer).
 //
-//   node tests/pyodide/engine_check.mjs WHEEL [--stdlib ZIP] [--list-modules] [--keep FILE]
+//   node tests/pyodide/engine_check.mjs WHEEL [--stdlib ZIP --loadpackage-stdlib ZIP2]
+//        [--list-modules | --list-loadpackage-modules] [--keep FILE] [--keep-loadpackage FILE2]
 //
-// --list-modules prints the standard-library modules the engine imported (in any of the three):
+// --list-modules prints the standard-library modules the engine imported (starts 1 and 2):
 // the content of sitebuild/stdlib-keep.txt (`make stdlib-keep`). --keep FILE fails unless FILE
 // lists exactly those modules: nothing the engine needs is missing, nothing is kept for nothing.
+// The site publishes only those. loadPackage (3) imports more (tarfile, email, ...):
+// --list-loadpackage-modules prints those others, the content of bench/stdlib-loadpackage.txt,
+// which --keep-loadpackage FILE2 checks the same way; with --stdlib, start 3 runs with ZIP2, the
+// trimmed zip with those added (`python -m sitebuild stdlib ZIP2 --also FILE2`), as the
+// benchmark's floor and peer get it.
 //
 // With RUNBOOK_ORG (a team's org file), the engine reads it and its template as the site's
 // engine does, and the tickets are compared with that org's golden files (tests/helpers.py).
@@ -25,14 +31,22 @@ const args = process.argv.slice(2);
 const wheel = args[0];
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const stdlib = option("--stdlib");
+const loadPackageStdlib = option("--loadpackage-stdlib");
 const keepFile = option("--keep");
+const keepLoadPackageFile = option("--keep-loadpackage");
 const listModules = args.includes("--list-modules");
+const listLoadPackageModules = args.includes("--list-loadpackage-modules");
 const tests = new URL("..", import.meta.url).pathname;
 const lockInfo = JSON.parse(readFileSync(new URL("../../node_modules/pyodide/pyodide-lock.json", import.meta.url), "utf8")).info;
 
 function fail(message) {
   console.error(`engine check: ${message}`);
   process.exit(1);
+}
+
+if (stdlib && !loadPackageStdlib) {
+  fail("--stdlib needs --loadpackage-stdlib: the trimmed zip lacks what loadPackage imports " +
+    "(python -m sitebuild stdlib ZIP2 --also bench/stdlib-loadpackage.txt)");
 }
 
 let wheelBytes;
@@ -189,7 +203,7 @@ try {
 const repeat = await workerStart("from the snapshot", snapshot);
 replay("from the snapshot", repeat.py);
 
-const floor = await start("loadPackage");
+const floor = await start("loadPackage", { stdLibURL: loadPackageStdlib });
 const errors = [];
 try {
   await floor.loadPackage(wheel, { messageCallback: quiet, errorCallback: (e) => errors.push(e) });
@@ -199,26 +213,30 @@ try {
 if (errors.length) fail(`loadPackage: ${errors.join("\n").slice(-1500)}`);
 installOrg("loadPackage", floor);
 run("loadPackage", floor, "import runbook_core, runbook_core.widget; runbook_core.widget.info()");
-for (const name of run("loadPackage", floor, MODULES).split("\n")) modules.add(name);
+const loadPackageOnly = run("loadPackage", floor, MODULES).split("\n").filter((name) => !modules.has(name));
 
 const imported = [...modules].sort();
 if (problems.length) fail(problems.join("\n"));
-if (listModules) {
-  console.log(imported.join("\n"));
+if (listModules || listLoadPackageModules) {
+  console.log((listModules ? imported : loadPackageOnly.sort()).join("\n"));
   process.exit(0);
 }
-if (keepFile) {
-  const kept = readFileSync(keepFile, "utf8").split("\n").map((line) => line.split("#")[0].trim()).filter(Boolean);
-  const missing = imported.filter((name) => !kept.includes(name));
-  const unused = kept.filter((name) => !modules.has(name));
+// FILE lists exactly `names` (one module a line, '#' starts a comment).
+function checkList(file, names, what) {
+  const kept = readFileSync(file, "utf8").split("\n").map((line) => line.split("#")[0].trim()).filter(Boolean);
+  const missing = names.filter((name) => !kept.includes(name));
+  const unused = kept.filter((name) => !names.includes(name));
   if (missing.length || unused.length) {
-    fail(`${keepFile} is not what the engine imports: run \`make stdlib-keep\`.` +
+    fail(`${file} is not what ${what} imports: run \`make stdlib-keep\`.` +
       (missing.length ? `\n  imported, not kept: ${missing.join(" ")}` : "") +
       (unused.length ? `\n  kept, never imported: ${unused.join(" ")}` : ""));
   }
 }
+if (keepFile) checkList(keepFile, imported, "the engine");
+if (keepLoadPackageFile) checkList(keepLoadPackageFile, loadPackageOnly, "loadPackage (besides the engine)");
 console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, cold and from a ` +
   `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}; loadPackage imports it too. ` +
   `import runbook_core.widget + first render: ${Math.round(cold.ms)} ms (from the snapshot: ${Math.round(repeat.ms)} ms)` +
   (stdlib ? `; standard library: ${stdlib}` : "") +
-  (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : ""));
+  (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : "") +
+  (keepLoadPackageFile ? ` (${keepLoadPackageFile}: loadPackage's ${loadPackageOnly.length} others)` : ""));
