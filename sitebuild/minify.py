@@ -7,7 +7,8 @@ terser output (minify.mjs, run by Node like compile_pyc.mjs) with `//# sourceMap
 and writes NAME.map beside it, the source embedded (`sourcesContent`), so the browser's developer
 tools show the file as written. The offline copy does not fetch the maps (offline.NOT_CACHED).
 It runs in `postbuild` after the generator and before anything hashes the files (the offline
-manifest's integrity). A file that already has its map was minified by an earlier run: left.
+manifest's integrity). A file that names its map, which is there, was minified by an earlier
+run: left as it is.
 `make serve` does not minify (serve_hooks.py): the dev server serves the scripts as written.
 
 `minify_code` also minifies sitebuild/sw.js once offline.py has written the manifest into it.
@@ -95,15 +96,19 @@ def own_scripts(site_dir: Path, docs_dir: Path = DOCS) -> list[str]:
     return found
 
 
+def minified(target: Path, code: str) -> bool:
+    """Whether the script at `target` is already a minified one: it names its map, which is
+    there (a generator that copies only changed files leaves an earlier run's output)."""
+    mark = f"\n//# sourceMappingURL={target.name}{MAP_SUFFIX}"
+    return code.endswith(mark) and target.with_name(target.name + MAP_SUFFIX).is_file()
+
+
 def minify_site(site_dir: Path, docs_dir: Path = DOCS) -> dict[str, tuple[int, int]]:
     """Minifies the built copy of every script of docs_dir, NAME.map beside each; returns
     {path: (bytes before, bytes after)} of those it minified."""
     site_dir = Path(site_dir)
-    todo = [
-        site_dir / path
-        for path in own_scripts(site_dir, docs_dir)
-        if not (site_dir / (path + MAP_SUFFIX)).is_file()
-    ]
+    scripts = [site_dir / path for path in own_scripts(site_dir, docs_dir)]
+    todo = [target for target in scripts if not minified(target, target.read_text("utf-8"))]
     sources = [(target.name, target.read_text("utf-8")) for target in todo]
     sizes = {}
     for target, (_, source), done in zip(todo, sources, minify_code(sources), strict=True):

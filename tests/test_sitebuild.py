@@ -671,7 +671,8 @@ def test_minify_names_what_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_minify_site_minifies_each_published_script_once(tmp_path: Path) -> None:
     """Every script of the docs folder is minified where the generator published it, its map
-    beside it; a second run leaves them (already minified); a script the site lacks stops it."""
+    beside it; a second run leaves them (already minified), not a file copied again beside an
+    earlier run's map; a script the site lacks stops it."""
     from sitebuild import minify
 
     docs, site = tmp_path / "docs", tmp_path / "site"
@@ -696,6 +697,9 @@ def test_minify_site_minifies_each_published_script_once(tmp_path: Path) -> None
     deep_map = json.loads(first["js/deep/a.mjs.map"])
     assert deep_map["sourcesContent"] == [CLASSIC]
     assert minify.minify_site(site, docs) == {}
+    assert files() == first
+    (site / "js" / "a.mjs").write_text(MODULE, "utf-8")  # copied again, the old map left
+    assert list(minify.minify_site(site, docs)) == ["js/a.mjs"]
     assert files() == first
     (docs / "js" / "new.js").write_text(MODULE, "utf-8")
     with pytest.raises(BuildError, match=r"has no js/new\.js of .*make build"):
