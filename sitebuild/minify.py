@@ -108,10 +108,11 @@ def minify_site(site_dir: Path, docs_dir: Path = DOCS) -> dict[str, tuple[int, i
     {path: (bytes before, bytes after)} of those it minified."""
     site_dir = Path(site_dir)
     scripts = [site_dir / path for path in own_scripts(site_dir, docs_dir)]
-    todo = [target for target in scripts if not minified(target, target.read_text("utf-8"))]
-    sources = [(target.name, target.read_text("utf-8")) for target in todo]
+    current = [(target, target.read_text("utf-8")) for target in scripts]
+    todo = [(target, code) for target, code in current if not minified(target, code)]
+    sources = [(target.name, code) for target, code in todo]
     sizes = {}
-    for target, (_, source), done in zip(todo, sources, minify_code(sources), strict=True):
+    for (target, source), done in zip(todo, minify_code(sources), strict=True):
         target.write_text(done.code, "utf-8")
         target.with_name(target.name + MAP_SUFFIX).write_text(done.map, "utf-8")
         path = target.relative_to(site_dir).as_posix()
