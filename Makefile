@@ -101,7 +101,7 @@ $(VENV)/.installed: pyproject.toml
 	@touch $@ $(addprefix $(VENV)/.installed-,$(GENERATORS))
 
 node_modules/.installed: package.json package-lock.json
-	$(call section,set-up: npm ci (Pyodide; axe-core and ESLint for the tests and lint))
+	$(call section,set-up: npm ci (Pyodide and terser for the site; axe-core and ESLint for the tests and lint))
 	@npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 

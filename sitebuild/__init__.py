@@ -11,8 +11,10 @@ generator hook. Each step also runs on its own, `python -m sitebuild <step> ...`
              a `<meta>` policy in each page and the `_headers` file at the site root (csp.py,
              headers.py);
 - `offline`  the service worker `sw.js` at the site root, with this build's file list (offline.py);
+- `minify`   the site's own JavaScript (docs/'s scripts as published) minified by terser, each
+             with its source map NAME.map (minify.py);
 - `finish`   `secure` then `offline`: what a build runs after writing its pages;
-- `postbuild` `publish` then `finish`: what `make build` runs after the generator.
+- `postbuild` `publish`, `minify`, then `finish`: what `make build` runs after the generator.
 
 Not shipped in the runbook_core wheel (`[tool.hatch.build.targets.wheel]` lists only
 runbook_core); the build tooling of this repository, not of the package.
@@ -46,23 +48,27 @@ def generator_error(message: str) -> Exception:
     return BuildError(message)
 
 
-def finish(site_dir: Path, *, meta: bool = True) -> str:
+def finish(site_dir: Path, *, meta: bool = True, minify: bool = True) -> str:
     """What a build runs once its pages are written: the Content-Security-Policy into every page
-    (unless meta=False) and `_headers`, then the service worker, last since it hashes the final
-    files. Returns the service worker's version."""
+    (unless meta=False) and `_headers`, then the service worker (minified unless minify=False),
+    last since it hashes the final files. Returns the service worker's version."""
     from sitebuild import csp, offline
 
     csp.secure(Path(site_dir), meta=meta)
-    return offline.write_service_worker(site_dir)
+    return offline.write_service_worker(site_dir, minified=minify)
 
 
-def postbuild(site_dir: Path, *, meta: bool = True) -> str:
+def postbuild(site_dir: Path, *, meta: bool = True, minify: bool = True) -> str:
     """What a build runs after the generator has written the pages: the engine's files
-    (publish), then `finish`. Returns the service worker's version."""
+    (publish), the site's own JavaScript minified (unless minify=False: the dev server), then
+    `finish`. Returns the service worker's version."""
+    from sitebuild import minify as minifier
     from sitebuild import publish
 
     site_dir = Path(site_dir)
     plan = publish.plan(ROOT)
     publish.write(plan, site_dir)
     publish.check_pages(site_dir)
-    return finish(site_dir, meta=meta)
+    if minify:
+        minifier.minify_site(site_dir)  # before `finish` hashes the files
+    return finish(site_dir, meta=meta, minify=minify)

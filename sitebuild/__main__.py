@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from sitebuild import ROOT, BuildError, csp, finish, headers, offline, postbuild, publish
+from sitebuild import ROOT, BuildError, csp, finish, headers, minify, offline, postbuild, publish
 from sitebuild.stdlib import published_stdlib
 
 
@@ -40,6 +40,17 @@ def step_wheel(args: argparse.Namespace) -> None:
         old.unlink()
     (args.out / name).write_bytes(data)
     print(f"the browser's wheel: {len(data):,} bytes, bytecode ({args.out / name})")
+
+
+def step_minify(args: argparse.Namespace) -> None:
+    sizes = minify.minify_site(args.site)
+    before, after = (sum(size[i] for size in sizes.values()) for i in (0, 1))
+    print(f"minified {len(sizes)} scripts: {before:,} -> {after:,} bytes, each with NAME.map")
+    if sizes and (args.site / offline.SERVICE_WORKER).is_file():
+        print(
+            "scripts changed: write the service worker again (python -m sitebuild offline)",
+            file=sys.stderr,
+        )
 
 
 def step_secure(args: argparse.Namespace) -> None:
@@ -129,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         "wheel", step_wheel, "write the browser's runbook_core wheel into OUT_DIR", site=False
     )
     wheel.add_argument("out", type=Path, metavar="OUT_DIR")
+    add("minify", step_minify, "minify the site's own scripts (docs/'s), each with NAME.map")
     secure = add("secure", step_secure, "the CSP into every page (<meta>) and _headers; prints it")
     secure.add_argument("--no-meta", action="store_true", help="leave the pages without <meta>")
     add("offline", step_offline, "write sw.js with this build's files (after every other step)")

@@ -105,7 +105,7 @@ def test_headers_file_and_service_worker(site: Path) -> None:
         read.for_path("/walkthrough/")["Content-Security-Policy"] == csp.policy_for(site).header()
     )
     code = (site / "sw.js").read_text("utf-8")
-    manifest = json.loads(re.search(r"const MANIFEST = (\{.*?\});\n", code).group(1))
+    manifest = offline.read_manifest(code)
     urls = [url for url, _ in manifest["files"]]
     assert "_headers" not in urls and "walkthrough/" in urls and "404.html" in urls
     assert manifest["immutable"] == list(headers.IMMUTABLE_PATHS)
@@ -382,3 +382,160 @@ def test_properties_set_on_the_root_are_registered_not_inherited(site: Path) -> 
         assert re.search(r"\binherits\s*:\s*false\b", rule.group(1)), (
             f"{name} is registered as inherited: every change would restyle the whole page"
         )
+
+
+# ------------------------------------------------------------- the site's own JavaScript
+
+VLQ = {
+    c: i for i, c in enumerate("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+}
+
+
+def source_positions(mappings: str) -> dict[tuple[int, int], tuple[int, int]]:
+    """A version 3 source map's mappings, one source: {(line, column) in the minified file:
+    (line, column) in the source}, all 0-based (the spec's Base64 VLQ, decoded here)."""
+    found = {}
+    source_line = source_column = 0
+    for line, segments in enumerate(mappings.split(";")):
+        column = 0
+        for segment in filter(None, segments.split(",")):
+            fields, value, shift = [], 0, 0
+            for char in segment:
+                digit = VLQ[char]
+                value += (digit & 31) << shift
+                shift += 5
+                if not digit & 32:
+                    fields.append(-(value >> 1) if value & 1 else value >> 1)
+                    value = shift = 0
+            column += fields[0]
+            if len(fields) >= 4:
+                source_line += fields[2]
+                source_column += fields[3]
+                found[(line, column)] = (source_line, source_column)
+    return found
+
+
+def published_scripts(site: Path) -> dict[str, tuple[str, str]]:
+    """Every script the site publishes from docs/, and sw.js: {path: (source, as published)},
+    the source being sw.js's template with this build's manifest written in."""
+    from sitebuild import minify
+
+    scripts = {
+        path: ((ROOT / "docs" / path).read_text("utf-8"), (site / path).read_text("utf-8"))
+        for path in minify.own_scripts(site)
+    }
+    written = (site / offline.SERVICE_WORKER).read_text("utf-8")
+    manifest = json.dumps(offline.read_manifest(written), separators=(",", ":"))
+    template = offline.TEMPLATE.read_text("utf-8").replace(offline.PLACEHOLDER, manifest)
+    scripts[offline.SERVICE_WORKER] = (template, written)
+    return scripts
+
+
+def test_own_scripts_are_minified_each_with_a_map_back_to_its_source(site: Path) -> None:
+    """The site's own scripts (docs/'s, and sw.js) are published minified, each naming NAME.map
+    beside it, whose embedded source is the file as written; its mappings take each string the
+    minified code keeps back to that string in the source. The offline copy skips the maps."""
+    scripts = published_scripts(site)
+    assert len(scripts) >= 21 and "assets/javascripts/engine-worker.mjs" in scripts
+    cached = {url for url, _ in offline.manifest(site)["files"]}
+    for path, (source, built) in scripts.items():
+        name = path.rsplit("/", 1)[-1]
+        assert len(built) < len(source) * 0.8, path
+        assert built.endswith(f"\n//# sourceMappingURL={name}.map"), path
+        source_map = json.loads((site / (path + ".map")).read_text("utf-8"))
+        assert source_map["version"] == 3 and source_map["file"] == name
+        assert source_map["sources"] == [name]
+        assert source_map["sourcesContent"] == [source], path
+        assert path + ".map" not in cached and (path in cached) == (path != "sw.js")
+        lines, source_lines = built.split("\n"), source.split("\n")
+        strings = 0
+        for (line, column), (at_line, at_column) in source_positions(
+            source_map["mappings"]
+        ).items():
+            # a string, not a key (sw.js quotes its keys, {"response":e} too)
+            literal = re.match(r'"([^"\\]{6,})"(?!:)', lines[line][column:])
+            if literal and "\\" not in literal.group(1):
+                strings += 1
+                there = source_lines[at_line][at_column:]
+                assert there[:1] in "\"'`", (path, line, column, there[:40])
+                assert there[1:].startswith(literal.group(1)), (path, line, column, there[:40])
+        assert strings >= 1 or path.endswith("boot.js"), path
+
+
+# Each file parsed by acorn (terser's parser's own dependency) as the browser loads it: its
+# exported names and the modules it imports, in the source and as published.
+PARSE_SCRIPT = """
+import { parse } from "acorn";
+import { readFileSync } from "node:fs";
+const out = {};
+for (const [path, module] of JSON.parse(process.argv[1])) {
+  const tree = parse(readFileSync(path, "utf-8"), { ecmaVersion: "latest",
+    sourceType: module ? "module" : "script" });
+  const exported = [], imported = [];
+  for (const node of tree.body) {
+    if (node.type === "ImportDeclaration") imported.push(node.source.value);
+    if (node.type === "ExportNamedDeclaration") {
+      for (const s of node.specifiers) exported.push(s.exported.name);
+      const d = node.declaration;
+      const names = d?.declarations ? d.declarations.map((v) => v.id.name) : d ? [d.id.name] : [];
+      exported.push(...names);
+    }
+    if (node.type === "ExportDefaultDeclaration") exported.push("default");
+  }
+  out[path] = { exported: exported.sort(), imported: imported.sort() };
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_minified_scripts_parse_as_they_load_and_keep_their_interface(site: Path) -> None:
+    """Each published script parses as the browser loads it (the page's files and the engine as
+    ES modules, sw.js as a classic script), exports the same names and imports the same files
+    as its source; deployment.mjs, imported in Node, still names storage after its URL."""
+    import subprocess
+
+    scripts = published_scripts(site)
+    jobs, expected = [], {}
+    for path, (source, _) in scripts.items():
+        module = path != "sw.js"
+        jobs += [(str(site / path), module)]
+        copy = site.parent / f"{site.name}-source" / path
+        copy.parent.mkdir(parents=True, exist_ok=True)
+        copy.write_text(source, "utf-8")
+        jobs += [(str(copy), module)]
+        expected[str(site / path)] = str(copy)
+    done = subprocess.run(
+        ["node", "--input-type=module", "-e", PARSE_SCRIPT, json.dumps(jobs)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    parsed = json.loads(done.stdout)
+    for built, source in expected.items():
+        assert parsed[built] == parsed[source], built
+    assert parsed[str(site / "assets/javascripts/deployment.mjs")]["exported"] == [
+        "SITE_ROOT",
+        "deploymentName",
+    ]
+    for path in scripts:  # V8's own parse of each, as a module or a classic script
+        if path == "sw.js" or path.endswith(".mjs"):
+            check = subprocess.run(
+                ["node", "--check", str(site / path)], capture_output=True, text=True, check=False
+            )
+            assert check.returncode == 0, (path, check.stderr)
+    imported = subprocess.run(
+        [
+            "node",
+            "--input-type=module",
+            "-e",
+            "const m = await import(process.argv[1]); console.log(m.deploymentName('x'));",
+            (site / "assets/javascripts/deployment.mjs").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert imported.stdout.strip() == f"{site.as_posix()}/x", imported.stderr

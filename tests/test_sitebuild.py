@@ -634,3 +634,99 @@ def test_a_team_s_post_mortem_template_is_published_beside_its_org_file(
     assert Path(org.postmortem_template).name == publish.POSTMORTEM_NAME
     example = (ROOT / "docs" / "examples" / "rollback-succeeded.json").read_text("utf-8")
     assert render_postmortem(record_from_json(example), org).startswith("# Acme post-mortem: ")
+
+
+# -------------------------------------------------------------------- minifying (minify.py)
+
+MODULE = 'import { x } from "./x.js";\nconst internalCounter = x + 1;\n'
+MODULE += "export function visibleName() {\n  return internalCounter;\n}\n"
+CLASSIC = "// a classic script: its top-level names are globals\nfunction sharedHelper(value) {\n"
+CLASSIC += '  return value + 1;\n}\nvar sharedCount = sharedHelper(1);\nthrow new Error("kept");\n'
+
+
+def test_minify_mangles_a_module_but_keeps_a_classic_script_s_globals() -> None:
+    """A file that declares imports or exports is minified as an ES module (its own top-level
+    names mangled, its exports and imports kept); any other keeps its top-level names, which
+    other scripts may read as globals; strings (error messages) stay."""
+    from sitebuild import minify
+
+    module, classic = minify.minify_code([("m.js", MODULE), ("c.js", CLASSIC)])
+    assert module.module and not classic.module
+    assert "visibleName" in module.code and '"./x.js"' in module.code
+    assert "internalCounter" not in module.code
+    assert "function sharedHelper(" in classic.code and "sharedCount" in classic.code
+    assert '"kept"' in classic.code and "a classic script" not in classic.code
+    for done, source in ((module, MODULE), (classic, CLASSIC)):
+        assert done.code.endswith(f"\n//# sourceMappingURL={done.name}.map")
+        source_map = json.loads(done.map)
+        assert source_map["sources"] == [done.name] and source_map["sourcesContent"] == [source]
+    # Declared a module, a file without imports is mangled like one.
+    (forced,) = minify.minify_code([("c.js", CLASSIC.replace("throw", "export"))], module=True)
+    assert "sharedHelper" not in forced.code
+
+
+def test_minify_is_deterministic() -> None:
+    """The same sources give the same bytes, run after run (the offline manifest's integrity
+    and the service worker's version depend on them)."""
+    from sitebuild import minify
+
+    files = [
+        (path.name, path.read_text("utf-8"))
+        for path in (ROOT / "docs" / "assets" / "javascripts").glob("*.mjs")
+    ]
+    assert minify.minify_code(files) == minify.minify_code(files)
+
+
+def test_minify_names_what_to_fix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script that does not parse stops the build naming its file and line; without terser
+    (not installed: the script is run where node_modules/ has none) or without Node, the
+    error says what to install."""
+    from sitebuild import minify
+
+    with pytest.raises(BuildError, match=r"terser cannot parse bad\.js:2:\d+: .*fix that script"):
+        minify.minify_code([("good.js", MODULE), ("bad.js", "const a = 1;\nexport const = 2;\n")])
+    alone = tmp_path / "minify.mjs"
+    alone.write_text(minify.MINIFIER.read_text("utf-8"), "utf-8")
+    monkeypatch.setattr(minify, "MINIFIER", alone)
+    with pytest.raises(BuildError, match=r"terser \(an npm devDependency\) is missing.*npm ci"):
+        minify.minify_code([("m.js", MODULE)])
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BuildError, match=r"node is needed to minify .*install Node"):
+        minify.minify_code([("m.js", MODULE)])
+
+
+def test_minify_site_minifies_each_published_script_once(tmp_path: Path) -> None:
+    """Every script of the docs folder is minified where the generator published it, its map
+    beside it; a second run leaves them (already minified), not a file copied again beside an
+    earlier run's map; a script the site lacks stops it."""
+    from sitebuild import minify
+
+    docs, site = tmp_path / "docs", tmp_path / "site"
+    for folder in (docs, site):
+        (folder / "js" / "deep").mkdir(parents=True)
+        (folder / "js" / "a.mjs").write_text(MODULE, "utf-8")
+        (folder / "js" / "deep" / "a.mjs").write_text(CLASSIC, "utf-8")  # the same name
+        (folder / "js" / "theme.min.css").write_text("a{}", "utf-8")
+    sizes = minify.minify_site(site, docs)
+    assert sorted(sizes) == ["js/a.mjs", "js/deep/a.mjs"]
+    assert all(after < before for before, after in sizes.values())
+
+    def files() -> dict[str, bytes]:
+        return {
+            p.relative_to(site).as_posix(): p.read_bytes() for p in site.rglob("*") if p.is_file()
+        }
+
+    first = files()
+    assert sorted(first) == [
+        "js/a.mjs", "js/a.mjs.map", "js/deep/a.mjs", "js/deep/a.mjs.map", "js/theme.min.css"
+    ]  # fmt: skip
+    deep_map = json.loads(first["js/deep/a.mjs.map"])
+    assert deep_map["sourcesContent"] == [CLASSIC]
+    assert minify.minify_site(site, docs) == {}
+    assert files() == first
+    (site / "js" / "a.mjs").write_text(MODULE, "utf-8")  # copied again, the old map left
+    assert list(minify.minify_site(site, docs)) == ["js/a.mjs"]
+    assert files() == first
+    (docs / "js" / "new.js").write_text(MODULE, "utf-8")
+    with pytest.raises(BuildError, match=r"has no js/new\.js of .*make build"):
+        minify.minify_site(site, docs)
