@@ -160,6 +160,30 @@ function replay(step, py) {
   return result.scenarios;
 }
 
+// The compiled wheel keeps a __doc__ for each dataclass (sitebuild/compile_pyc.mjs):
+// otherwise dataclasses computes inspect.signature(cls) for every dataclass's __doc__, which the
+// engine's first import pays for. Watched from before the import to after the scenarios.
+const WATCH_SIGNATURES = `
+import inspect, sys
+_signature = inspect.signature
+_from_dataclasses = []
+def _watched(*args, **kwargs):
+    if sys._getframe(1).f_globals.get("__name__") == "dataclasses":
+        _from_dataclasses.append(getattr(args[0], "__qualname__", repr(args[0])))
+    return _signature(*args, **kwargs)
+inspect.signature = _watched`;
+const SIGNATURES_WATCHED = `
+import dataclasses, json, sys
+inspect.signature = _signature
+undocumented = sorted(f"{c.__module__}.{c.__qualname__}" for m in list(sys.modules.values())
+    if getattr(m, "__name__", "").startswith("runbook_core") for c in vars(m).values()
+    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__ and not c.__doc__)
+documented = sum(1 for m in list(sys.modules.values()) if getattr(m, "__name__", "").startswith("runbook_core")
+    for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__)
+result = json.dumps({"calls": sorted(set(_from_dataclasses)), "undocumented": undocumented, "dataclasses": documented})
+del _signature, _watched, _from_dataclasses
+result`;
+
 // The engine worker's start (engine-worker.mjs: boot, installWheel, pyimport, first render).
 async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
   const py = await start(step, snapshot ? { _loadSnapshot: snapshot } : { _makeSnapshot: true });
@@ -171,6 +195,7 @@ async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
   }
   if (installedBy !== by) fail(`${step}: the wheel was installed by ${installedBy}, not ${by}`);
   installOrg(step, py);
+  if (!snapshot) run(step, py, WATCH_SIGNATURES);
   const before = performance.now();
   let ms;
   try {
@@ -187,6 +212,13 @@ async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
 
 const cold = await workerStart("worker");
 const scenarios = replay("worker", cold.py);
+const signatures = JSON.parse(run("worker", cold.py, SIGNATURES_WATCHED));
+if (signatures.calls.length) {
+  problems.push(`worker: dataclasses called inspect.signature for ${signatures.calls.join(", ")}: their __doc__ was empty`);
+}
+if (signatures.undocumented.length || signatures.dataclasses < 10) {
+  problems.push(`worker: dataclasses with no __doc__: ${signatures.undocumented.join(", ")} (of ${signatures.dataclasses})`);
+}
 let snapshot;
 try {
   snapshot = cold.py.makeMemorySnapshot();
@@ -234,7 +266,8 @@ if (keepFile) {
   }
 }
 console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, cold and from a ` +
-  `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}; loadPackage imports it too, and a deflated wheel installs through zipfile. ` +
+  `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}, ` +
+  `its ${signatures.dataclasses} dataclasses have a __doc__ (no inspect.signature); loadPackage imports it too, and a deflated wheel installs through zipfile. ` +
   `import runbook_core.widget + first render: ${Math.round(cold.ms)} ms (from the snapshot: ${Math.round(repeat.ms)} ms)` +
   (stdlib ? `; standard library: ${stdlib}` : "") +
   (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : ""));
