@@ -33,8 +33,9 @@ export default [
     languageOptions: { sourceType: "module", globals: globals.browser },
   },
   {
-    // deployment.mjs is imported by the page and by the engine's worker: only what both have.
-    files: ["docs/assets/javascripts/deployment.mjs"],
+    // deployment.mjs is imported by the page and by the engine's worker, wheel-files.mjs by the
+    // worker and the Node engine check: only what both have.
+    files: ["docs/assets/javascripts/deployment.mjs", "docs/assets/javascripts/wheel-files.mjs"],
     languageOptions: { sourceType: "module", globals: globals["shared-node-browser"] },
   },
   {

@@ -4,10 +4,13 @@
 // final ticket must equal its golden file. Three starts, as the site's pages make them:
 //
 // 1. the engine worker's (docs/assets/javascripts/engine-worker.mjs): no lock file, the wheel
-//    unpacked into site-packages by Python's zipfile, `import runbook_core.widget` and a first
-//    render (timed: printed), the scenarios, then a memory snapshot of that Python;
+//    written into site-packages from JavaScript (wheel-files.mjs installWheel, the worker's own
+//    code), `import runbook_core.widget` and a first render (timed: printed), the scenarios,
+//    then a memory snapshot of that Python;
 // 2. a repeat visit's: a new Pyodide restored from that snapshot, the scenarios again;
-// 3. pyodide.loadPackage(wheel) then `import runbook_core` (the benchmark's floor and peer).
+// 3. pyodide.loadPackage(wheel) then `import runbook_core` (the benchmark's floor and peer);
+// then the worker's fallback: the same wheel deflated (a wheel the build did not make), which
+// installWheel leaves to Python's zipfile, imported and rendered in a fresh Pyodide.
 //
 //   node tests/pyodide/engine_check.mjs WHEEL [--stdlib ZIP --loadpackage-stdlib ZIP2]
 //        [--list-modules | --list-loadpackage-modules] [--keep FILE] [--keep-loadpackage FILE2]
@@ -26,6 +29,7 @@
 import { loadPyodide } from "pyodide";
 import { readFileSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { installWheel } from "../../docs/assets/javascripts/wheel-files.mjs";
 
 const args = process.argv.slice(2);
 const wheel = args[0];
@@ -170,14 +174,42 @@ function replay(step, py) {
   return result.scenarios;
 }
 
+// The compiled wheel keeps a __doc__ for each dataclass (sitebuild/compile_pyc.mjs):
+// otherwise dataclasses computes inspect.signature(cls) for every dataclass's __doc__, which the
+// engine's first import pays for. Watched from before the import to after the scenarios.
+const WATCH_SIGNATURES = `
+import inspect, sys
+_signature = inspect.signature
+_from_dataclasses = []
+def _watched(*args, **kwargs):
+    if sys._getframe(1).f_globals.get("__name__") == "dataclasses":
+        _from_dataclasses.append(getattr(args[0], "__qualname__", repr(args[0])))
+    return _signature(*args, **kwargs)
+inspect.signature = _watched`;
+const SIGNATURES_WATCHED = `
+import dataclasses, json, sys
+inspect.signature = _signature
+undocumented = sorted(f"{c.__module__}.{c.__qualname__}" for m in list(sys.modules.values())
+    if getattr(m, "__name__", "").startswith("runbook_core") for c in vars(m).values()
+    if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__ and not c.__doc__)
+documented = sum(1 for m in list(sys.modules.values()) if getattr(m, "__name__", "").startswith("runbook_core")
+    for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__)
+result = json.dumps({"calls": sorted(set(_from_dataclasses)), "undocumented": undocumented, "dataclasses": documented})
+del _signature, _watched, _from_dataclasses
+result`;
+
 // The engine worker's start (engine-worker.mjs: boot, installWheel, pyimport, first render).
-async function workerStart(step, snapshot) {
+async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
   const py = await start(step, snapshot ? { _loadSnapshot: snapshot } : { _makeSnapshot: true });
-  py.FS.writeFile("/tmp/runbook_core.whl", wheelBytes);
-  run(step, py, `import site, zipfile
-with zipfile.ZipFile("/tmp/runbook_core.whl") as wheel:
-    wheel.extractall(site.getsitepackages()[0])`);
+  let installedBy;
+  try {
+    installedBy = installWheel(py, new Uint8Array(bytes));
+  } catch (err) {
+    fail(`${step}: the wheel did not install: ${String(err.message).slice(-1500)}`);
+  }
+  if (installedBy !== by) fail(`${step}: the wheel was installed by ${installedBy}, not ${by}`);
   installOrg(step, py);
+  if (!snapshot) run(step, py, WATCH_SIGNATURES);
   const before = performance.now();
   let ms;
   try {
@@ -194,6 +226,13 @@ with zipfile.ZipFile("/tmp/runbook_core.whl") as wheel:
 
 const cold = await workerStart("worker");
 const scenarios = replay("worker", cold.py);
+const signatures = JSON.parse(run("worker", cold.py, SIGNATURES_WATCHED));
+if (signatures.calls.length) {
+  problems.push(`worker: dataclasses called inspect.signature for ${signatures.calls.join(", ")}: their __doc__ was empty`);
+}
+if (signatures.undocumented.length || signatures.dataclasses < 10) {
+  problems.push(`worker: dataclasses with no __doc__: ${signatures.undocumented.join(", ")} (of ${signatures.dataclasses})`);
+}
 let snapshot;
 try {
   snapshot = cold.py.makeMemorySnapshot();
@@ -215,6 +254,15 @@ installOrg("loadPackage", floor);
 run("loadPackage", floor, "import runbook_core, runbook_core.widget; runbook_core.widget.info()");
 const loadPackageOnly = run("loadPackage", floor, MODULES).split("\n").filter((name) => !modules.has(name));
 
+// A wheel the build did not make (deflated): the worker's fallback, Python's zipfile.
+floor.FS.writeFile("/tmp/stored.whl", wheelBytes);
+run("deflated wheel", floor, `import zipfile
+with zipfile.ZipFile("/tmp/stored.whl") as src, zipfile.ZipFile("/tmp/deflated.whl", "w", zipfile.ZIP_DEFLATED) as dst:
+    for info in src.infolist():
+        dst.writestr(info.filename, src.read(info))`);
+const deflated = await workerStart("deflated wheel", null, floor.FS.readFile("/tmp/deflated.whl"), "zipfile");
+for (const name of run("deflated wheel", deflated.py, MODULES).split("\n")) modules.add(name);
+
 const imported = [...modules].sort();
 if (problems.length) fail(problems.join("\n"));
 if (listModules || listLoadPackageModules) {
@@ -235,7 +283,8 @@ function checkList(file, names, what) {
 if (keepFile) checkList(keepFile, imported, "the engine");
 if (keepLoadPackageFile) checkList(keepLoadPackageFile, loadPackageOnly, "loadPackage (besides the engine)");
 console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, cold and from a ` +
-  `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}; loadPackage imports it too. ` +
+  `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}, ` +
+  `its ${signatures.dataclasses} dataclasses have a __doc__ (no inspect.signature); loadPackage imports it too, and a deflated wheel installs through zipfile. ` +
   `import runbook_core.widget + first render: ${Math.round(cold.ms)} ms (from the snapshot: ${Math.round(repeat.ms)} ms)` +
   (stdlib ? `; standard library: ${stdlib}` : "") +
   (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : "") +

@@ -19,6 +19,7 @@
 // changed when their options say "since": engine.js callView merges it; nothing here changes.)
 
 import { deploymentName } from "./deployment.mjs";
+import { installWheel } from "./wheel-files.mjs";
 
 // [csp] A Content-Security-Policy that blocks the engine (its WebAssembly, a module it imports,
 // a file it fetches) fires securitypolicyviolation in this worker, not in the page: tell the
@@ -459,15 +460,6 @@ function saveSnapshotLater(pyodide, key) {
   }, SNAPSHOT_DELAY_MS);
 }
 
-// The wheel goes into site-packages by Python's zipfile (not loadPackage, whose JavaScript
-// references would make the memory snapshot impossible).
-async function installWheel(pyodide, wheelBytes) {
-  pyodide.FS.writeFile("/tmp/runbook_core.whl", await wheelBytes);
-  pyodide.runPython(`import site, zipfile
-with zipfile.ZipFile("/tmp/runbook_core.whl") as wheel:
-    wheel.extractall(site.getsitepackages()[0])`);
-}
-
 async function fetchBytes(url) {
   const response = await fetch(url);
   if (!response.ok) throw new KnownProblem(`${new URL(url).pathname} answered HTTP ${response.status}`);
@@ -512,7 +504,10 @@ async function boot(loadPyodide, { pyodideURL, lockInfo }, { wheelBytes, orgFile
   const pyodide = await loadPyodide(snapshot ? { ...options, _loadSnapshot: snapshot.bytes }
     : { ...options, _makeSnapshot: true });
   mark("loaded");
-  await installWheel(pyodide, wheelBytes);
+  // The wheel goes into site-packages from JavaScript (wheel-files.mjs; Python's zipfile for a
+  // wheel the build did not make), not by loadPackage, whose JavaScript references would make
+  // the memory snapshot impossible.
+  timings.wheelBy = installWheel(pyodide, await wheelBytes);
   mark("wheelInstalled");
   await installOrg(pyodide, orgFiles);
   return pyodide;
