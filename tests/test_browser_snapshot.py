@@ -39,6 +39,14 @@ def _timings(page) -> dict:
     return page.evaluate("window.__runbookEngine.info.timings")
 
 
+def _assert_wasm_compiled_early(timings: dict) -> None:
+    """[early compile] engine-worker.mjs compiles the wasm as it arrives, and Pyodide's
+    instantiateStreaming instantiates that module (it does not compile the wasm itself)."""
+    assert "wasmCompiledEarly" in timings, timings
+    assert timings["wasm_compileStreaming"] <= timings["wasm_instantiateStreaming"]
+    assert timings["wasmCompiledEarly"] >= timings["wasm_compileStreaming_done"]
+
+
 def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     context: BrowserContext, tmp_path: Path
 ) -> None:
@@ -46,6 +54,7 @@ def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     first = context.new_page()
     open_walkthrough(first)
     assert not _timings(first).get("fromSnapshot")
+    _assert_wasm_compiled_early(_timings(first))
     first.wait_for_function(
         SNAPSHOT_SAVED, arg=deployment_name(first, SNAPSHOT_CACHE), timeout=20_000
     )
@@ -58,6 +67,7 @@ def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     second = context.new_page()
     open_walkthrough(second)
     assert _timings(second).get("fromSnapshot") is True
+    _assert_wasm_compiled_early(_timings(second))
     # The new tab opens the incident the first one declared (the most recent in this browser).
     summary = control(second, "correct_summary", "summary")
     expect(summary).to_have_value("Search is slow after release 7")

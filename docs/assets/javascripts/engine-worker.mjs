@@ -98,6 +98,31 @@ const wasmFailed = new Promise((_, reject) => {
   wasmBroken = reject;
 });
 wasmFailed.catch(() => {});
+
+// [early compile] The wasm compiles from the moment its response starts, beside the import of
+// Pyodide's JavaScript (pyodide.asm.mjs: ~170 ms of parsing and running on this thread, which
+// the wasm's compilation otherwise waited for). Its fetch, started by this worker as it starts
+// (earlyFetch), hands Pyodide a stand-in Response whose module is being compiled; Pyodide's
+// instantiateStreaming of that stand-in instantiates the compiled module with Pyodide's own
+// imports. Any other response compiles as before.
+const compiledFor = new WeakMap(); // stand-in Response -> Promise<WebAssembly.Module>
+const instantiateStreaming = WebAssembly.instantiateStreaming;
+WebAssembly.instantiateStreaming = async function (source, imports) {
+  const response = await source;
+  const compiled = compiledFor.get(response);
+  if (!compiled) return instantiateStreaming.call(this, response, imports);
+  const module = await compiled;
+  mark("wasmCompiledEarly");
+  return { module, instance: await WebAssembly.instantiate(module, imports) };
+};
+function compiledEarly(response) {
+  const standIn = new Response(null, { headers: { "Content-Type": "application/wasm" } });
+  const compiled = WebAssembly.compileStreaming(response);
+  compiled.catch(() => {}); // reported by the wrapper below (wasmBroken), when Pyodide awaits it
+  compiledFor.set(standIn, compiled);
+  return standIn;
+}
+
 for (const name of ["instantiate", "instantiateStreaming", "compile", "compileStreaming"]) {
   const original = WebAssembly[name];
   if (typeof original !== "function") continue;
@@ -152,8 +177,22 @@ const hostFailed = new Promise((_, reject) => {
 });
 hostFailed.catch(() => {});
 const originalFetch = self.fetch.bind(self);
+// [early compile] Files this worker fetched before Pyodide asks for them (absolute URL ->
+// Promise<Response>), each handed over once.
+const earlyFetches = new Map();
+const WASM = "pyodide.asm.wasm";
+function earlyFetch(url) {
+  const response = self.fetch(url);
+  response.catch(() => {}); // reported where Pyodide awaits it
+  earlyFetches.set(url, response);
+}
 self.fetch = async (input, init) => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  const early = earlyFetches.get(new URL(url, self.location.href).href);
+  if (early) {
+    earlyFetches.delete(new URL(url, self.location.href).href); // once: a second start fetches
+    return early;
+  }
   const method = (init?.method || input?.method || "GET").toUpperCase();
   const path = new URL(url, self.location.href).pathname;
   const name = path.slice(path.lastIndexOf("/") + 1);
@@ -171,7 +210,8 @@ self.fetch = async (input, init) => {
     const problem = hostProblem(used, response);
     if (problem) hostBroken(new KnownProblem(problem));
     const body = problem || name !== PROGRESS_OF ? response : counted(response);
-    return problem || used === plain ? body : unpacked(body, name);
+    const given = problem || used === plain ? body : await unpacked(body, name);
+    return name === WASM && !problem ? compiledEarly(given) : given;
   }
   const response = await originalFetch(input, init);
   const watched = method === "GET" && /\/(pyodide\.asm\.wasm|python_stdlib\.zip)$/.test(path);
@@ -518,6 +558,7 @@ async function start(init) {
   mark("init");
   for (const name of PACKED) headOf(new URL(name, pyodideURL).href); // [packed] asked now
   headOf(wheelURL);
+  earlyFetch(new URL(WASM, pyodideURL).href); // [early compile] compiled while Python's JS loads
   const module = packedModule(pyodideURL); // fetched beside pyodide.mjs
   module.catch(() => {}); // reported where Pyodide awaits it
   const key = snapshotKey(pyodideURL, wheelURL, orgURL);
