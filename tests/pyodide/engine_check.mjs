@@ -252,7 +252,7 @@ try {
 if (errors.length) fail(`loadPackage: ${errors.join("\n").slice(-1500)}`);
 installOrg("loadPackage", floor);
 run("loadPackage", floor, "import runbook_core, runbook_core.widget; runbook_core.widget.info()");
-const loadPackageOnly = run("loadPackage", floor, MODULES).split("\n").filter((name) => !modules.has(name));
+const loadPackageImported = run("loadPackage", floor, MODULES).split("\n");
 
 // A wheel the build did not make (deflated): the worker's fallback, Python's zipfile.
 floor.FS.writeFile("/tmp/stored.whl", wheelBytes);
@@ -264,6 +264,8 @@ const deflated = await workerStart("deflated wheel", null, floor.FS.readFile("/t
 for (const name of run("deflated wheel", deflated.py, MODULES).split("\n")) modules.add(name);
 
 const imported = [...modules].sort();
+// What loadPackage imports that no start of the engine's does (the fallback's included).
+const loadPackageOnly = loadPackageImported.filter((name) => !modules.has(name));
 if (problems.length) fail(problems.join("\n"));
 if (listModules || listLoadPackageModules) {
   console.log((listModules ? imported : loadPackageOnly.sort()).join("\n"));
