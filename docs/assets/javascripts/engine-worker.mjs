@@ -568,6 +568,8 @@ async function start(init) {
   const orgFiles = orgURL ? fetchOrg(orgURL) : Promise.resolve(null);
   orgFiles.catch(() => {});
   const failFast = Promise.race([wasmFailed, hostFailed]);
+  // The wasm's fetch starts now (earlyFetch): it can fail before anything below awaits this.
+  failFast.catch(() => {});
   const files = { wheelBytes, orgFiles, module };
   let pyodide;
   try {
