@@ -236,6 +236,7 @@ export class Widget {
   // Draw the record on screen as the engine sees it now.
   refresh() {
     return enqueue(async () => {
+      await yieldToBrowser(); // not in the task that asked (the mount's first chunk, a click)
       let reply;
       try {
         reply = await this.engine.callView("render", this.record, nowISO(), this.options());
