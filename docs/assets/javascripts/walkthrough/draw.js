@@ -18,29 +18,43 @@ function setText(node, text) {
 const drawnTimeline = new WeakMap(); // the timeline list -> what it was last drawn from
 
 export function drawAll(w, view) {
-  const root = w.root;
-  root.dataset.currentStep = view.current_step;
-  root.dataset.declared = String(view.declared);
-  root.dataset.phase = view.phase;
-  root.dataset.incidentId = view.incident_id || "";
-  root.dataset.readOnly = String(Boolean(view.read_only));
-  drawBar(w, view);
-  drawReadOnly(w, view);
-  drawSteps(w, view);
-  drawForms(w, view);
-  drawMirrors(w, view);
-  drawQuestions(w, view);
-  drawRecommendation(w, view.recommendation);
-  drawDecision(w, view);
-  drawMitigation(w, view);
-  drawMessages(w, view);
-  drawCommunicate(w, view);
-  drawResolve(w, view);
-  drawTicket(w, view);
-  drawFollowUps(w, view);
-  drawTimeline(w, view);
-  drawDue(w, view);
+  for (const chunk of DRAW_CHUNKS) chunk(w, view);
 }
+
+// The whole view in chunks, in the order of the page (the bar and the declare form first), for
+// a draw that may yield between them (widget.js refresh): each stays well under a long task.
+export const DRAW_CHUNKS = [
+  (w, view) => {
+    const root = w.root;
+    root.dataset.currentStep = view.current_step;
+    root.dataset.declared = String(view.declared);
+    root.dataset.phase = view.phase;
+    root.dataset.incidentId = view.incident_id || "";
+    root.dataset.readOnly = String(Boolean(view.read_only));
+    drawBar(w, view);
+    drawReadOnly(w, view);
+    drawSteps(w, view);
+    drawForms(w, view);
+    drawMirrors(w, view);
+  },
+  (w, view) => {
+    drawQuestions(w, view);
+    drawRecommendation(w, view.recommendation);
+    drawDecision(w, view);
+    drawMitigation(w, view);
+  },
+  (w, view) => {
+    drawMessages(w, view);
+    drawCommunicate(w, view);
+    drawResolve(w, view);
+  },
+  (w, view) => {
+    drawTicket(w, view);
+    drawFollowUps(w, view);
+    drawTimeline(w, view);
+    drawDue(w, view);
+  },
+];
 
 export function drawBar(w, view) {
   // An empty value shows the markup's word for it (data-empty).

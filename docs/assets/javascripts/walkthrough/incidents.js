@@ -13,7 +13,8 @@ export class Incidents {
   // Show an incident (or a new one): its record from the store (or, when storage could not take
   // its latest actions, from this page's memory), this tab's drafts for it. Leaving an incident
   // whose latest actions are not stored asks first. Resolves when it is drawn: true if opened.
-  open(id, { focus = false, reload = false } = {}) {
+  // (mounting: the incidents list and the first focus are the widget's start(), a turn later.)
+  open(id, { focus = false, reload = false, mounting = false } = {}) {
     if (id && id === this.id && this.record && !reload) return Promise.resolve(true);
     if (!this.mayLeave(id)) return Promise.resolve(false);
     this.clearNotice();
@@ -27,7 +28,7 @@ export class Incidents {
     this.restoreDrafts();
     this.root.dataset.incidentId = this.id || "";
     this.setSaveProblem(kept ? kept.problem : this.store.health() === "blocked" ? { kind: "blocked" } : null);
-    this.drawIncidents();
+    if (!mounting) this.drawIncidents();
     // The bar of the incident left behind (its IC, impact, due update) goes at once, not when
     // the engine has drawn the new one (issue 16.7).
     const changed = previous !== this.id;
@@ -37,7 +38,7 @@ export class Incidents {
     this.showSavedAnswers();
     // A new incident: its summary field, at once where it is shown, else once drawn (unless the
     // IC has gone on elsewhere meanwhile).
-    if (focus) this.focusSummary();
+    if (focus && !mounting) this.focusSummary();
     return drawn.then(() => {
       if (focus) this.focusSummary();
       return true;
@@ -85,10 +86,11 @@ export class Incidents {
   focusSummary() {
     const summary = this.q('form[data-form="declare"] [name="summary"]');
     const active = document.activeElement;
-    if (this.record || !isShown(summary)) return;
-    if (!active || active === document.body || active === summary || active.closest?.("[data-panel='incidents']")) {
-      summary.focus({ preventScroll: true });
-    }
+    // Tested first, without reading the layout: focus already there, or the IC elsewhere
+    // (isShown after a draw forced a style and layout pass, issue 18).
+    if (this.record || !summary || active === summary) return;
+    if (active && active !== document.body && !active.closest?.("[data-panel='incidents']")) return;
+    if (isShown(summary)) summary.focus({ preventScroll: true });
   }
 
   // Before the engine is ready: the recommendation for the answers on screen, from the table

@@ -10,6 +10,7 @@ import { labelMaterial } from "./a11y.js";
 import { engineFor, engineURLs } from "./engine.js";
 import { engineCached, onOfflineChange, registerOffline } from "./offline.js";
 import { Store } from "./store.js";
+import { yieldToBrowser } from "./shared.js";
 import { Widget } from "./widget.js";
 
 // Everything this site stores is its deployment's own (deployment.mjs): two copies of the site
@@ -19,7 +20,7 @@ const NAMESPACE = deploymentName("runbook:");
 let mounted = null;
 
 function mount() {
-  labelMaterial();
+  yieldToBrowser().then(labelMaterial); // after the widget's first screen: none of it is there
   const root = document.querySelector("[data-runbook-widget]");
   if (!root) {
     mounted?.destroy(); // left the walkthrough: its listeners and timers go

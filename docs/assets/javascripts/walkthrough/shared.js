@@ -36,5 +36,17 @@ export const json = (value) => (value == null ? null : JSON.stringify(value));
 // runbook link) and coming back loses nothing. {record, revision, pending}
 export const unsaved = new Map();
 
+// A turn for the browser between chunks of work (input, a frame): no task of ours grows long
+// (issue 18: a task of 50 ms or more blocks the page). scheduler.yield() lets the rest run
+// before other queued tasks; elsewhere a message-channel task (setTimeout is clamped to 4 ms).
+export function yieldToBrowser() {
+  if (globalThis.scheduler?.yield) return globalThis.scheduler.yield();
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => resolve();
+    channel.port2.postMessage(null);
+  });
+}
+
 export const isShown = (node) => Boolean(node?.isConnected && !node.closest("[hidden]") &&
   (node.checkVisibility ? node.checkVisibility() : node.offsetParent !== null));

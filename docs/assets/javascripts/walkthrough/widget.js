@@ -15,7 +15,7 @@ import { Forms } from "./forms.js";
 import { Incidents } from "./incidents.js";
 import { LookBack } from "./lookback.js";
 import { nowISO } from "./dom.js";
-import { ID_HASH, PREVIEWED, enqueue, unsaved } from "./shared.js";
+import { ID_HASH, PREVIEWED, enqueue, unsaved, yieldToBrowser } from "./shared.js";
 import { Transfer } from "./transfer.js";
 
 const REFRESH_MS = 30000; // previews and "due" times follow the clock
@@ -45,9 +45,23 @@ export class Widget {
     // form is usable from the first paint.
     const early = this.earlyInput();
     const handover = this.takeHandoverLink(); // before open() puts an ID in the address
-    this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true });
+    // The first screen (the declare form the IC types into) first; the rest of the mount after
+    // a turn for the browser (start): no long task (issue 18).
+    this.open(this.idFromHash() ?? [...unsaved.keys()].pop() ?? this.mostRecent(), { focus: true, mounting: true });
     this.keepEarlyInput(early);
-    this.early = new EarlyDeclaration(this); // the declaration's first line before the engine
+    this.started = this.start(handover);
+  }
+
+  // The rest of the mount, each part a turn later: the declaration's first line before the
+  // engine and the summary's focus; then the incidents list, the clocks, the window's listeners.
+  async start(handover) {
+    await yieldToBrowser();
+    if (this.destroyed) return;
+    this.early = new EarlyDeclaration(this);
+    this.focusSummary();
+    await yieldToBrowser();
+    if (this.destroyed) return;
+    this.drawIncidents();
     if (handover) this.openHandoverLink(handover);
     // Storage can vanish under the page ("clear site data", another tab's localStorage.clear()):
     // the incident on screen is then written back, or the IC is told this browser lost it.
@@ -80,9 +94,13 @@ export class Widget {
     // The sticky status bar's height (it grows with a message): what scrolls into view, by a
     // step link or by focus, stops below it (widget.css: scroll-padding-top).
     const bar = this.q("[data-summary-bar]");
-    this.barSize = window.ResizeObserver ? new ResizeObserver(() => {
-      const height = Math.ceil(bar.getBoundingClientRect().height);
-      document.documentElement.style.setProperty("--rb-bar-height", `${height}px`);
+    this.barSize = window.ResizeObserver ? new ResizeObserver(([entry]) => {
+      const box = entry.borderBoxSize?.[0];
+      const height = `${Math.ceil(box ? box.blockSize : bar.getBoundingClientRect().height)}px`;
+      // Set only when it changed: a write to <html>'s style restyles the page.
+      if (document.documentElement.style.getPropertyValue("--rb-bar-height") !== height) {
+        document.documentElement.style.setProperty("--rb-bar-height", height);
+      }
     }) : null;
     this.barSize?.observe(bar);
     // Work on screen that storage does not hold yet: the browser asks before the tab closes.
@@ -113,6 +131,7 @@ export class Widget {
   }
 
   destroy() {
+    this.destroyed = true;
     this.unsubscribe?.();
     this.early?.destroy();
     clearInterval(this.clock);
@@ -217,6 +236,7 @@ export class Widget {
   // Draw the record on screen as the engine sees it now.
   refresh() {
     return enqueue(async () => {
+      await yieldToBrowser(); // not in the task that asked (the mount's first chunk, a click)
       let reply;
       try {
         reply = await this.engine.callView("render", this.record, nowISO(), this.options());
@@ -224,6 +244,8 @@ export class Widget {
         if (this.engine.state !== "error") this.notice(this.say("draw-failed", { why: error.message }));
         return;
       }
+      if (!this.root.isConnected) return;
+      await yieldToBrowser(); // the reply came in a task of its own: drawing starts a fresh one
       if (!this.root.isConnected) return;
       if (!reply.ok) {
         // A saved record this version cannot read: kept in storage as is; start a new one.
@@ -233,8 +255,22 @@ export class Widget {
         this.id = null;
         reply = JSON.parse(await this.engine.call("render", null, nowISO(), this.options()));
       }
-      this.show(reply);
+      await this.showInChunks(reply);
     });
+  }
+
+  // show(), yielding to the browser between the view's chunks (draw.js DRAW_CHUNKS, the first
+  // screen first): the first draw when the engine is ready is no long task (issue 18). The page
+  // says it is ready (showEngineState) once all is drawn; another view shown meanwhile wins.
+  async showInChunks(reply) {
+    this.record = reply.record?.declared_at ? reply.record : null;
+    this.view = reply.view;
+    for (const chunk of [...draw.DRAW_CHUNKS, () => this.drawLookBack(reply.view)]) {
+      chunk(this, reply.view);
+      await yieldToBrowser();
+      if (this.view !== reply.view || !this.root.isConnected) return;
+    }
+    this.showEngineState();
   }
 
   show(reply) {
