@@ -378,18 +378,20 @@ def test_engine_failure_says_so_and_points_to_the_template(
     page.add_init_script(RECORD_ERROR_TIME)
     served: list[float] = []  # when the broken wasm reached the browser (time.monotonic)
     context.on(
-        "requestfinished",
+        # Its response, not its "finished" event: the worker compiles the wasm as it arrives
+        # and gives up on a body it cannot unpack, which can end the request as failed.
+        "response",
         # Either form: the engine takes the plain file from a host that compresses, else .gz.
-        lambda request: (
+        lambda response: (
             served.append(time.monotonic())
-            if request.method == "GET" and request.url.endswith((".wasm", ".wasm.gz"))
+            if response.request.method == "GET" and response.url.endswith((".wasm", ".wasm.gz"))
             else None
         ),
     )
     page.goto(WALKTHROUGH)
     root = widget(page)
     expect(root).to_have_attribute("data-state", "error", timeout=20_000)
-    # The broken file's "finished" event can reach this process after the page has said so.
+    # The broken file's response event can reach this process after the page has said so.
     for _ in range(50):
         if served:
             break
