@@ -619,8 +619,8 @@ def test_deep_nesting_is_refused_before_the_parser_recurses(monkeypatch) -> None
 def test_the_escalation_opens_with_the_incident_and_names_the_contact_in_the_runbooks_words(
     mention: str,
 ) -> None:
-    """Issue 16: it began "The Head of Engineering MAJOR INCIDENT ..." (the contact glued to the
-    text and capitalised). Now the runbook's section 5 words: "This is a major incident ...
+    """Issue 16: it began "<Contact> MAJOR INCIDENT ..." (the org's escalation contact glued to
+    the text and capitalised). Now the runbook's section 5 words: "This is a major incident ...
     escalate immediately to <contact>", the contact (or its mention) inside the sentence."""
     org = replace(ORG, escalation_mention=mention)
     record = steps(failed_rollback(org), {"type": "escalate"}, start=20, org=org)

@@ -188,16 +188,17 @@ function earlyFetch(url) {
 }
 self.fetch = async (input, init) => {
   const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-  const early = earlyFetches.get(new URL(url, self.location.href).href);
+  const absolute = new URL(url, self.location.href).href;
+  const early = earlyFetches.get(absolute);
   if (early) {
-    earlyFetches.delete(new URL(url, self.location.href).href); // once: a second start fetches
+    earlyFetches.delete(absolute); // once: a second start fetches
     return early;
   }
   const method = (init?.method || input?.method || "GET").toUpperCase();
   const path = new URL(url, self.location.href).pathname;
   const name = path.slice(path.lastIndexOf("/") + 1);
   if (method === "GET" && isPacked(name)) {
-    const plain = new URL(url, self.location.href).href;
+    const plain = absolute;
     const [first, other] = (await hostCompresses(plain)) ? [plain, plain + PACKED_SUFFIX]
       : [plain + PACKED_SUFFIX, plain];
     const options = { credentials: init?.credentials };
@@ -222,7 +223,7 @@ self.fetch = async (input, init) => {
 
 // The engine's biggest file, counted as it arrives for the page's progress line (issue 16.4):
 // its bytes so far and, when the host's Content-Length counts the same bytes, its size.
-const PROGRESS_OF = "pyodide.asm.wasm";
+const PROGRESS_OF = WASM;
 const PROGRESS_EVERY_MS = 200;
 function counted(response) {
   if (!response.ok || !response.body) return response;
