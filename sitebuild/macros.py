@@ -18,7 +18,7 @@ import jinja2
 # This checkout's build tooling (sitebuild/) is not an installed package; generators load this
 # file by its path.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from runbook_core import cli, config, reference, ticket, view  # noqa: E402
+from runbook_core import cli, config, handover, reference, ticket, view  # noqa: E402
 from runbook_core.errors import RunbookError  # noqa: E402
 from sitebuild import ROOT, generator_error, publish  # noqa: E402
 
@@ -65,6 +65,8 @@ def engine_files(docs_dir: Path) -> dict[str, Any]:
         "lock_info": published.lock_info,
         "org": published.org,
         "pages": page_urls(docs_dir),
+        # The address fragment that starts a handover link (overrides/main.html, lookback.js).
+        "handover_hash": f"#{handover.KEY}",
     }
 
 

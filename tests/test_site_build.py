@@ -97,6 +97,29 @@ def test_every_inline_script_is_allowed_by_hash(site: Path) -> None:
     assert len(found) >= 3  # Material's three, some in several variants
 
 
+def test_a_pasted_handover_link_is_guarded_before_material_s_bundle(site: Path) -> None:
+    """The walkthrough's first inline script, before Material's bundle, adds the popstate
+    listener that keeps a pasted handover link from Material's instant navigation (Chromium
+    calls a window's popstate listeners in the order added): it tests the fragment that starts
+    runbook_core's links, the same the widget opens (lookback.js)."""
+    from runbook_core.handover import KEY
+
+    start = f"#{KEY}"
+    lookback = (ROOT / "docs/assets/javascripts/walkthrough/lookback.js").read_text("utf-8")
+    assert f"const HANDOVER_HASH = {json.dumps(start)};" in lookback
+    page = (site / "walkthrough" / "index.html").read_text("utf-8")
+    guard = page.index('window.addEventListener("popstate"')
+    assert page.index(f"location.hash.indexOf({json.dumps(start)}) === 0", guard) < page.index(
+        "event.stopImmediatePropagation()", guard
+    )
+    bundle = re.search(r'<script src="[^"]*assets/javascripts/bundle\.[0-9a-f]+\.min\.js"', page)
+    assert bundle and guard < bundle.start()
+    assert guard < page.index('type="module"')  # before any module of ours, too
+    for other in pages(site):  # only the walkthrough holds the widget it guards
+        if other.parent.name != "walkthrough":
+            assert "stopImmediatePropagation" not in other.read_text("utf-8"), other
+
+
 def test_headers_file_and_service_worker(site: Path) -> None:
     """`_headers` at the site root carries the header policy; the service worker neither
     precaches it (hosts do not serve it) nor leaves out a page."""

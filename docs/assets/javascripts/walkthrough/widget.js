@@ -80,16 +80,6 @@ export class Widget {
       if (id) this.open(id);
       else if (this.id) this.setHash(this.id);
     };
-    // A handover link pasted into this tab's address is a same-document navigation: popstate,
-    // then hashchange. Material's instant navigation answers the first popstate of a page it
-    // did not load itself by fetching this very page again and swapping the document, which
-    // dropped the link half opened (issue 19). The link is this widget's: Material does not
-    // see its popstate (a capturing listener at the window runs first), and onHash opens it.
-    this.onPopState = (event) => {
-      if (this.root.isConnected && this.handoverInAddress()) {
-        event.stopImmediatePropagation();
-      }
-    };
     this.onStorage = (event) => this.storageChanged(event);
     // The sticky status bar's height (it grows with a message): what scrolls into view, by a
     // step link or by focus, stops below it (widget.css: scroll-padding-top).
@@ -124,7 +114,6 @@ export class Widget {
       }
     };
     window.addEventListener("hashchange", this.onHash);
-    window.addEventListener("popstate", this.onPopState, true);
     window.addEventListener("storage", this.onStorage);
     window.addEventListener("beforeunload", this.onUnload);
     document.addEventListener("click", this.onSkip, true);
@@ -139,7 +128,6 @@ export class Widget {
     clearTimeout(this.retryTimer);
     for (const timer of Object.values(this.previewTimers ?? {})) clearTimeout(timer);
     window.removeEventListener("hashchange", this.onHash);
-    window.removeEventListener("popstate", this.onPopState, true);
     window.removeEventListener("storage", this.onStorage);
     window.removeEventListener("beforeunload", this.onUnload);
     this.barSize?.disconnect();
