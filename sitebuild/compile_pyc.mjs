@@ -18,14 +18,21 @@
 // The result depends only on the input zip and this Pyodide (no timestamps: members keep the
 // source's date_time, and .pyc files carry the source's hash).
 //
-//   node sitebuild/compile_pyc.mjs SOURCE.zip TARGET.zip
+//   node sitebuild/compile_pyc.mjs SOURCE.zip TARGET.zip [--dataclass-code PACKAGE]
+//
+// With --dataclass-code (the browser's wheel), the compiled PACKAGE is imported here, every
+// module of it, and the code of the methods Python's dataclasses writes for its classes goes into
+// the zip too, as PACKAGE.dataclass_code (its CODE_FILE, its format) writes it: compiling them
+// was most of the engine's first import.
 import { loadPyodide } from "pyodide";
 import { readFileSync, writeFileSync } from "node:fs";
 
-const [source, target] = process.argv.slice(2);
+const [source, target, ...options] = process.argv.slice(2);
+const dataclassPackage = options[0] === "--dataclass-code" ? options[1] : "";
 const quiet = () => {};
 const py = await loadPyodide({ env: { PYTHONNODEBUGRANGES: "1" }, stdout: quiet, stderr: quiet });
 py.FS.writeFile("/tmp/source.zip", readFileSync(source));
+py.globals.set("dataclass_package", dataclassPackage);
 py.runPython(`
 import ast, importlib.util, io, marshal, zipfile
 
@@ -69,6 +76,24 @@ with zipfile.ZipFile("/tmp/source.zip") as src, zipfile.ZipFile(out, "w", zipfil
             dst.writestr(member, pyc(data, info.filename))
         elif not info.is_dir():
             dst.writestr(zipfile.ZipInfo(info.filename, date_time=info.date_time), data)
+
+if dataclass_package:
+    import importlib, sys
+    sys.path.insert(0, "/tmp/compiled.zip")
+    with open("/tmp/compiled.zip", "wb") as f:
+        f.write(out.getvalue())
+    prefix = dataclass_package + "/"
+    with zipfile.ZipFile("/tmp/compiled.zip") as compiled:
+        names = compiled.namelist()
+        last = compiled.infolist()[-1]
+    modules = sorted(dataclass_package + "." + name[len(prefix):-len(".pyc")] for name in names
+                     if name.startswith(prefix) and name.endswith(".pyc") and "/" not in name[len(prefix):]
+                     and name[len(prefix):] not in ("__init__.pyc", "__main__.pyc"))
+    kept = importlib.import_module(dataclass_package + ".dataclass_code")
+    code = kept.collect([m for m in modules if m not in sys.modules])
+    with zipfile.ZipFile(out, "a", zipfile.ZIP_STORED) as dst:
+        dst.writestr(zipfile.ZipInfo(prefix + kept.CODE_FILE, date_time=last.date_time), code)
+
 with open("/tmp/target.zip", "wb") as f:
     f.write(out.getvalue())
 `);

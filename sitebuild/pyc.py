@@ -15,14 +15,16 @@ from sitebuild import BuildError
 COMPILER = Path(__file__).with_name("compile_pyc.mjs")
 
 
-def compile_zip(root: Path, source: bytes, what: str) -> bytes:
-    """`source` (a zip) with every .py replaced by its sourceless .pyc, stored uncompressed."""
+def compile_zip(root: Path, source: bytes, what: str, dataclass_code: str = "") -> bytes:
+    """`source` (a zip) with every .py replaced by its sourceless .pyc, stored uncompressed; with
+    `dataclass_code` (a package), also the code of its dataclasses' methods (compile_pyc.mjs)."""
     with tempfile.TemporaryDirectory(prefix="runbook-pyc-") as tmp:
         given, compiled = Path(tmp) / "source.zip", Path(tmp) / "compiled.zip"
         given.write_bytes(source)
         try:
             subprocess.run(
-                ["node", str(COMPILER), str(given), str(compiled)],
+                ["node", str(COMPILER), str(given), str(compiled)]
+                + (["--dataclass-code", dataclass_code] if dataclass_code else []),
                 cwd=root,  # node_modules/pyodide: the Pyodide the site publishes
                 check=True,
                 capture_output=True,

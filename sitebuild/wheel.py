@@ -11,6 +11,9 @@ it at build time:
   without compiling it; a traceback still names the module's file and line;
 - carries the packaged data files also parsed (`runbook_core/data/parsed.jsonl`, from their
   TOML, runbook_core.datafile): tomllib is pure Python and slow under WebAssembly;
+- carries the methods Python's dataclasses writes for its classes already compiled
+  (`runbook_core/data/dataclass-code.marshal`, runbook_core.dataclass_code, made by
+  compile_pyc.mjs in the same Pyodide): compiling them was most of the engine's first import;
 - is tagged for that Python only (`cp314-none-any`: bytecode is for one Python version), lists
   its own files in RECORD, and is stored uncompressed: the web server compresses the whole file
   better than zip does file by file (as for the standard library);
@@ -148,6 +151,7 @@ def browser_wheel(root: Path, name: str, data: bytes) -> tuple[str, bytes]:
         + (pyodide_dir / "package.json").read_bytes()
         + COMPILER.read_bytes()
         + Path(__file__).read_bytes()
+        + Path(__file__).with_name("pyc.py").read_bytes()
     ).hexdigest()[:16]
     cache = root / ".cache" / "wheel-browser" / key
     for cached in cache.glob("*.whl"):
@@ -156,7 +160,9 @@ def browser_wheel(root: Path, name: str, data: bytes) -> tuple[str, bytes]:
         except FileNotFoundError:  # pruned by another build meanwhile: make it again
             break
     python = json.loads((pyodide_dir / "pyodide-lock.json").read_text("utf-8"))["info"]["python"]
-    compiled = compile_zip(root, kept_files(data), "the runbook_core wheel for the browser")
+    compiled = compile_zip(
+        root, kept_files(data), "the runbook_core wheel for the browser", PACKAGE.rstrip("/")
+    )
     browser_name, browser_data = repack(name, compiled, python_tag(python))
     cache.mkdir(parents=True, exist_ok=True)
     (cache / (browser_name + ".tmp")).write_bytes(browser_data)

@@ -198,8 +198,40 @@ result = json.dumps({"calls": sorted(set(_from_dataclasses)), "undocumented": un
 del _signature, _watched, _from_dataclasses
 result`;
 
+// The wheel carries the methods dataclasses writes for runbook_core's classes compiled
+// (runbook_core.dataclass_code, sitebuild/compile_pyc.mjs): every text found there, none compiled
+// at import; and (COMPARE, in the fallback's start) each found code is the text's, compiled
+// here: the same bytecode, constants and names (positions aside: the build keeps no columns).
+const DATACLASS_CODE_SERVED = `
+import json
+from runbook_core import dataclass_code
+json.dumps(dataclass_code.served)`;
+const COMPARE_DATACLASS_CODE = `
+import dataclasses, types
+from runbook_core import dataclass_code
+_installed = dataclasses.exec
+_compared = {"same": 0, "different": []}
+_FIELDS = ("co_code", "co_names", "co_varnames", "co_freevars", "co_cellvars", "co_argcount",
+    "co_posonlyargcount", "co_kwonlyargcount", "co_flags", "co_name", "co_qualname",
+    "co_exceptiontable", "co_stacksize", "co_nlocals")
+def _same(a, b):
+    if isinstance(a, types.CodeType) and isinstance(b, types.CodeType):
+        return (all(getattr(a, f) == getattr(b, f) for f in _FIELDS) and len(a.co_consts) == len(b.co_consts)
+            and all(_same(x, y) for x, y in zip(a.co_consts, b.co_consts)))
+    return type(a) is type(b) and a == b
+def _comparing(source, globals=None, locals=None, /):
+    if isinstance(source, str):
+        found = _installed.codes.get(dataclass_code.text_key(source))
+        if found is not None:
+            if _same(found, compile(source, "<string>", "exec", dont_inherit=True)):
+                _compared["same"] += 1
+            else:
+                _compared["different"].append(source.splitlines()[1].strip())
+    _installed(source, globals, locals)
+dataclasses.exec = _comparing`;
+
 // The engine worker's start (engine-worker.mjs: boot, installWheel, pyimport, first render).
-async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
+async function workerStart(step, snapshot, bytes = wheelBytes, by = "js", compareDataclassCode = false) {
   const py = await start(step, snapshot ? { _loadSnapshot: snapshot } : { _makeSnapshot: true });
   let installedBy;
   try {
@@ -212,7 +244,10 @@ async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
   if (!snapshot) run(step, py, WATCH_SIGNATURES);
   const before = performance.now();
   let ms;
+  let dataclassCode;
   try {
+    dataclassCode = py.pyimport("runbook_core.dataclass_code").install();
+    if (compareDataclassCode) run(step, py, COMPARE_DATACLASS_CODE);
     const widget = py.pyimport("runbook_core.widget");
     JSON.parse(widget.info());
     widget.render(null, "2026-11-28T21:40:00Z", "");
@@ -221,11 +256,17 @@ async function workerStart(step, snapshot, bytes = wheelBytes, by = "js") {
   } catch (err) {
     fail(`${step}: ${String(err.message).slice(-1500)}`);
   }
+  if (!dataclassCode) fail(`${step}: the wheel has no compiled dataclass code (runbook_core.dataclass_code.install found none)`);
   return { py, ms };
 }
 
 const cold = await workerStart("worker");
 const scenarios = replay("worker", cold.py);
+const served = JSON.parse(run("worker", cold.py, DATACLASS_CODE_SERVED));
+if (served.compiled || served.found < 10) {
+  problems.push(`worker: ${served.compiled} dataclass texts compiled at import, ${served.found} found compiled in the wheel: ` +
+    "every one should be found (sitebuild/compile_pyc.mjs --dataclass-code)");
+}
 const signatures = JSON.parse(run("worker", cold.py, SIGNATURES_WATCHED));
 if (signatures.calls.length) {
   problems.push(`worker: dataclasses called inspect.signature for ${signatures.calls.join(", ")}: their __doc__ was empty`);
@@ -260,7 +301,13 @@ run("deflated wheel", floor, `import zipfile
 with zipfile.ZipFile("/tmp/stored.whl") as src, zipfile.ZipFile("/tmp/deflated.whl", "w", zipfile.ZIP_DEFLATED) as dst:
     for info in src.infolist():
         dst.writestr(info.filename, src.read(info))`);
-const deflated = await workerStart("deflated wheel", null, floor.FS.readFile("/tmp/deflated.whl"), "zipfile");
+const deflated = await workerStart("deflated wheel", null, floor.FS.readFile("/tmp/deflated.whl"), "zipfile", true);
+replay("deflated wheel", deflated.py);
+const compared = JSON.parse(run("deflated wheel", deflated.py, "import json\njson.dumps(_compared)"));
+if (compared.different.length || compared.same !== served.found) {
+  problems.push(`deflated wheel: the wheel's compiled dataclass code is not the text's for ${compared.different.join(", ") || "-"} ` +
+    `(${compared.same} the same, of ${served.found})`);
+}
 for (const name of run("deflated wheel", deflated.py, MODULES).split("\n")) modules.add(name);
 
 const imported = [...modules].sort();
@@ -286,7 +333,8 @@ if (keepFile) checkList(keepFile, imported, "the engine");
 if (keepLoadPackageFile) checkList(keepLoadPackageFile, loadPackageOnly, "loadPackage (besides the engine)");
 console.log(`engine check: ${scenarios} scenarios replayed through runbook_core.widget, cold and from a ` +
   `memory snapshot, tickets equal the golden files${orgPath ? ` (RUNBOOK_ORG=${process.env.RUNBOOK_ORG})` : ""}, ` +
-  `its ${signatures.dataclasses} dataclasses have a __doc__ (no inspect.signature); loadPackage imports it too, and a deflated wheel installs through zipfile. ` +
+  `its ${signatures.dataclasses} dataclasses have a __doc__ (no inspect.signature) and their ${served.found} methods' texts ` +
+  `are found compiled in the wheel, the code each text compiles to; loadPackage imports it too, and a deflated wheel installs through zipfile. ` +
   `import runbook_core.widget + first render: ${Math.round(cold.ms)} ms (from the snapshot: ${Math.round(repeat.ms)} ms)` +
   (stdlib ? `; standard library: ${stdlib}` : "") +
   (keepFile ? `; ${keepFile} lists exactly the ${imported.length} modules imported` : "") +

@@ -601,6 +601,9 @@ async function start(init) {
   }
   mark("booted");
   try {
+    // The methods of runbook_core's dataclasses, compiled at build time (in the wheel; a Python
+    // restored from a snapshot has them): compiling them was most of this import.
+    timings.dataclassCode = pyodide.pyimport("runbook_core.dataclass_code").install();
     widget = pyodide.pyimport("runbook_core.widget");
     mark("widgetImported");
   } catch (error) {
