@@ -214,7 +214,9 @@ def test_browser_wheel_is_reproducible(site: Path) -> None:
     wheel is the very file the site publishes."""
     (published,) = site.glob("assets/wheels/*/*.whl")
     name, data = publish.build_wheel(ROOT)
-    compiled = pyc.compile_zip(ROOT, wheel.kept_files(data), "the wheel")
+    compiled = pyc.compile_zip(
+        ROOT, wheel.kept_files(data), "the wheel", dataclass_code=wheel.PACKAGE.rstrip("/")
+    )
     assert wheel.repack(name, compiled, "cp314") == (published.name, published.read_bytes())
 
 
