@@ -18,8 +18,11 @@
 // that arrive while Python is starting wait for it. (dispatch and render answer with what
 // changed when their options say "since": engine.js callView merges it; nothing here changes.)
 
-import { deploymentName } from "./deployment.mjs";
-import { installWheel } from "./wheel-files.mjs";
+// The worker's two helpers load beside its first requests: as static imports they held its
+// start, every request below, for one more round trip (a module graph loads before any of its
+// code runs), 40 ms on fast 4G, 150 on slow 4G.
+const helpers = Promise.all([import("./deployment.mjs"), import("./wheel-files.mjs")]);
+helpers.catch(() => {}); // reported where they are awaited
 
 // [csp] A Content-Security-Policy that blocks the engine (its WebAssembly, a module it imports,
 // a file it fetches) fires securitypolicyviolation in this worker, not in the page: tell the
@@ -361,7 +364,9 @@ function blobScriptsAllowed(policy) {
 // imported and warmed up) is saved in Cache Storage, keyed by the immutable Pyodide folder and
 // the content-hashed wheel, so a new deploy never restores an old engine. Any failure to save
 // or restore falls back to a normal start.
-const SNAPSHOT_CACHE = deploymentName("runbook-engine-snapshot"); // [deployment] this site's own
+const snapshotCache = helpers.then(([{ deploymentName }]) =>
+  deploymentName("runbook-engine-snapshot")); // [deployment] this site's own
+snapshotCache.catch(() => {}); // without it, no snapshot: findSnapshot says why
 const SNAPSHOT_DELAY_MS = 1500; // after ready, once the page's first calls are answered
 let snapshotPlan = null;
 
@@ -438,7 +443,7 @@ function snapshotMemory(kept) {
 // Pyodide unresolved, so that Pyodide's own start-up runs while it is read and inflated.
 async function findSnapshot(key) {
   try {
-    const hit = await (await caches.open(SNAPSHOT_CACHE)).match(key);
+    const hit = await (await caches.open(await snapshotCache)).match(key);
     mark("snapshotFound");
     if (!hit) {
       timings.snapshotMissing = key;
@@ -466,7 +471,7 @@ async function compressed(parts) {
 
 async function forgetSnapshots(keep) {
   try {
-    const cache = await caches.open(SNAPSHOT_CACHE);
+    const cache = await caches.open(await snapshotCache);
     await Promise.all((await cache.keys()).filter((r) => r.url !== keep).map((r) => cache.delete(r)));
   } catch {
     // nothing to forget
@@ -492,7 +497,7 @@ function saveSnapshotLater(pyodide, key) {
         timings.snapshotSkipped = zipped.length;
         return;
       }
-      await (await caches.open(SNAPSHOT_CACHE)).put(key, new Response(zipped));
+      await (await caches.open(await snapshotCache)).put(key, new Response(zipped));
       timings.snapshotBytes = zipped.length;
       mark("snapshotSaved");
     } catch {
@@ -548,6 +553,7 @@ async function boot(loadPyodide, { pyodideURL, lockInfo }, { wheelBytes, orgFile
   // The wheel goes into site-packages from JavaScript (wheel-files.mjs; Python's zipfile for a
   // wheel the build did not make), not by loadPackage, whose JavaScript references would make
   // the memory snapshot impossible.
+  const [, { installWheel }] = await helpers;
   timings.wheelBy = installWheel(pyodide, await wheelBytes);
   mark("wheelInstalled");
   await installOrg(pyodide, orgFiles);
