@@ -79,16 +79,16 @@ with zipfile.ZipFile("/tmp/source.zip") as src, zipfile.ZipFile(out, "w", zipfil
 
 if dataclass_package:
     import importlib, sys
-    sys.path.insert(0, "/tmp/compiled.zip")
-    with open("/tmp/compiled.zip", "wb") as f:
+    with open("/tmp/compiled.zip", "wb") as f:  # imported from, as the engine imports it
         f.write(out.getvalue())
+    sys.path.insert(0, "/tmp/compiled.zip")
     prefix = dataclass_package + "/"
-    with zipfile.ZipFile("/tmp/compiled.zip") as compiled:
-        names = compiled.namelist()
-        last = compiled.infolist()[-1]
-    modules = sorted(dataclass_package + "." + name[len(prefix):-len(".pyc")] for name in names
-                     if name.startswith(prefix) and name.endswith(".pyc") and "/" not in name[len(prefix):]
-                     and name[len(prefix):] not in ("__init__.pyc", "__main__.pyc"))
+    with zipfile.ZipFile(out) as compiled:
+        members = compiled.infolist()
+    modules = sorted(m.filename[:-len(".pyc")].replace("/", ".") for m in members
+                     if m.filename.startswith(prefix) and m.filename.count("/") == 1 and m.filename.endswith(".pyc")
+                     and not m.filename.endswith(("/__init__.pyc", "/__main__.pyc")))
+    last = members[-1]
     kept = importlib.import_module(dataclass_package + ".dataclass_code")
     code = kept.collect([m for m in modules if m not in sys.modules])
     with zipfile.ZipFile(out, "a", zipfile.ZIP_STORED) as dst:

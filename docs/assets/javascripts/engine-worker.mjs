@@ -198,7 +198,7 @@ self.fetch = async (input, init) => {
     return early;
   }
   const method = (init?.method || input?.method || "GET").toUpperCase();
-  const path = new URL(url, self.location.href).pathname;
+  const path = new URL(absolute).pathname;
   const name = path.slice(path.lastIndexOf("/") + 1);
   if (method === "GET" && isPacked(name)) {
     const plain = absolute;

@@ -17,12 +17,8 @@ function setText(node, text) {
 
 const drawnTimeline = new WeakMap(); // the timeline list -> what it was last drawn from
 
-export function drawAll(w, view) {
-  for (const chunk of DRAW_CHUNKS) chunk(w, view);
-}
-
 // The whole view in chunks, in the order of the page (the bar and the declare form first), for
-// a draw that may yield between them (widget.js refresh): each stays well under a long task.
+// a draw that may yield between them (widget.js showInChunks): each stays well under a long task.
 export const DRAW_CHUNKS = [
   (w, view) => {
     const root = w.root;

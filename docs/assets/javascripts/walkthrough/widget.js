@@ -19,6 +19,9 @@ import { ID_HASH, PREVIEWED, enqueue, unsaved, yieldToBrowser } from "./shared.j
 import { Transfer } from "./transfer.js";
 
 const REFRESH_MS = 30000; // previews and "due" times follow the clock
+// The view drawn in parts, in the order of the page: draw.js's chunks, then what comes after
+// resolution (lookback.js). show() draws them at once, showInChunks() a turn apart.
+const VIEW_PARTS = [...draw.DRAW_CHUNKS, (w, view) => w.drawLookBack(view)];
 const STORED_CHECK_MS = 2000; // storage cleared under the page is noticed this fast
 
 export class Widget {
@@ -247,14 +250,13 @@ export class Widget {
     });
   }
 
-  // show(), yielding to the browser between the view's chunks (draw.js DRAW_CHUNKS, the first
-  // screen first): the first draw when the engine is ready is no long task (issue 18). The page
-  // says it is ready (showEngineState) once all is drawn; another view shown meanwhile wins.
+  // show(), yielding to the browser between the view's parts (VIEW_PARTS, the first screen
+  // first): the first draw when the engine is ready is no long task (issue 18). The page says
+  // it is ready (showEngineState) once all is drawn; another view shown meanwhile wins.
   async showInChunks(reply) {
-    this.record = reply.record?.declared_at ? reply.record : null;
-    this.view = reply.view;
-    for (const chunk of [...draw.DRAW_CHUNKS, () => this.drawLookBack(reply.view)]) {
-      chunk(this, reply.view);
+    this.takeView(reply);
+    for (const part of VIEW_PARTS) {
+      part(this, reply.view);
       await yieldToBrowser();
       if (this.view !== reply.view || !this.root.isConnected) return;
     }
@@ -262,11 +264,15 @@ export class Widget {
   }
 
   show(reply) {
+    this.takeView(reply);
+    for (const part of VIEW_PARTS) part(this, reply.view);
+    this.showEngineState();
+  }
+
+  // The reply's record and view become the ones on screen.
+  takeView(reply) {
     this.record = reply.record?.declared_at ? reply.record : null;
     this.view = reply.view;
-    draw.drawAll(this, reply.view);
-    this.drawLookBack(reply.view);
-    this.showEngineState();
   }
 
   // ------------------------------------------------------------------ actions
