@@ -7,7 +7,37 @@ point: the package's names load lazily and nothing else is imported before the `
 import sys
 
 
+def _interrupt_again(unraisable: "sys.UnraisableHookArgs") -> None:
+    """Ctrl-C that lands in a callback Python runs for itself (a weak reference's, as a module
+    finishes loading) is printed as "Exception ignored", with a traceback, and is otherwise lost.
+    Deliver it again a moment later, outside the callback, as if Ctrl-C had come then."""
+    if not isinstance(unraisable.exc_value, KeyboardInterrupt):
+        sys.__unraisablehook__(unraisable)
+        return
+    import signal
+
+    if not hasattr(signal, "setitimer"):  # Windows: no timer to deliver it with
+        print(
+            "runbook: Ctrl-C came as a module loaded and was lost: press it again",
+            file=sys.stderr,
+        )
+        return
+    signal.signal(signal.SIGALRM, _deliver_interrupt)
+    signal.setitimer(signal.ITIMER_REAL, 0.001)
+
+
+def _deliver_interrupt(signum: int, frame: object) -> None:
+    """Whatever handles Ctrl-C now handles it: it raises, or holds it while a file is replaced,
+    or ignores it once the command is done."""
+    import signal
+
+    handler = signal.getsignal(signal.SIGINT)
+    if callable(handler):
+        handler(signal.SIGINT, frame)
+
+
 def run() -> int:
+    sys.unraisablehook = _interrupt_again
     try:
         import signal
 
