@@ -33,7 +33,7 @@ def _deliver_interrupt(signum: int, frame: object) -> None:
 
     handler = signal.getsignal(signal.SIGINT)
     if callable(handler):
-        handler(signal.SIGINT, frame)
+        handler(signal.SIGINT, None)  # no handler of ours reads the frame
 
 
 def run() -> int:
