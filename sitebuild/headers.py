@@ -191,7 +191,7 @@ server {{
     gzip_types text/css text/javascript application/javascript application/json
                application/wasm application/zip image/svg+xml application/xml;
     # The engine's packed files (wasm, standard library, Pyodide's JavaScript, the wheel) are
-    # published beside their NAME.gz: sent from it, compressed once at build time (gzip -9), not
+    # published beside their NAME.gz: sent from it, compressed once at build time (zopfli), not
     # per request. The engine fetches NAME when a HEAD of it says Content-Encoding, else NAME.gz.
     gzip_static on;
 

@@ -4,6 +4,7 @@ written from it, the Content-Security-Policy computed from a site's pages."""
 from __future__ import annotations
 
 import base64
+import gzip
 import hashlib
 import importlib.util
 import io
@@ -525,9 +526,34 @@ def test_packed_files_are_published_in_both_forms_that_unpack_to_the_same() -> N
         assert isinstance(data, bytes)
         assert gzip.decompress(data) == source.read_bytes()
         assert len(data) < source.stat().st_size / 2
-        assert data == publish.packed(source)  # reproducible: same bytes, same integrity
+        assert data == publish.packed(source, ROOT)  # reproducible: same bytes, same integrity
         for path in (plan.pyodide + name, plan.pyodide + name + publish.PACKED_SUFFIX):
             assert not any(fnmatch.fnmatch(path, p) for p in offline.NOT_CACHED)
+
+
+def test_packed_files_are_zopfli_gzip_made_once_and_checked(tmp_path: Path) -> None:
+    """NAME.gz is a gzip any reader takes, smaller than gzip -9, the same bytes every time; a
+    root's cache gives them back without compressing again, makes a damaged entry again, and
+    keeps only the most recently used entries."""
+    from sitebuild import publish
+
+    data = (ROOT / "node_modules" / "pyodide" / "pyodide.mjs").read_bytes()
+    fresh = publish.packed(data)
+    assert gzip.decompress(fresh) == data and fresh == publish.packed(data)
+    assert len(fresh) < len(gzip.compress(data, compresslevel=9, mtime=0))
+    assert fresh[4:8] == bytes(4)  # no timestamp
+    assert publish.packed(data, tmp_path) == fresh
+    cache = tmp_path / publish.PACKED_CACHE
+    [entry] = cache.iterdir()
+    assert entry.read_bytes() == fresh
+    for damage in (b"", b"not gzip", fresh[:-9], gzip.compress(b"other", mtime=0)):
+        entry.write_bytes(damage)
+        assert publish.packed(data, tmp_path) == fresh
+        assert entry.read_bytes() == fresh
+    for number in range(publish.PACKED_CACHE_KEEP + 3):
+        publish.packed(data + bytes([number]), tmp_path)
+    assert len(list(cache.glob("*.gz"))) == publish.PACKED_CACHE_KEEP
+    assert not list(cache.glob("*.tmp"))
 
 
 BLOB_POLICY = re.compile(r"^function blobScriptsAllowed\(policy\) \{\n.*?^\}\n", re.M | re.S)
