@@ -174,7 +174,7 @@ def packed(source: Path | bytes, root: Path | None = None) -> bytes:
             if gzip.decompress(made) == data:  # else damaged: made again
                 os.utime(cache)  # recently used: kept by the pruning below
                 return made
-        except (FileNotFoundError, OSError, EOFError, zlib.error):
+        except (OSError, EOFError, zlib.error):  # missing, unreadable, or not gzip
             pass
     made = bytes(zopfli_gzip.compress(data, numiterations=ZOPFLI_ITERATIONS))
     if cache is not None:

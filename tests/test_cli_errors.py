@@ -586,7 +586,7 @@ def test_ctrl_c_at_many_points_during_apply(tmp_path: Path) -> None:
 # Ctrl-C raised inside a weak reference's callback, as when SIGINT lands while importlib drops a
 # module's lock: Python can only print such an exception and carry on.
 _CTRL_C_IN_A_CALLBACK = """
-import sys, weakref
+import contextlib, sys, weakref
 import runbook_core.__main__ as entry
 from runbook_core import cli
 
@@ -595,7 +595,7 @@ def main():
     box = Box()
     def callback(ref): raise KeyboardInterrupt
     ref = weakref.ref(box, callback)
-    with cli.interrupts_held() if sys.argv[1] == "held" else open(__file__):
+    with cli.interrupts_held() if sys.argv[1] == "held" else contextlib.nullcontext():
         del box
         print("block ended")
     for _ in range(10**7): pass
