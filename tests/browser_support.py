@@ -498,11 +498,31 @@ def copy(page: Page, target: str) -> str:
     return page.evaluate("navigator.clipboard.readText()")
 
 
+# What the walkthrough shows of itself, for a failure's message: the engine, the incident, what
+# is busy, and what it said (the live region, a notice, errors on screen).
+WIDGET_STATE = """(root) => ({
+  state: root.dataset.state, lastError: root.dataset.lastError ?? null,
+  incident: root.dataset.incidentId, busy: root.querySelectorAll('[aria-busy="true"]').length,
+  live: root.querySelector("[data-live]")?.textContent ?? null,
+  notice: root.querySelector("[data-notice]:not([hidden])")?.textContent?.trim() ?? null,
+  errors: [...root.querySelectorAll(".rb-error")].filter((n) => !n.closest("[hidden]"))
+    .map((n) => n.textContent.trim()).filter(Boolean),
+})"""
+
+
+def widget_state(page: Page) -> dict:
+    return widget(page).evaluate(WIDGET_STATE)
+
+
 def export(page: Page) -> str:
     """Click Export JSON; the downloaded file's text."""
-    with page.expect_download() as download:
-        widget(page).locator('[data-command="export"]').click()
-    return Path(download.value.path()).read_text("utf-8")
+    try:
+        with page.expect_download() as download:
+            widget(page).locator('[data-command="export"]').click()
+        return Path(download.value.path()).read_text("utf-8")
+    except Error as error:
+        state = widget_state(page)
+        raise AssertionError(f"no download from Export JSON; the page: {state}") from error
 
 
 def import_file(page: Page, folder: Path, name: str, text: str) -> None:
