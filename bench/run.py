@@ -43,6 +43,7 @@ from server import StaticServer, brotli, load_files  # noqa: E402 - bench/ is no
 
 sys.path.insert(0, str(HERE.parent))
 from sitebuild.stdlib import published_stdlib  # noqa: E402
+from tests.long_records import long_record  # noqa: E402
 from tests.serve_site import build_site as build_site_into  # noqa: E402
 
 WALKTHROUGH = "/walkthrough/"
@@ -967,35 +968,6 @@ def next_deploy(site: Path, number: int) -> Path:
     if result.returncode:
         sys.exit(f"writing deploy {number}'s service worker failed: {result.stderr[-2000:]}")
     return deploy
-
-
-def long_record(size: int, summary: str) -> str:
-    """A declared, unresolved incident with `size` timeline entries (the declaration and notes
-    20 s apart, the last a minute ago), as an export of it would read."""
-    from datetime import UTC, datetime, timedelta
-
-    from runbook_core import widget
-
-    def iso(t: datetime) -> str:
-        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=20 * size + 60)
-    action = {"type": "declare", "summary": summary, "by": "Bench"}
-    reply = json.loads(widget.dispatch(None, json.dumps(action), iso(start)))
-    if not reply["ok"]:
-        sys.exit(f"could not declare the bench's long incident: {reply['error']}")
-    record = reply["record"]
-    record["timeline"] += [
-        {
-            "at": iso(start + timedelta(seconds=20 * i)),
-            "event": f"Bench note {i}: checked the error dashboards again",
-            "who": "Bench",
-            "kind": "note",
-            "ref": "",
-        }
-        for i in range(1, size)
-    ]
-    return json.dumps(record, indent=2)
 
 
 # Installed once a long record is open: click -> the ticket's text changed, for answers and for

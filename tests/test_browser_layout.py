@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 import sys
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
-from runbook_core import widget as engine  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     WALKTHROUGH,
     import_file,
@@ -36,6 +34,7 @@ from tests.browser_support import (  # noqa: E402
     whole_incident,
     widget,
 )
+from tests.long_records import long_record  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -46,6 +45,7 @@ LONG_LINES, LONG_ENTRIES = (
     for name in ("LONG_LINES", "LONG_ENTRIES")
 )
 LONG = LONG_ENTRIES + 60  # a long incident's timeline entries
+SUMMARY = "Checkout errors after release 4.5.6"
 
 # The Export button's place in the document, and the ticket box's height, as laid out now.
 PLACE = """() => {
@@ -69,28 +69,6 @@ JUMP = """async () => {
   await new Promise((done) => setTimeout(done, 200));
   for (let i = 0; i < 2; i += 1) await new Promise((done) => requestAnimationFrame(done));
 }"""
-
-
-def long_record(entries: int) -> str:
-    """A declared incident with `entries` timeline entries, as an export of it reads."""
-    start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
-
-    def iso(t: datetime) -> str:
-        return t.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    action = {"type": "declare", "summary": "Checkout errors after release 4.5.6", "by": "Sam"}
-    record = json.loads(engine.dispatch(None, json.dumps(action), iso(start)))["record"]
-    record["timeline"] += [
-        {
-            "at": iso(start + timedelta(seconds=20 * i)),
-            "event": f"Note {i}: checked the error dashboards again",
-            "who": "Sam",
-            "kind": "note",
-            "ref": "",
-        }
-        for i in range(1, entries)
-    ]
-    return json.dumps(record, indent=2)
 
 
 def open_fresh(page: Page, ident: str) -> None:
@@ -117,7 +95,7 @@ def test_the_buttons_below_the_ticket_stay_put_when_it_first_comes_into_view(
     if incident == "whole":
         whole_incident(page, "Checkout returns HTTP 500 after release 2026.11.28-1")
     elif incident == "long":
-        import_file(page, tmp_path, "long.json", long_record(LONG))
+        import_file(page, tmp_path, "long.json", long_record(LONG, SUMMARY, who="Sam"))
         expect(widget(page).locator("[data-timeline] > li")).to_have_count(LONG)
     ident = incident_id(page)
     open_fresh(page, ident)
