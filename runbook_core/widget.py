@@ -114,7 +114,17 @@ def _drafts(record: Record, now: str, drafts: dict[str, Any]) -> dict[str, Value
 VIEWS_KEPT = 4
 _VIEWS: OrderedDict[str, dict[str, Any]] = OrderedDict()
 _VIEW_IDS = itertools.count(1)
-_SESSION = os.urandom(4).hex()  # a restarted engine's ids never name an older one's views
+_SESSION = os.urandom(4).hex()  # drawn again by started(): see there
+
+
+def started() -> None:
+    """A new engine: Python started afresh, or its memory restored from a snapshot, which holds
+    what import set (engine-worker.mjs calls this after either). Its view ids are drawn anew and
+    the views it kept are forgotten, so that a restarted engine's ids never name an older one's
+    views, even when both were restored from the same snapshot."""
+    global _SESSION
+    _SESSION = os.urandom(4).hex()
+    _VIEWS.clear()
 
 
 def _reply(

@@ -35,6 +35,12 @@ SNAPSHOT_SAVED = """(name) => caches.open(name)
     .then(r => r ? r.blob().then(b => b.size > 1e6) : false)"""
 
 
+# The sessions of the view ids the page holds ("session-number", runbook_core.widget).
+VIEW_SESSIONS = (
+    "[...new Set([...window.__runbookEngine.views.keys()].map((id) => id.split('-')[0]))]"
+)
+
+
 def _timings(page) -> dict:
     return page.evaluate("window.__runbookEngine.info.timings")
 
@@ -62,6 +68,7 @@ def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     # Cache Storage commits the 31 MB entry after it becomes readable: closing the only tab at
     # once can lose it (the next visit then starts normally and saves again; tested below).
     first.wait_for_timeout(3000)
+    first_views = first.evaluate(VIEW_SESSIONS)
     first.close()
 
     second = context.new_page()
@@ -76,6 +83,13 @@ def test_second_visit_starts_from_the_snapshot_and_agrees_with_the_cli(
     decide(second, "roll_back")
     mitigate(second, "succeeded")
     assert_browser_and_cli_agree(second, tmp_path)
+    # The restored engine names its views anew (widget.started): the snapshot held the ids of
+    # the engine it was taken from, and a page could have named one of them.
+    second_views = second.evaluate(VIEW_SESSIONS)
+    assert first_views and second_views and not set(first_views) & set(second_views), (
+        first_views,
+        second_views,
+    )
 
 
 # What an unusable snapshot may hold, put where the saved one was (its key).

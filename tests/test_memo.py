@@ -193,6 +193,26 @@ def long_record(entries: int) -> dict[str, Any]:
     return dict(record)
 
 
+def test_a_new_engine_names_its_views_anew_and_forgets_the_old_ones() -> None:
+    """After started() (the worker's call once Python is up, fresh or restored from a memory
+    snapshot, which holds the ids and views of the engine it was taken from): a page that names
+    a view of before gets the whole view, never a change from another view of the same name,
+    and the new view's id shares nothing with the old ones."""
+    forget_all()
+    page = Page()
+    record = long_record(5)
+    page.call("render", record, minute(1), OPTIONS)
+    page.call("render", record, minute(2), OPTIONS)
+    old = page.last
+    widget.started()
+    options = json.dumps({**OPTIONS, "since": old})  # what the page asks: the old view's id
+    reply = json.loads(widget.render(compact(record), minute(3), options))
+    assert "view_delta" not in reply, "a change from a view the new engine never answered"
+    assert reply["view"] == fresh("render", compact(record), minute(3), OPTIONS)["view"]
+    assert reply["view_id"] not in page.views
+    assert reply["view_id"].split("-")[0] != old.split("-")[0]
+
+
 def test_a_record_changed_in_another_tab_is_not_served_from_memory() -> None:
     """The engine kept record A (it answered an action on it); the page then sends B, A with
     one note's words changed by another tab (same length, same everything else): the reply

@@ -611,6 +611,7 @@ async function start(init) {
     // restored from a snapshot has them): compiling them was most of this import.
     timings.dataclassCode = pyodide.pyimport("runbook_core.dataclass_code").install();
     widget = pyodide.pyimport("runbook_core.widget");
+    widget.started(); // its own view ids, also when restored from a snapshot
     mark("widgetImported");
   } catch (error) {
     throw new Error(`the runbook_core package did not load from ${wheelURL} (${describe(error)})`, { cause: error });
