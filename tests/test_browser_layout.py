@@ -88,9 +88,9 @@ def test_the_buttons_below_the_ticket_stay_put_when_it_first_comes_into_view(
     """No incident yet, a whole incident (a dozen entries) and a long one (160 entries); our
     tickets have about 100 lines, a team's template may have fewer. Opened in a fresh page at
     the top, then jumped to: the Export button is where it was before the ticket was first laid
-    out, and the ticket's box has the same height. A ticket of LONG_LINES lines or more is marked
-    long (laid out only near the screen) and fills its box to the max-height; a timeline past
-    LONG_ENTRIES entries is marked long."""
+    out, and the ticket's box has the same height. A ticket of more than LONG_LINES lines is
+    marked long (laid out only near the screen) and fills its box to the max-height; a timeline
+    of more than LONG_ENTRIES entries is marked long."""
     open_walkthrough(page)
     if incident == "whole":
         whole_incident(page, "Checkout returns HTTP 500 after release 2026.11.28-1")
