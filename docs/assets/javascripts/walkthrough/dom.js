@@ -10,6 +10,21 @@ export function localTime(iso) {
     : date.toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 }
 
+// Whether `text` has more than `count` lines (stops counting there: a ticket can be 400 KB).
+export function moreLines(text, count) {
+  let at = -1;
+  for (let line = 0; line < count; line += 1) {
+    at = text.indexOf("\n", at + 1);
+    if (at < 0) return false;
+  }
+  return true;
+}
+
+// A boolean attribute on or off, written only when it changes (a write restyles the subtree).
+export function setFlag(node, name, on) {
+  if (node.hasAttribute(name) !== on) node.toggleAttribute(name, on);
+}
+
 // A value from a view by dotted path ("decision.action").
 export function pick(object, path) {
   return path.split(".").reduce((value, key) => (value == null ? value : value[key]), object);

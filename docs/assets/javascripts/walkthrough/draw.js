@@ -2,7 +2,7 @@
 // anything: which forms show, what they say and why an action is unavailable all come from the
 // view (runbook_core.view.view). Each function takes the widget (its root, drafts, links).
 
-import { button, el, hhmm, localTime, nowISO, pick } from "./dom.js";
+import { button, el, hhmm, localTime, moreLines, nowISO, pick, setFlag } from "./dom.js";
 import { redraw, redrawRows } from "./lists.js";
 import { wordOf } from "./shared.js";
 
@@ -17,28 +17,10 @@ function setText(node, text) {
 
 const drawnTimeline = new WeakMap(); // the timeline list -> what it was last drawn from
 
-// A ticket of more lines, or a timeline of more entries, than these is "long" (data-long): laid
-// out only near the screen (widget.css). A long ticket is taller than its box's max-height (16rem
-// shows about 15 lines; a declared incident's ticket has over 100), so the box has that height
-// whether laid out or not; a short one (before the declaration) is always laid out. Either way it
-// never changes size as it first comes into view, moving the buttons below it under a finger or
-// a click. A short timeline is cheap to lay out: its rows too keep their size.
+// More lines (a ticket) or entries (a timeline) than these: "long" (data-long), laid out only near
+// the screen, yet never changing size as it first comes into view (widget.css says how and why).
 const LONG_LINES = 40;
 const LONG_ENTRIES = 100;
-
-// Whether `text` has more than `count` lines (stops counting there: a long ticket is 400 KB).
-function moreLines(text, count) {
-  let at = -1;
-  for (let line = 0; line < count; line += 1) {
-    at = text.indexOf("\n", at + 1);
-    if (at < 0) return false;
-  }
-  return true;
-}
-
-function markLong(node, long) {
-  if (node.hasAttribute("data-long") !== long) node.toggleAttribute("data-long", long);
-}
 
 // The whole view in chunks, in the order of the page (the bar and the declare form first), for
 // a draw that may yield between them (widget.js showInChunks): each stays well under a long task.
@@ -296,7 +278,7 @@ export function drawResolve(w, view) {
 
 export function drawTicket(w, view) {
   const ticket = q(w.root, '[data-output="ticket"]');
-  markLong(ticket, moreLines(view.ticket, LONG_LINES));
+  setFlag(ticket, "data-long", moreLines(view.ticket, LONG_LINES));
   setText(ticket, view.ticket);
   const select = q(w.root, "[data-ticket-format]");
   if (select.value !== view.ticket_format) select.value = view.ticket_format;
@@ -321,7 +303,7 @@ export function drawTimeline(w, view) {
   const typed = open && Number(open.dataset.index) === w.editing ? q(open, "input").value : undefined;
   const entries = view.timeline;
   q(w.root, "[data-timeline-empty]").hidden = entries.length > 0;
-  markLong(list, entries.length > LONG_ENTRIES);
+  setFlag(list, "data-long", entries.length > LONG_ENTRIES);
   const today = nowISO().slice(0, 10);
   const editable = view.actions.edit_timeline.allowed;
   const add = () => q(w.root, 'form[data-form="add_timeline"] [name="event"]');
